@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs and run it: lint, types, migrations and
+# OpenAPI checks, then pytest (unit, integration and Playwright browser tests).
+# Set DATABASE_URL=postgres://... to run against PostgreSQL instead of SQLite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+if ! command -v doveadm >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null 2>&1 || true
+fi
+
+python -m pip install -q --disable-pip-version-check -e ".[test]"
+
+export PEYVAND_DATA_DIR="${PEYVAND_DATA_DIR:-$(mktemp -d)}"
+python -m ruff check src tests bench
+python -m ruff format --check src tests bench
+python -m mypy src
+peyvand manage makemigrations --check --dry-run >/dev/null
+peyvand manage check_openapi
+python -m pytest "$@"

@@ -1,0 +1,42 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scope(models.TextChoices):
+    """How far a role's grant reaches. Ordered: a wider scope includes the narrower ones."""
+
+    NONE = "none", _("None")
+    OWN = "own", _("Own records")
+    DEPARTMENT = "department", _("Department")
+    ALL = "all", _("All")
+
+
+SCOPE_RANK = {Scope.NONE: 0, Scope.OWN: 1, Scope.DEPARTMENT: 2, Scope.ALL: 3}
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("View")
+    ADD = "add", _("Add")
+    CHANGE = "change", _("Change")
+    DELETE = "delete", _("Delete")
+    EXPORT = "export", _("Export")
+    IMPORT = "import", _("Import")
+    MERGE = "merge", _("Merge")
+    ASSIGN = "assign", _("Assign")
+
+
+class ObjectType(models.TextChoices):
+    """Object types a role grants actions on; each model names its own in `access_object_type`."""
+
+    CUSTOMER = "customer", _("Customers")
+    INTERACTION = "interaction", _("Interactions")
+    ORDER = "order", _("Orders")
+    PRODUCT = "product", _("Products")
+    TASK = "task", _("Tasks")
+    AUDIT = "audit", _("Audit log")
+    SETTINGS = "settings", _("Settings")
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    FA = "fa", "فارسی"

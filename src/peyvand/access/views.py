@@ -1,0 +1,1 @@
+"""Views of the access app: sign-in, second factor, and the settings screens."""

@@ -1,0 +1,204 @@
+"""The hash-chained change log: writing it, and proving it intact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from peyvand.audit.context import request_id
+from peyvand.audit.models import GENESIS_HASH, ChainHead, ChangeLog
+
+# Fields that change on every save and say nothing about the customer.
+_SKIP_FIELDS = {"updated_at", "search_text"}
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = value.astimezone(dt.UTC)
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if hasattr(value, "amount") and hasattr(value, "currency"):  # moneyed.Money
+        return f"{value.amount} {value.currency}"
+    if hasattr(value, "name") and hasattr(value, "url"):  # FieldFile
+        return value.name or ""
+    return str(value)
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """The row as JSON-safe data: concrete fields by attname, so foreign keys are ids."""
+    data: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        if field.attname in _SKIP_FIELDS:
+            continue
+        data[field.attname] = _json_value(field.value_from_object(obj))
+    return data
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, tuple[Any, Any]]:
+    before, after = before or {}, after or {}
+    keys = set(before) | set(after)
+    return {k: (before.get(k), after.get(k)) for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+def canonical(entry: ChangeLog) -> str:
+    at = entry.at.astimezone(dt.UTC) if timezone.is_aware(entry.at) else entry.at
+    payload = {
+        "seq": entry.seq,
+        "at": at.isoformat(),
+        "actor": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "request_id": entry.request_id,
+        "action": entry.action,
+        "content_type": entry.content_type_id,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "customer_id": entry.customer_id,
+        "before": entry.before,
+        "after": entry.after,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def compute_hash(prev_hash: str, entry: ChangeLog) -> str:
+    return hashlib.sha256((prev_hash + canonical(entry)).encode()).hexdigest()
+
+
+@dataclass
+class Change:
+    action: str
+    obj: models.Model
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    customer_id: int | None = None
+
+
+def _customer_id_of(obj: models.Model) -> int | None:
+    if obj._meta.label_lower == "customers.customer":
+        return obj.pk
+    return getattr(obj, "customer_id", None)
+
+
+def write_changes(changes: Sequence[Change], *, actor: Any = None) -> list[ChangeLog]:
+    """Append rows to the chain. Must run inside the transaction that made the changes;
+    the head row lock serialises concurrent writers so the chain never forks."""
+    if not changes:
+        return []
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
+        )
+        rid = request_id.get()
+        now = timezone.now()
+        actor_id = getattr(actor, "pk", None)
+        actor_name = getattr(actor, "username", "") if actor is not None else "system"
+        content_types = ContentType.objects.get_for_models(*{type(c.obj) for c in changes})
+        entries = []
+        seq, prev = head.seq, head.hash
+        for change in changes:
+            seq += 1
+            entry = ChangeLog(
+                seq=seq,
+                at=now,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                request_id=rid,
+                action=change.action,
+                content_type=content_types[type(change.obj)],
+                object_id=str(change.obj.pk),
+                object_repr=str(change.obj)[:255],
+                customer_id=change.customer_id
+                if change.customer_id is not None
+                else _customer_id_of(change.obj),
+                before=change.before,
+                after=change.after,
+                prev_hash=prev,
+            )
+            entry.hash = prev = compute_hash(prev, entry)
+            entries.append(entry)
+        ChangeLog.objects.bulk_create(entries, batch_size=1000)
+        head.seq, head.hash = seq, prev
+        head.save(update_fields=["seq", "hash"])
+    return entries
+
+
+@contextmanager
+def record(
+    obj: models.Model, *, actor: Any, action: str | None = None, customer_id: int | None = None
+) -> Iterator[None]:
+    """Snapshot `obj` around a change and append the change-log row.
+
+    A new (unsaved) object is logged as a create; nothing is written when nothing changed.
+    """
+    from peyvand.audit.choices import ChangeAction
+
+    before = snapshot(obj) if obj.pk is not None and not obj._state.adding else None
+    yield
+    after = snapshot(obj)
+    if before is not None and action is None and not diff(before, after):
+        return
+    resolved = action or (ChangeAction.CREATE if before is None else ChangeAction.UPDATE)
+    write_changes([Change(resolved, obj, before, after, customer_id)], actor=actor)
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    problem: str = ""
+    seq: int | None = None
+
+
+def verify_chain(batch_size: int = 5000) -> VerifyResult:
+    """Walk the whole chain in order and recompute every link."""
+    prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    last_seq = 0
+    qs = ChangeLog.objects.order_by("seq")
+    for entry in qs.iterator(chunk_size=batch_size):
+        if entry.seq != expected_seq:
+            return VerifyResult(
+                False,
+                checked,
+                f"row #{expected_seq} is missing (next row is #{entry.seq})",
+                expected_seq,
+            )
+        if entry.prev_hash != prev:
+            return VerifyResult(
+                False, checked, f"row #{entry.seq} does not link to the row before it", entry.seq
+            )
+        if compute_hash(prev, entry) != entry.hash:
+            return VerifyResult(False, checked, f"row #{entry.seq} was altered", entry.seq)
+        prev, last_seq, expected_seq, checked = entry.hash, entry.seq, expected_seq + 1, checked + 1
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.seq != last_seq or head.hash != prev):
+        return VerifyResult(
+            False,
+            checked,
+            f"rows after #{last_seq} were removed (chain head is at #{head.seq})",
+            last_seq + 1,
+        )
+    return VerifyResult(True, checked)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from peyvand.access.choices import ObjectType
+from peyvand.channels.choices import Direction, InteractionChannel
+from peyvand.core.models import SoftDeleteModel, TimeStampedModel
+from peyvand.customers.querysets import CustomerChildQuerySet
+
+
+class Interaction(TimeStampedModel, SoftDeleteModel):
+    """One contact with a customer, whatever the channel: the unit of the timeline."""
+
+    access_object_type = ObjectType.INTERACTION
+    access_owner_path = "customer__owner"
+    access_department_path = "customer__department"
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="interactions"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=InteractionChannel.choices)
+    direction = models.CharField(_("direction"), max_length=16, choices=Direction.choices)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+        verbose_name=_("agent"),
+    )
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    duration_seconds = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
+    # What the contact was about (an order, a ticket, an opportunity…).
+    related_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    related_id = models.CharField(max_length=64, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, db_index=True)
+
+    objects = CustomerChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "occurred_at"])]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+
+    def __str__(self) -> str:
+        return self.subject or f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+def attachment_path(instance: InteractionAttachment, filename: str) -> str:
+    # The stored name is ours, never the uploader's: no path tricks, no overwrites.
+    import uuid
+
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class InteractionAttachment(TimeStampedModel):
+    access_object_type = ObjectType.INTERACTION
+    access_owner_path = "interaction__customer__owner"
+    access_department_path = "interaction__customer__department"
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=120)
+    size = models.PositiveBigIntegerField(_("size"))
+
+    objects = CustomerChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,60 @@
+"""Shared fixtures: the named personas of DESIGN.md §4 and a client signed in as each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from peyvand.access.defaults import PERSONAS, ensure_departments_and_roles, ensure_persona
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def personas(db: Any) -> dict[str, Any]:
+    ensure_departments_and_roles()
+    return {username: ensure_persona(username, PASSWORD) for username in PERSONAS}
+
+
+@pytest.fixture
+def manager(personas: dict[str, Any]) -> Any:
+    return personas["manager"]
+
+
+@pytest.fixture
+def sales1(personas: dict[str, Any]) -> Any:
+    return personas["sales1"]
+
+
+@pytest.fixture
+def sales2(personas: dict[str, Any]) -> Any:
+    return personas["sales2"]
+
+
+@pytest.fixture
+def service1(personas: dict[str, Any]) -> Any:
+    return personas["service1"]
+
+
+@pytest.fixture
+def marketing1(personas: dict[str, Any]) -> Any:
+    return personas["marketing1"]
+
+
+@pytest.fixture
+def client_for(db: Any) -> Any:
+    """`client_for(user)` gives a test client signed in as that user."""
+
+    def make(user: Any) -> Client:
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return make
