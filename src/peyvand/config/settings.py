@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "peyvand.sales",
     "peyvand.channels",
     "peyvand.desk",
+    "peyvand.imports",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("catalog/", include("peyvand.catalog.urls")),
     path("sales/", include("peyvand.sales.urls")),
     path("interactions/", include("peyvand.channels.urls")),
+    path("imports/", include("peyvand.imports.urls")),
     path("", include("peyvand.desk.urls")),
     path("django-admin/", admin.site.urls),
 ]

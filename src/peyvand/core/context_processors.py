@@ -3,8 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language_bidi
 
 
+def _perms(request: HttpRequest) -> dict[str, bool]:
+    from peyvand.access.scopes import can, is_manager
+
+    user = request.user
+    return {"is_manager": is_manager(user), "can_audit": can(user, "audit", "view")}
+
+
 def ui(request: HttpRequest) -> dict[str, Any]:
-    return {"ui_dir": "rtl" if get_language_bidi() else "ltr"}
+    return {
+        "ui_dir": "rtl" if get_language_bidi() else "ltr",
+        "perms_ui": SimpleLazyObject(lambda: _perms(request)),
+    }

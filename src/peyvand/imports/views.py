@@ -1,0 +1,1 @@
+"""Views of the imports app: the import wizard, job progress and exports."""
