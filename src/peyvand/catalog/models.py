@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from peyvand.access.choices import ObjectType
-from peyvand.core.models import SoftDeleteModel, TimeStampedModel
+from peyvand.access.scopes import VisibleQuerySet
+from peyvand.core.models import SoftDeleteModel, SoftDeleteQuerySet, TimeStampedModel
 
 
 class Currency(models.Model):
@@ -23,12 +24,24 @@ class Currency(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def display_name(self) -> str:
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("fa") and self.name_fa:
+            return self.name_fa
+        return self.name
+
 
 class ExchangeRate(models.Model):
     """How many units of `quote` one unit of `base` bought on `date`."""
 
-    base = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
-    quote = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    base = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="+", verbose_name=_("base currency")
+    )
+    quote = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="+", verbose_name=_("quote currency")
+    )
     date = models.DateField(_("date"), db_index=True)
     rate = models.DecimalField(_("rate"), max_digits=24, decimal_places=10)
     source = models.CharField(_("source"), max_length=60, blank=True)
@@ -38,12 +51,21 @@ class ExchangeRate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["base", "quote", "date"], name="uniq_rate_per_day"),
             models.CheckConstraint(condition=models.Q(rate__gt=0), name="rate_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(base=models.F("quote")), name="rate_distinct_currencies"
+            ),
         ]
         verbose_name = _("exchange rate")
         verbose_name_plural = _("exchange rates")
 
     def __str__(self) -> str:
         return f"1 {self.base_id} = {self.rate} {self.quote_id} ({self.date})"
+
+
+# The stubs type each QuerySet's generated manager separately; the mixins are compatible.
+class ProductQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[override]
+    def sellable(self) -> ProductQuerySet:
+        return self.alive().filter(is_active=True)
 
 
 class Product(TimeStampedModel, SoftDeleteModel):
@@ -70,6 +92,8 @@ class Product(TimeStampedModel, SoftDeleteModel):
         related_name="+",
         editable=False,
     )
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -59,8 +61,6 @@ class Interaction(TimeStampedModel, SoftDeleteModel):
 
 def attachment_path(instance: InteractionAttachment, filename: str) -> str:
     # The stored name is ours, never the uploader's: no path tricks, no overwrites.
-    import uuid
-
     return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
 

@@ -1,12 +1,88 @@
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from django.db import connections
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
 from peyvand.access.scopes import VisibleQuerySet
 from peyvand.core.models import SoftDeleteQuerySet
+from peyvand.core.text import normalize_email, normalize_phone, normalize_text, phone_search_key
+
+# Trigram indexes cannot help a fragment shorter than a trigram.
+MIN_FRAGMENT = 3
+# A search that hits more contact points than this is not an exact lookup any more.
+MAX_EXACT_HITS = 1000
+FTS_TABLE = "customers_customer_fts"
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
+_EMAIL_LIKE = re.compile(r"^[^@\s]*@[^@\s]*$")
+
+
+def _fts_phrase(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
 
 
 # The stubs type each QuerySet's generated manager separately; the mixins are compatible.
 class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[override]
-    pass
+    def search(self, q: str) -> Any:
+        """Customers matching a name fragment, email, phone (any format), tag or custom value.
+
+        Exact email/phone hits come from the indexed `ContactPoint(kind, normalized)`;
+        fragments from the database's trigram index over `search_text`.
+        """
+        text = normalize_text(q)
+        if not text:
+            return self
+        digits_only = normalize_text(q).replace(" ", "")
+        if _PHONE_LIKE.match(digits_only) and sum(c.isdigit() for c in digits_only) >= 4:
+            e164 = normalize_phone(q)
+            exact = self._exact_contact_ids("phone", e164) if e164 else []
+            key = e164 or phone_search_key(q)
+            return self.filter(Q(pk__in=exact) | self._fragments_q([key])) if exact else self.filter(
+                self._fragments_q([key])
+            )
+        if _EMAIL_LIKE.match(text):
+            email = normalize_email(q)
+            exact = self._exact_contact_ids("email", email)
+            condition = self._fragments_q([email])
+            return self.filter(Q(pk__in=exact) | condition) if exact else self.filter(condition)
+        return self.filter(self._fragments_q(text.split(" ")))
+
+    def _exact_contact_ids(self, kind: str, normalized: str) -> list[int]:
+        from peyvand.customers.models import ContactPoint
+
+        # Resolved to a short id list first: `pk IN (1, 2) OR <trigram>` lets PostgreSQL
+        # combine two index scans, where `pk IN (subquery) OR …` scans the whole table.
+        return list(
+            ContactPoint.objects.using(self.db)
+            .filter(kind=kind, normalized=normalized)
+            .values_list("customer_id", flat=True)[:MAX_EXACT_HITS]
+        )
+
+    def _fragments_q(self, tokens: list[str]) -> Q:
+        """Every token must occur in the customer's search text."""
+        tokens = [t for t in tokens if t]
+        long_tokens = [t for t in tokens if len(t) >= MIN_FRAGMENT]
+        condition = Q()
+        for token in tokens:
+            if len(token) < MIN_FRAGMENT:
+                # Too short for trigrams: a word prefix of the name is what people mean.
+                condition &= Q(name_key__startswith=token) | Q(name_key__contains=" " + token)
+        if not long_tokens:
+            return condition
+        if connections[self.db].vendor == "sqlite":
+            match = " AND ".join(_fts_phrase(t) for t in long_tokens)
+            condition &= Q(
+                pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
+            )
+        else:
+            for token in long_tokens:
+                # Plain (case-sensitive) LIKE on already case-folded text: the form the
+                # pg_trgm GIN index serves; ILIKE/UPPER() would bypass it.
+                condition &= Q(search_text__contains=token)
+        return condition
 
 
 class CustomerChildQuerySet(VisibleQuerySet):

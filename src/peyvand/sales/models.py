@@ -12,6 +12,20 @@ from peyvand.customers.querysets import CustomerChildQuerySet
 from peyvand.sales.choices import OrderStatus, PaymentMethod
 
 
+class OrderNumberSequence(models.Model):
+    """The last order number handed out per year; its row lock serialises numbering."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order number sequence")
+        verbose_name_plural = _("order number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
 class Order(TimeStampedModel, SoftDeleteModel):
     access_object_type = ObjectType.ORDER
     access_owner_path = "customer__owner"
