@@ -44,3 +44,13 @@ class TaskFactory(factory.django.DjangoModelFactory):
         model = Task
 
     title = factory.Sequence(lambda n: f"Task {n}")
+
+
+class CustomFieldDefinitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.CustomFieldDefinition"
+
+    key = factory.Sequence(lambda n: f"field_{n}")
+    label = factory.Sequence(lambda n: f"Field {n}")
+    label_fa = factory.Sequence(lambda n: f"فیلد {n}")
+    field_type = "text"

@@ -70,3 +70,44 @@ def test_deleted_tail_is_detected(manager) -> None:
         cur.execute(f"DELETE FROM {ChangeLog._meta.db_table} WHERE seq = %s", [last.seq])
     result = verify_chain()
     assert not result.ok and result.seq == last.seq
+
+
+@pytest.mark.django_db
+def test_payload_erased_without_a_forget_is_detected(manager) -> None:
+    _make_changes(manager)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {ChangeLog._meta.db_table} SET before = NULL, after = NULL, "
+            f"object_repr = '', redacted = %s WHERE seq = 2",
+            [True],
+        )
+    result = verify_chain()
+    assert not result.ok and result.seq == 2 and "without a forget" in result.problem
+
+
+@pytest.mark.django_db
+def test_unredacting_a_row_is_detected(manager) -> None:
+    _make_changes(manager)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {ChangeLog._meta.db_table} SET after = NULL WHERE seq = 4",
+        )
+    result = verify_chain()
+    assert not result.ok and result.seq == 4 and "altered" in result.problem
+
+
+@pytest.mark.django_db
+def test_row_inserted_past_the_head_is_detected(manager) -> None:
+    _make_changes(manager, 1)
+    last = ChangeLog.objects.order_by("-seq").first()
+    forged = ChangeLog.objects.get(pk=last.pk)
+    forged.pk, forged.seq, forged.prev_hash = None, last.seq + 1, last.hash
+    forged.save()
+    result = verify_chain()
+    assert not result.ok and result.seq == last.seq + 1 and "not part" in result.problem
+
+
+@pytest.mark.django_db
+def test_empty_chain_verifies(db) -> None:
+    result = verify_chain()
+    assert result.ok and result.checked == 0

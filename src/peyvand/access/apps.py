@@ -6,3 +6,6 @@ class AccessConfig(AppConfig):
     name = "peyvand.access"
     label = "access"
     verbose_name = _("Access")
+
+    def ready(self) -> None:
+        from peyvand.access import signals  # noqa: F401

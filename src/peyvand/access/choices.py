@@ -40,3 +40,18 @@ class ObjectType(models.TextChoices):
 class Language(models.TextChoices):
     EN = "en", "English"
     FA = "fa", "فارسی"
+
+
+class ApiScope(models.TextChoices):
+    """What an API token may be used for; the user's roles still decide which records."""
+
+    ALL = "*", _("Everything the user may do")
+    CUSTOMERS_READ = "customers:read", _("Read customers")
+    CUSTOMERS_WRITE = "customers:write", _("Change customers")
+    ORDERS_READ = "orders:read", _("Read orders")
+    ORDERS_WRITE = "orders:write", _("Change orders")
+    INTERACTIONS_READ = "interactions:read", _("Read interactions")
+    INTERACTIONS_WRITE = "interactions:write", _("Record interactions")
+    PRODUCTS_READ = "products:read", _("Read products")
+    TASKS_READ = "tasks:read", _("Read tasks")
+    TASKS_WRITE = "tasks:write", _("Change tasks")

@@ -124,3 +124,18 @@ class ApiToken(TimeStampedModel):
             user=user, name=name, key_prefix=raw[:12], key_hash=hash_token(raw), scopes=scopes or []
         )
         return token, raw
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+    def has_scope(self, required: str) -> bool:
+        """True when the token was granted `required` ("customers:read"); "*" grants every
+        scope and a resource's ":write" includes its ":read"."""
+        granted = set(self.scopes)
+        if "*" in granted or required in granted:
+            return True
+        resource, _sep, level = required.partition(":")
+        return level == "read" and f"{resource}:write" in granted

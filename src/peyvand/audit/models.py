@@ -23,7 +23,13 @@ class ChainHead(models.Model):
 
 
 class ChangeLog(models.Model):
-    """One change to customer data. `hash = sha256(prev_hash + canonical(row))`."""
+    """One change to customer data. `hash = sha256(prev_hash + canonical(row))`.
+
+    The chain covers `payload_hash` (the digest of object_repr, before and after) rather
+    than the payload itself, so "forget this person" can erase the personal data of old
+    rows (`redacted`) and the chain still verifies; an erasure no forget row accounts for
+    is reported as tampering.
+    """
 
     seq = models.BigIntegerField(unique=True, editable=False)
     at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
@@ -40,6 +46,8 @@ class ChangeLog(models.Model):
     customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    payload_hash = models.CharField(max_length=64, default="")
+    redacted = models.BooleanField(default=False)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 

@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
+from peyvand.audit.choices import ChangeAction
 from peyvand.audit.context import request_id
 from peyvand.audit.models import GENESIS_HASH, ChainHead, ChangeLog
 
@@ -65,6 +66,16 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
     return {k: (before.get(k), after.get(k)) for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def payload_digest(entry: ChangeLog) -> str:
+    """The digest of what a row says about the object: the part "forget" may erase."""
+    payload = {"object_repr": entry.object_repr, "before": entry.before, "after": entry.after}
+    return hashlib.sha256(_dumps(payload).encode()).hexdigest()
+
+
 def canonical(entry: ChangeLog) -> str:
     at = entry.at.astimezone(dt.UTC) if timezone.is_aware(entry.at) else entry.at
     payload = {
@@ -76,12 +87,10 @@ def canonical(entry: ChangeLog) -> str:
         "action": entry.action,
         "content_type": entry.content_type_id,
         "object_id": entry.object_id,
-        "object_repr": entry.object_repr,
         "customer_id": entry.customer_id,
-        "before": entry.before,
-        "after": entry.after,
+        "payload": entry.payload_hash,
     }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _dumps(payload)
 
 
 def compute_hash(prev_hash: str, entry: ChangeLog) -> str:
@@ -138,6 +147,7 @@ def write_changes(changes: Sequence[Change], *, actor: Any = None) -> list[Chang
                 after=change.after,
                 prev_hash=prev,
             )
+            entry.payload_hash = payload_digest(entry)
             entry.hash = prev = compute_hash(prev, entry)
             entries.append(entry)
         ChangeLog.objects.bulk_create(entries, batch_size=1000)
@@ -154,8 +164,6 @@ def record(
 
     A new (unsaved) object is logged as a create; nothing is written when nothing changed.
     """
-    from peyvand.audit.choices import ChangeAction
-
     before = snapshot(obj) if obj.pk is not None and not obj._state.adding else None
     yield
     after = snapshot(obj)
@@ -174,10 +182,24 @@ class VerifyResult:
 
 
 def verify_chain(batch_size: int = 5000) -> VerifyResult:
-    """Walk the whole chain in order and recompute every link."""
+    """Walk the whole chain in order and recompute every link.
+
+    Streams the rows, so memory stays flat on millions of them. The head is read first and
+    only rows up to it are checked: rows appended while the walk runs belong to a later
+    verification, and a head that is ahead of the last row means the tail was removed.
+    """
+    head = ChainHead.objects.filter(pk=1).first()
+    head_seq = head.seq if head is not None else 0
+    # Forget rows are few; knowing them up front lets the walk tell a lawful erasure
+    # (an older row of a forgotten customer) from a payload wiped behind our back.
+    forgotten: dict[int | None, int] = {}
+    for customer_id, seq in ChangeLog.objects.filter(
+        action=ChangeAction.FORGET, customer_id__isnull=False, seq__lte=head_seq
+    ).values_list("customer_id", "seq"):
+        forgotten[customer_id] = max(seq, forgotten.get(customer_id, 0))
+
     prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    last_seq = 0
-    qs = ChangeLog.objects.order_by("seq")
+    qs = ChangeLog.objects.filter(seq__lte=head_seq).order_by("seq")
     for entry in qs.iterator(chunk_size=batch_size):
         if entry.seq != expected_seq:
             return VerifyResult(
@@ -190,15 +212,34 @@ def verify_chain(batch_size: int = 5000) -> VerifyResult:
             return VerifyResult(
                 False, checked, f"row #{entry.seq} does not link to the row before it", entry.seq
             )
+        if entry.redacted:
+            forget_seq = forgotten.get(entry.customer_id, 0)
+            if entry.seq >= forget_seq:
+                return VerifyResult(
+                    False, checked, f"row #{entry.seq} was erased without a forget", entry.seq
+                )
+        elif payload_digest(entry) != entry.payload_hash:
+            return VerifyResult(False, checked, f"row #{entry.seq} was altered", entry.seq)
         if compute_hash(prev, entry) != entry.hash:
             return VerifyResult(False, checked, f"row #{entry.seq} was altered", entry.seq)
-        prev, last_seq, expected_seq, checked = entry.hash, entry.seq, expected_seq + 1, checked + 1
-    head = ChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq != last_seq or head.hash != prev):
+        prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
+    last_seq = expected_seq - 1
+    if head is None:
+        if ChangeLog.objects.exists():
+            return VerifyResult(False, checked, "the chain head row was removed", 1)
+        return VerifyResult(True, 0)
+    if head.seq != last_seq:
         return VerifyResult(
             False,
             checked,
             f"rows after #{last_seq} were removed (chain head is at #{head.seq})",
             last_seq + 1,
         )
+    if head.hash != prev:
+        return VerifyResult(False, checked, f"row #{last_seq} was altered", last_seq)
+    stray = ChangeLog.objects.filter(seq__gt=head.seq).order_by("seq").first()
+    if stray is not None and ChainHead.objects.filter(pk=1, seq=head.seq).exists():
+        # Appends move the head in the same transaction; a row past an unmoved head
+        # was inserted behind the application's back.
+        return VerifyResult(False, checked, f"row #{stray.seq} is not part of the chain", stray.seq)
     return VerifyResult(True, checked)

@@ -58,6 +58,12 @@ class Interaction(TimeStampedModel, SoftDeleteModel):
     def __str__(self) -> str:
         return self.subject or f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d}"
 
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.duration_seconds is None:
+            return None
+        return round(self.duration_seconds / 60)
+
 
 def attachment_path(instance: InteractionAttachment, filename: str) -> str:
     # The stored name is ours, never the uploader's: no path tricks, no overwrites.

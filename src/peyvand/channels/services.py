@@ -21,8 +21,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from peyvand.audit.recycle import soft_delete
 from peyvand.audit.services import record
-from peyvand.channels.choices import Direction, InteractionChannel
 from peyvand.channels.models import Interaction, InteractionAttachment
 from peyvand.channels.sniff import SNIFF_BYTES, sniff_content_type
 from peyvand.customers.models import Customer
@@ -228,14 +228,5 @@ def update_interaction(interaction: Interaction, *, actor: Any, **changes: Any) 
 
 def delete_interaction(interaction: Interaction, *, actor: Any) -> Interaction:
     """Move the interaction to the recycle bin (restorable, audited)."""
-    from peyvand.audit.recycle import soft_delete
-
-    with transaction.atomic():
-        soft_delete(interaction, actor=actor)
+    soft_delete(interaction, actor=actor)
     return interaction
-
-
-INTERACTION_CHOICES = {
-    "channel": InteractionChannel,
-    "direction": Direction,
-}

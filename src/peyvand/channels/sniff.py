@@ -33,6 +33,11 @@ _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
 # RIFF containers carry their real type at offset 8.
 _RIFF_TYPES = {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}
 
+# Everything `sniff_content_type` can answer: the only types a download is labelled with.
+SERVABLE_TYPES = frozenset(
+    {OCTET_STREAM, "text/plain", *(t for _, _, t in _SIGNATURES), *_RIFF_TYPES.values()}
+)
+
 _MARKUP_HINTS = (b"<!doctype", b"<html", b"<script", b"<svg", b"<?xml", b"<body", b"<iframe")
 
 SNIFF_BYTES = 4096

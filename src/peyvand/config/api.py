@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from ninja import Router
 
 from peyvand.access.api import router as access_router
 from peyvand.audit.api import router as audit_router
 from peyvand.catalog.api import router as catalog_router
 from peyvand.channels.api import router as interactions_router
+from peyvand.core.api.errors import not_found
+from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
 from peyvand.sales.api import router as orders_router
 
-api = NinjaAPI(
+api = PeyvandAPI(
     title="Peyvand API",
     version="1",
-    description="REST API of the Peyvand e-CRM. Authenticate with `Authorization: Bearer <token>`.",
+    description=(
+        "REST API of the Peyvand e-CRM. Authenticate with `Authorization: Bearer <token>` "
+        "(create one with `peyvand token create USERNAME --scope customers:read`), or call it "
+        "from a signed-in browser session with the `X-CSRFToken` header. Errors are RFC 9457 "
+        "`application/problem+json`; lists are cursor-paginated (`?limit=&cursor=`); every "
+        "POST honours `Idempotency-Key`."
+    ),
     urls_namespace="api",
 )
 api.add_router("/customers", customers_router)
@@ -27,3 +35,13 @@ api.add_router("/tasks", tasks_router)
 api.add_router("/audit", audit_router)
 api.add_router("/imports", imports_router)
 api.add_router("/me", access_router)
+
+# Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.
+_unmatched = Router(auth=None)
+_unmatched.add_api_operation(
+    "/{path:unmatched}",
+    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    not_found,
+    include_in_schema=False,
+)
+api.add_router("", _unmatched)

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "peyvand.access.middleware.OTPRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -186,6 +187,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
 AXES_ENABLED = env_bool("PEYVAND_AXES_ENABLED", True)
+OTP_TOTP_ISSUER = "Peyvand"
 
 SECURE = env_bool("PEYVAND_SECURE", not DEBUG and bool(os.environ.get("PEYVAND_SECRET_KEY")))
 SESSION_COOKIE_HTTPONLY = True

@@ -94,6 +94,8 @@ class Customer(TimeStampedModel, SoftDeleteModel):
         indexes = [
             models.Index(fields=["owner", "deleted_at"]),
             models.Index(fields=["department", "deleted_at"]),
+            # The list page: alive customers in name order, one page at a time.
+            models.Index(fields=["display_name", "id"], name="customer_name_order"),
         ]
 
     def __str__(self) -> str:

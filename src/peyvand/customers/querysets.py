@@ -4,7 +4,9 @@ import re
 from typing import Any
 
 from django.db import connections
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import GreaterThan
 from django.db.models.expressions import RawSQL
 
 from peyvand.access.scopes import VisibleQuerySet
@@ -35,20 +37,18 @@ class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[ove
         text = normalize_text(q)
         if not text:
             return self
-        digits_only = normalize_text(q).replace(" ", "")
-        if _PHONE_LIKE.match(digits_only) and sum(c.isdigit() for c in digits_only) >= 4:
+        compact = text.replace(" ", "")
+        if _PHONE_LIKE.match(compact) and sum(c.isdigit() for c in compact) >= 4:
             e164 = normalize_phone(q)
             exact = self._exact_contact_ids("phone", e164) if e164 else []
-            key = e164 or phone_search_key(q)
-            return self.filter(Q(pk__in=exact) | self._fragments_q([key])) if exact else self.filter(
-                self._fragments_q([key])
-            )
-        if _EMAIL_LIKE.match(text):
+            condition = self._fragments_q([e164 or phone_search_key(q)])
+        elif _EMAIL_LIKE.match(text):
             email = normalize_email(q)
             exact = self._exact_contact_ids("email", email)
             condition = self._fragments_q([email])
-            return self.filter(Q(pk__in=exact) | condition) if exact else self.filter(condition)
-        return self.filter(self._fragments_q(text.split(" ")))
+        else:
+            exact, condition = [], self._fragments_q(text.split(" "))
+        return self.filter(Q(pk__in=exact) | condition if exact else condition)
 
     def _exact_contact_ids(self, kind: str, normalized: str) -> list[int]:
         from peyvand.customers.models import ContactPoint
@@ -65,23 +65,26 @@ class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[ove
         """Every token must occur in the customer's search text."""
         tokens = [t for t in tokens if t]
         long_tokens = [t for t in tokens if len(t) >= MIN_FRAGMENT]
-        condition = Q()
-        for token in tokens:
-            if len(token) < MIN_FRAGMENT:
-                # Too short for trigrams: a word prefix of the name is what people mean.
-                condition &= Q(name_key__startswith=token) | Q(name_key__contains=" " + token)
+        short_tokens = [t for t in tokens if len(t) < MIN_FRAGMENT]
         if not long_tokens:
-            return condition
+            # Too short for trigrams: the start of the name is what people mean, and a
+            # prefix is what the name_key pattern index serves.
+            return Q(name_key__startswith=" ".join(short_tokens))
+        condition = Q()
         if connections[self.db].vendor == "sqlite":
             match = " AND ".join(_fts_phrase(t) for t in long_tokens)
-            condition &= Q(
-                pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
-            )
+            # The table name is a constant and the user's text travels as a parameter.
+            fts = RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])  # noqa: S611
+            condition &= Q(pk__in=fts)
         else:
             for token in long_tokens:
                 # Plain (case-sensitive) LIKE on already case-folded text: the form the
                 # pg_trgm GIN index serves; ILIKE/UPPER() would bypass it.
                 condition &= Q(search_text__contains=token)
+        for token in short_tokens:
+            # strpos() rather than LIKE: the planner must not try the trigram index for a
+            # pattern it cannot use; these only narrow the rows the long tokens found.
+            condition &= Q(GreaterThan(StrIndex("search_text", Value(token)), 0))
         return condition
 
 

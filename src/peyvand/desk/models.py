@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.choices import ObjectType
 from peyvand.core.models import TimeStampedModel
-from peyvand.desk.choices import TaskKind, TaskPriority, TaskStatus
+from peyvand.desk.choices import OPEN_STATUSES, TaskKind, TaskPriority, TaskStatus
 from peyvand.desk.querysets import TaskQuerySet
 
 
@@ -78,6 +79,18 @@ class Task(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def shows_reminder(self) -> bool:
+        return self.is_open and self.reminded_at is not None
 
 
 class TaskComment(TimeStampedModel):

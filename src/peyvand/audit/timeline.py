@@ -1,0 +1,170 @@
+"""A customer's timeline: interactions, orders, tasks and changes, newest first.
+
+Each source is read with one bounded query (at most `limit` rows older than the cursor),
+already sorted by time, and the sorted streams are merged lazily; `before` (the `at` of the
+last entry shown) fetches the next page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.urls import reverse
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from peyvand.audit.choices import ChangeAction
+from peyvand.audit.models import ChangeLog
+from peyvand.audit.services import diff
+from peyvand.channels.models import Interaction
+from peyvand.core.templatetags.peyvand import amount
+from peyvand.customers.models import Customer
+from peyvand.desk.models import Task, TaskComment
+from peyvand.sales.models import Order
+
+BODY_PREVIEW_CHARS = 280
+
+
+@dataclass
+class TimelineEntry:
+    kind: str
+    at: dt.datetime
+    title: str
+    body: str
+    channel: str
+    direction: str
+    actor: str
+    url: str
+
+
+def _bounded(qs: models.QuerySet[Any], field: str, before: dt.datetime | None) -> Any:
+    return qs.filter(**{f"{field}__lt": before}) if before is not None else qs
+
+
+def _interactions(
+    customer: Customer, user: Any, limit: int, before: Any
+) -> Iterator[TimelineEntry]:
+    qs = (
+        Interaction.objects.visible_to(user)
+        .filter(customer=customer, deleted_at__isnull=True)
+        .select_related("agent")
+        .order_by("-occurred_at", "-pk")
+    )
+    for row in _bounded(qs, "occurred_at", before)[:limit]:
+        yield TimelineEntry(
+            kind="interaction",
+            at=row.occurred_at,
+            title=row.subject or row.get_channel_display(),
+            body=Truncator(row.body).chars(BODY_PREVIEW_CHARS),
+            channel=row.channel,
+            direction=row.direction,
+            actor=str(row.agent) if row.agent is not None else "",
+            url=reverse("interactions:detail", args=[row.pk]),
+        )
+
+
+def _orders(customer: Customer, user: Any, limit: int, before: Any) -> Iterator[TimelineEntry]:
+    qs = (
+        Order.objects.visible_to(user)
+        .filter(customer=customer, deleted_at__isnull=True)
+        .select_related("created_by")
+        .order_by("-ordered_at", "-pk")
+    )
+    for row in _bounded(qs, "ordered_at", before)[:limit]:
+        yield TimelineEntry(
+            kind="order",
+            at=row.ordered_at,
+            title=_("Order %(number)s") % {"number": row.number},
+            body=f"{row.get_status_display()} · {amount(row.total)}",
+            channel="",
+            direction="",
+            actor=str(row.created_by) if row.created_by is not None else "",
+            url="",
+        )
+
+
+def _tasks(customer: Customer, user: Any, limit: int, before: Any) -> Iterator[TimelineEntry]:
+    qs = (
+        Task.objects.visible_to(user)
+        .filter(customer=customer)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )
+    for row in _bounded(qs, "created_at", before)[:limit]:
+        yield TimelineEntry(
+            kind="task",
+            at=row.created_at,
+            title=row.title,
+            body=row.get_status_display(),
+            channel="",
+            direction="",
+            actor=str(row.created_by) if row.created_by is not None else "",
+            url=reverse("desk:task_detail", args=[row.pk]),
+        )
+
+
+def _field_label(model: type[models.Model] | None, attname: str) -> str:
+    if model is None:
+        return attname
+    name = attname.removesuffix("_id")
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return attname
+
+
+def summarise_change(row: ChangeLog) -> str:
+    """ "Changed: field1, field2" for updates; the action and the object otherwise."""
+    model = ContentType.objects.get_for_id(row.content_type_id).model_class()
+    if row.action == ChangeAction.UPDATE:
+        fields = [_field_label(model, key) for key in diff(row.before, row.after)]
+        return _("Changed: %(fields)s") % {"fields": ", ".join(fields)}
+    return f"{row.get_action_display()}: {row.object_repr}"
+
+
+def _changes(customer: Customer, user: Any, limit: int, before: Any) -> Iterator[TimelineEntry]:
+    # Task rows are left out: tasks appear as their own entries, and a task on this
+    # customer may lie outside the user's task scope. The customer gate keeps the whole
+    # history of a customer the user may not see out, in the same single query.
+    hidden_types = ContentType.objects.get_for_models(Task, TaskComment).values()
+    qs = (
+        ChangeLog.objects.filter(
+            customer_id=customer.pk,
+            customer_id__in=Customer.objects.visible_to(user).filter(pk=customer.pk).values("pk"),
+        )
+        .exclude(content_type__in=list(hidden_types))
+        .order_by("-at", "-seq")
+    )
+    for row in _bounded(qs, "at", before)[:limit]:
+        model = ContentType.objects.get_for_id(row.content_type_id).model_class()
+        yield TimelineEntry(
+            kind="change",
+            at=row.at,
+            title=summarise_change(row),
+            body=str(model._meta.verbose_name) if model is not None else "",
+            channel="",
+            direction="",
+            actor=row.actor_name,
+            url="",
+        )
+
+
+def customer_timeline(
+    customer: Customer, *, user: Any, limit: int = 50, before: dt.datetime | None = None
+) -> list[TimelineEntry]:
+    """The newest `limit` entries of the customer's timeline older than `before`, as
+    `user` may see them."""
+    sources: Iterable[Iterator[TimelineEntry]] = [
+        source(customer, user, limit, before)
+        for source in (_interactions, _orders, _tasks, _changes)
+    ]
+    merged = heapq.merge(*sources, key=lambda entry: entry.at, reverse=True)
+    return list(itertools.islice(merged, limit))

@@ -1,0 +1,1233 @@
+"""Realistic generated data at scale, for benchmarks and load tests (`peyvand seed`).
+
+Generation is vectorised with numpy and keyed by the seed, so one seed always gives the
+same rows. Each table is generated in sub-blocks of `BLOCK` rows, each with its own random
+stream derived from (seed, table, block number): the data does not depend on `--batch`,
+which only sets how many rows travel per COPY chunk or executemany call.
+
+Loading: PostgreSQL gets text-format COPY streams (psycopg 3 `cursor.copy()`), SQLite gets
+`executemany` in one big transaction. Row ids of customers and orders are reserved up
+front, so every foreign key is known before a row is sent and nothing is read back.
+The whole run is one transaction: it lands completely or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
+from typing import IO, Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Model
+
+from peyvand.customers.search import name_key_for, search_text_for
+
+BLOCK = 10_000
+YEARS = 3
+MINUTES_PER_DAY = 24 * 60
+# Tehran is UTC+03:30; business hours 08:00-20:00 there are 04:30-16:30 UTC.
+_BUSINESS_START_MIN = 4 * 60 + 30
+_BUSINESS_MINUTES = 12 * 60
+
+Progress = Callable[[str], None]
+
+# --- pools -----------------------------------------------------------------------------
+# Persian names with the Latin spelling people use in their email addresses. ZWNJ
+# (U+200C) appears inside compound names, as it does in real records.
+FA_MALE = [
+    ("محمد", "mohammad"), ("علی", "ali"), ("حسین", "hossein"), ("رضا", "reza"),
+    ("مهدی", "mahdi"), ("امیر", "amir"), ("حسن", "hassan"), ("سعید", "saeed"),
+    ("مجید", "majid"), ("حمید", "hamid"), ("کامران", "kamran"), ("بهروز", "behrouz"),
+    ("فرهاد", "farhad"), ("داریوش", "dariush"), ("کوروش", "kourosh"), ("آرش", "arash"),
+    ("پیمان", "peyman"), ("مرتضی", "morteza"), ("مصطفی", "mostafa"), ("یوسف", "yousef"),
+    ("نیما", "nima"), ("سینا", "sina"), ("بابک", "babak"), ("میلاد", "milad"),
+    ("هادی", "hadi"), ("احسان", "ehsan"), ("وحید", "vahid"), ("کاظم", "kazem"),
+    ("یاسر", "yaser"), ("عبدالله", "abdollah"), ("امیرحسین", "amirhossein"), ("کیان", "kian"),
+]  # fmt: skip
+FA_FEMALE = [
+    ("فاطمه", "fatemeh"), ("زهرا", "zahra"), ("مریم", "maryam"), ("سارا", "sara"),
+    ("نرگس", "narges"), ("الهام", "elham"), ("لیلا", "leila"), ("مینا", "mina"),
+    ("شیرین", "shirin"), ("نگار", "negar"), ("پریسا", "parisa"), ("مهسا", "mahsa"),
+    ("سمیرا", "samira"), ("نازنین", "nazanin"), ("یاسمن", "yasaman"), ("کیمیا", "kimia"),
+    ("رویا", "roya"), ("ژاله", "zhaleh"), ("سمانه", "samaneh"), ("فرشته", "fereshteh"),
+    ("هانیه", "hanieh"), ("مهناز", "mahnaz"), ("شیدا", "sheida"), ("پروین", "parvin"),
+    ("کتایون", "katayoun"), ("نیلوفر", "niloufar"), ("ملیکا", "melika"), ("آیدا", "aida"),
+]  # fmt: skip
+FA_LAST = [
+    ("محمدی", "mohammadi"), ("حسینی", "hosseini"), ("احمدی", "ahmadi"), ("رضایی", "rezaei"),
+    ("کریمی", "karimi"), ("موسوی", "mousavi"), ("جعفری", "jafari"), ("رحیمی", "rahimi"),
+    ("کاظمی", "kazemi"), ("صادقی", "sadeghi"), ("قاسمی", "ghasemi"), ("نوری", "nouri"),
+    ("تهرانی", "tehrani"), ("اصفهانی", "esfahani"), ("شیرازی", "shirazi"), ("یزدانی", "yazdani"),
+    ("کرمانی", "kermani"), ("حیدری", "heidari"), ("عباسی", "abbasi"), ("مرادی", "moradi"),
+    ("ملکی", "maleki"), ("سلیمانی", "soleimani"), ("یوسفی", "yousefi"), ("اکبری", "akbari"),
+    ("نجفی", "najafi"), ("زارعی", "zarei"), ("کیانی", "kiani"), ("فراهانی", "farahani"),
+    ("کاشانی", "kashani"), ("طباطبایی", "tabatabaei"), ("شریفی", "sharifi"), ("باقری", "bagheri"),
+    ("ابراهیمی", "ebrahimi"), ("امینی", "amini"), ("رستمی", "rostami"), ("خسروی", "khosravi"),
+    ("نیک\u200cنام", "niknam"), ("حسین\u200cپور", "hosseinpour"),
+    ("عبدالله\u200cزاده", "abdollahzadeh"), ("کریم\u200cخانی", "karimkhani"),
+]  # fmt: skip
+EN_FIRST = [
+    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David",
+    "Elizabeth", "William", "Susan", "Richard", "Jessica", "Thomas", "Sarah", "Daniel", "Emma",
+    "Oliver", "Sophia", "Lucas", "Mia", "Liam", "Olivia", "Noah", "Ava", "Ali", "Reza", "Sara",
+    "Maryam", "Hossein", "Leila", "Jürgen", "Zoë", "Mehmet", "Elif",
+]  # fmt: skip
+EN_LAST = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson",
+    "Taylor", "Moore", "Martin", "Jackson", "White", "Harris", "Clark", "Lewis", "Walker",
+    "Hall", "Young", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Müller", "Schmidt",
+    "Rossi", "Dubois", "Yılmaz", "Karimi", "Ahmadi", "Tehrani", "O'Brien", "Nguyen",
+]  # fmt: skip
+FA_ORG_HEAD = ["شرکت", "گروه صنعتی", "فروشگاه", "بازرگانی", "هلدینگ", "کارخانه"]
+FA_ORG_WORD = [
+    ("پارس", "pars"), ("آریا", "arya"), ("نوین", "novin"), ("البرز", "alborz"),
+    ("سپهر", "sepehr"), ("کیان", "kian"), ("دماوند", "damavand"), ("زاگرس", "zagros"),
+    ("مهر", "mehr"), ("آسیا", "asia"), ("خلیج فارس", "khalijfars"), ("پیشگامان", "pishgaman"),
+    ("ستاره", "setareh"), ("رایان", "rayan"),
+]  # fmt: skip
+FA_ORG_TRADE = ["تجارت", "صنعت", "پخش", "فناوری", "الکترونیک", "سازه", "دارو", "غذا", "نساجی"]
+EN_ORG_WORD = [
+    "Acme", "Blue River", "Northwind", "Contoso", "Globex", "Summit", "Pioneer", "Atlas",
+    "Orion", "Vertex", "Silk Road", "Caspian", "Persepolis", "Zenith",
+]  # fmt: skip
+EN_ORG_TRADE = ["Trading", "Logistics", "Foods", "Systems", "Textiles", "Pharma", "Motors"]
+EN_ORG_SUFFIX = ["Ltd", "LLC", "GmbH", "Co.", "Inc.", "FZE", "A.Ş."]
+# (Persian name, English name, area code, relative weight)
+IR_CITIES = [
+    ("تهران", "Tehran", "21", 30), ("مشهد", "Mashhad", "51", 8), ("اصفهان", "Isfahan", "31", 7),
+    ("کرج", "Karaj", "26", 5), ("شیراز", "Shiraz", "71", 5), ("تبریز", "Tabriz", "41", 5),
+    ("قم", "Qom", "25", 3), ("اهواز", "Ahvaz", "61", 3), ("کرمانشاه", "Kermanshah", "83", 2),
+    ("رشت", "Rasht", "13", 2), ("یزد", "Yazd", "35", 2), ("کرمان", "Kerman", "34", 2),
+    ("ارومیه", "Urmia", "44", 2), ("همدان", "Hamadan", "81", 1), ("اراک", "Arak", "86", 1),
+    ("قزوین", "Qazvin", "28", 1), ("ساری", "Sari", "11", 1), ("بندرعباس", "Bandar Abbas", "76", 1),
+]  # fmt: skip
+FA_STREETS = [
+    "خیابان ولیعصر", "خیابان انقلاب", "بلوار کشاورز", "خیابان آزادی", "خیابان فردوسی",
+    "خیابان شریعتی", "میدان ونک", "بلوار میرداماد", "خیابان چهارباغ", "خیابان زند",
+    "بلوار وکیل‌آباد", "خیابان امام", "کوچه گلستان", "بلوار ساحلی",
+]  # fmt: skip
+# (city, country code, E.164 prefix, digits after the prefix, street pattern)
+FOREIGN = [
+    ("Dubai", "AE", "+97150", 7, "{n} Sheikh Zayed Road, Dubai"),
+    ("Istanbul", "TR", "+90532", 7, "İstiklal Caddesi {n}, Istanbul"),
+    ("London", "GB", "+447911", 6, "{n} Baker Street, London"),
+    ("Hamburg", "DE", "+49151", 8, "Mönckebergstraße {n}, Hamburg"),
+    ("Toronto", "CA", "+14162", 6, "{n} Queen Street West, Toronto"),
+]
+IR_MOBILE_PREFIXES = [
+    "910", "911", "912", "913", "914", "915", "916", "917", "918", "919", "901", "902",
+    "903", "905", "930", "933", "935", "936", "937", "938", "939", "920", "921", "990", "991",
+]  # fmt: skip
+EMAIL_DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "chmail.ir", "hotmail.com", "mail.ir"]
+TAGS = [
+    "VIP", "wholesale", "retail", "B2B", "newsletter", "reseller", "partner", "export",
+    "at-risk", "event-2024", "مشتری وفادار", "عمده‌فروش", "نمایشگاه ۱۴۰۲", "همکار تجاری",
+]  # fmt: skip
+MESSENGERS = ["telegram", "whatsapp", "eitaa", "bale"]
+
+# Interaction subjects per channel, in Persian and English.
+SUBJECTS: dict[str, tuple[list[str], list[str]]] = {
+    "email": (
+        ["پیگیری سفارش", "درخواست پیش‌فاکتور", "سوال درباره گارانتی", "ارسال فاکتور", "تغییر آدرس"],
+        ["Order follow-up", "Quote request", "Warranty question", "Invoice copy", "Change of address"],
+    ),
+    "sms": (
+        ["یادآوری پرداخت", "کد پیگیری ارسال", "تخفیف ویژه نوروز", "تایید سفارش"],
+        ["Payment reminder", "Shipment tracking code", "Nowruz offer", "Order confirmed"],
+    ),
+    "phone": (
+        ["تماس پیگیری", "شکایت از تاخیر ارسال", "مشاوره خرید", "هماهنگی نصب"],
+        ["Follow-up call", "Late delivery complaint", "Pre-sales advice", "Installation booking"],
+    ),
+    "chat": (
+        ["سوال درباره موجودی", "راهنمای استفاده", "پیگیری مرجوعی"],
+        ["Stock question", "How-to help", "Return status"],
+    ),
+    "fax": (["ارسال قرارداد امضاشده", "حواله بانکی"], ["Signed contract", "Bank transfer slip"]),
+    "visit": (
+        ["بازدید از دفتر مشتری", "جلسه معرفی محصول", "بازدید از نمایشگاه"],
+        ["Site visit", "Product demo meeting", "Trade fair visit"],
+    ),
+    "webform": (["فرم تماس با ما", "درخواست نمایندگی"], ["Contact form", "Reseller application"]),
+    "portal": (["ثبت درخواست در پورتال", "دانلود فاکتور"], ["Portal request", "Invoice download"]),
+    "note": (
+        ["یادداشت داخلی", "مشتری تمایل به خرید عمده دارد"],
+        ["Internal note", "Customer interested in bulk order"],
+    ),
+}
+BODIES = (
+    ["", "", "مشتری راضی بود.", "قرار شد هفته آینده دوباره تماس بگیریم.", "مدارک ارسال شد."],
+    ["", "", "Customer was happy.", "We agreed to call again next week.", "Documents sent."],
+)
+# channel -> (weight, P(inbound), P(internal))
+CHANNELS: dict[str, tuple[float, float, float]] = {
+    "email": (22, 0.5, 0.0),
+    "phone": (22, 0.55, 0.0),
+    "sms": (18, 0.3, 0.0),
+    "chat": (12, 0.8, 0.0),
+    "note": (10, 0.0, 1.0),
+    "visit": (5, 0.6, 0.0),
+    "webform": (5, 1.0, 0.0),
+    "portal": (4, 1.0, 0.0),
+    "fax": (2, 0.5, 0.0),
+}
+PREFERRED_CHANNELS = [
+    ("sms", 30), ("phone", 25), ("email", 20), ("messenger", 10), ("chat", 5),
+    ("portal", 5), ("post", 2), ("", 3),
+]  # fmt: skip
+ORDER_STATUSES = [("fulfilled", 70), ("confirmed", 20), ("cancelled", 7), ("draft", 3)]
+# currency -> (median amount, sigma of log, rounding step)
+AMOUNTS = {"IRR": (25_000_000.0, 1.1, 10_000.0), "USD": (150.0, 1.0, 0.01), "EUR": (140.0, 1.0, 0.01)}
+CURRENCIES = ["IRR", "USD", "EUR"]
+_ARABIC = str.maketrans({"ی": "ي", "ک": "ك"})
+
+
+def _weights(values: Sequence[float]) -> np.ndarray:
+    w = np.asarray(values, dtype=float)
+    return w / w.sum()
+
+
+def _obj(values: Sequence[str]) -> np.ndarray:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values)
+    return arr
+
+
+# --- options and result ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    customers: int
+    orders: int = 0
+    interactions: int = 0
+    seed: int = 1
+    batch: int = 100_000
+    # Last day of the generated history; today when not given. Fix it for identical data.
+    until: dt.date | None = None
+
+
+@dataclass
+class SeedResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    id_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+# --- the plan: what spans the whole run -------------------------------------------------
+
+
+@dataclass
+class Staff:
+    owner_ids: np.ndarray  # users who own customers (sales)
+    owner_departments: np.ndarray  # the department of each owner
+    agent_ids: np.ndarray  # users who handle interactions
+    default_department: int
+
+
+@dataclass
+class Plan:
+    """Everything one row of a later table needs to know about its customer."""
+
+    options: SeedOptions
+    staff: Staff
+    start: dt.datetime
+    total_minutes: int
+    customer_id0: int
+    order_id0: int
+    order_ct: int
+    created_min: np.ndarray  # customer creation, minutes since `start`
+    currency: np.ndarray  # index into CURRENCIES
+    owner: np.ndarray  # index into staff.owner_ids, -1 for none
+    lang_fa: np.ndarray  # bool
+    order_customer: np.ndarray  # customer index of each order, grouped by customer
+    order_first: np.ndarray  # index of each customer's first order
+    order_count: np.ndarray
+    interaction_customer: np.ndarray
+
+
+def _rng(seed: int, table: int, block: int) -> np.random.Generator:
+    return np.random.default_rng([seed, table, block])
+
+
+def make_plan(
+    options: SeedOptions, staff: Staff, *, customer_id0: int, order_id0: int, order_ct: int
+) -> Plan:
+    n = options.customers
+    rng = _rng(options.seed, 0, 0)
+    until = options.until or dt.datetime.now(dt.UTC).date()
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    start = end - dt.timedelta(days=365 * YEARS)
+    total = 365 * YEARS * MINUTES_PER_DAY
+    # Growth: more customers joined recently than three years ago.
+    created = (np.sqrt(rng.random(n)) * (total - MINUTES_PER_DAY)).astype(np.int64)
+    lang_fa = rng.random(n) < 0.82
+    currency = np.where(
+        lang_fa,
+        rng.choice(3, n, p=[0.93, 0.05, 0.02]),
+        rng.choice(3, n, p=[0.35, 0.4, 0.25]),
+    )
+    owners = len(staff.owner_ids)
+    owner = rng.integers(0, max(owners, 1), n) if owners else np.full(n, -1)
+    owner = np.where(rng.random(n) < 0.1, -1, owner)
+    # Purchase propensity: heavy-tailed, so a few customers buy a lot and most buy little;
+    # a customer who joined later has had less time to buy.
+    tenure = (total - created) / total
+    propensity = rng.lognormal(0.0, 1.4, n) * (0.2 + tenure)
+    order_count = (
+        rng.multinomial(options.orders, propensity / propensity.sum())
+        if n and options.orders
+        else np.zeros(n, dtype=np.int64)
+    )
+    order_customer = np.repeat(np.arange(n), order_count)
+    order_first = np.concatenate([[0], np.cumsum(order_count)[:-1]]) if n else np.zeros(0)
+    chatter = propensity / propensity.sum() * 0.6 + rng.lognormal(0.0, 1.0, n) * 0.4 / n
+    interaction_count = (
+        rng.multinomial(options.interactions, chatter / chatter.sum())
+        if n and options.interactions
+        else np.zeros(n, dtype=np.int64)
+    )
+    return Plan(
+        options=options,
+        staff=staff,
+        start=start,
+        total_minutes=total,
+        customer_id0=customer_id0,
+        order_id0=order_id0,
+        order_ct=order_ct,
+        created_min=created,
+        currency=currency,
+        owner=owner,
+        lang_fa=lang_fa,
+        order_customer=order_customer,
+        order_first=order_first.astype(np.int64),
+        order_count=order_count,
+        interaction_customer=np.repeat(np.arange(n), interaction_count),
+    )
+
+
+# --- text for time stamps ---------------------------------------------------------------
+
+
+class Clock:
+    """Minute index -> timestamp text, by table lookup: formatting 30M datetimes one by one
+    would cost more than generating everything else."""
+
+    def __init__(self, start: dt.datetime, total_minutes: int, *, postgres: bool) -> None:
+        days = total_minutes // MINUTES_PER_DAY + 1
+        day_text = _obj([(start + dt.timedelta(days=d)).strftime("%Y-%m-%d ") for d in range(days)])
+        suffix = "+00" if postgres else ""
+        # Seconds vary with the minute so stamps do not all end in :00.
+        minute_text = _obj(
+            [
+                f"{m // 60:02d}:{m % 60:02d}:{(m * 37) % 60:02d}{suffix}"
+                for m in range(MINUTES_PER_DAY)
+            ]
+        )
+        self.table = (day_text[:, None] + minute_text[None, :]).ravel()
+
+    def text(self, minutes: np.ndarray) -> list[str]:
+        return self.table[minutes].tolist()
+
+
+# --- generators --------------------------------------------------------------------------
+
+
+@dataclass
+class Rows:
+    """Column-major rows of one table: what a writer sends."""
+
+    table: str
+    columns: list[str]
+    values: list[list[Any]]  # one list per column; None is NULL
+
+    def __len__(self) -> int:
+        return len(self.values[0]) if self.values else 0
+
+
+def _columns(model: type[Model], attnames: Sequence[str]) -> tuple[str, list[str]]:
+    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+    return model._meta.db_table, [by_attname[a] for a in attnames]
+
+
+@lru_cache(maxsize=1)
+def _name_pools() -> dict[str, np.ndarray]:
+    """Each Persian name twice: as typed on a Persian keyboard and on an Arabic one (ي, ك)."""
+    fa_first = FA_MALE + FA_FEMALE
+    return {
+        "fa_first": _obj([n for n, _ in fa_first] + [n.translate(_ARABIC) for n, _ in fa_first]),
+        "fa_first_latin": _obj([t for _, t in fa_first] * 2),
+        "fa_last": _obj([n for n, _ in FA_LAST] + [n.translate(_ARABIC) for n, _ in FA_LAST]),
+        "fa_last_latin": _obj([t for _, t in FA_LAST] * 2),
+        "en_first": _obj(EN_FIRST),
+        "en_last": _obj(EN_LAST),
+    }
+
+
+_CUSTOMER_FIELDS = [
+    "id", "created_at", "updated_at", "deleted_at", "kind", "display_name", "first_name",
+    "last_name", "organization_name", "preferred_language", "preferred_channel", "currency",
+    "custom", "notes", "search_text", "name_key", "external_ref", "deleted_by_id",
+    "department_id", "merged_into_id", "owner_id",
+]  # fmt: skip
+_CONTACT_FIELDS = [
+    "created_at", "updated_at", "kind", "label", "value", "normalized", "is_primary", "customer_id",
+]  # fmt: skip
+_ORDER_FIELDS = [
+    "id", "created_at", "updated_at", "deleted_at", "number", "status", "ordered_at",
+    "total_currency", "total", "external_ref", "notes", "created_by_id", "customer_id",
+    "deleted_by_id",
+]  # fmt: skip
+_INTERACTION_FIELDS = [
+    "created_at", "updated_at", "deleted_at", "deleted_by_id", "customer_id", "channel",
+    "direction", "agent_id", "occurred_at", "subject", "body", "duration_seconds",
+    "related_type_id", "related_id", "external_id",
+]  # fmt: skip
+
+
+def _fmt_phone(e164: str, style: int) -> str:
+    """The ways people write an Iranian mobile number; the stored key is always E.164."""
+    national = "0" + e164[3:]
+    if style == 0:
+        return e164
+    if style == 1:
+        return national
+    if style == 2:
+        return f"{national[:4]} {national[4:7]} {national[7:]}"
+    if style == 3:
+        return national.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    return f"+98 {e164[3:6]} {e164[6:9]} {e164[9:]}"
+
+
+@dataclass
+class CustomerBlock:
+    customers: Rows
+    contacts: Rows
+    tags: Rows
+
+
+class Generator:
+    """Turns a plan into rows, one sub-block of `BLOCK` rows at a time."""
+
+    def __init__(self, plan: Plan, *, postgres: bool, tag_ids: dict[str, int]) -> None:
+        self.plan = plan
+        self.postgres = postgres
+        self.clock = Clock(plan.start, plan.total_minutes, postgres=postgres)
+        self.tag_ids = tag_ids
+        self.tag_names = _obj(TAGS)
+        self.true, self.false = ("t", "f") if postgres else ("1", "0")
+        self.empty_json = "{}"
+        self.order_type_id = 0
+
+    # customers, their contact points and tags
+    def customers(self, block: int) -> CustomerBlock:
+        p, opts = self.plan, self.plan.options
+        lo = block * BLOCK
+        hi = min(lo + BLOCK, opts.customers)
+        n = hi - lo
+        rng = _rng(opts.seed, 1, block)
+        pools = _name_pools()
+        ids = np.arange(lo, hi) + p.customer_id0
+        fa = p.lang_fa[lo:hi]
+        is_org = rng.random(n) < 0.12
+        female = rng.random(n) < 0.48
+        # About one Persian record in six was typed with Arabic ي/ك.
+        arabic = (rng.random(n) < 0.16).astype(np.int64)
+        n_fa_first = len(FA_MALE) + len(FA_FEMALE)
+        fa_first_idx = np.where(
+            female,
+            len(FA_MALE) + rng.integers(0, len(FA_FEMALE), n),
+            rng.integers(0, len(FA_MALE), n),
+        )
+        fa_last_idx = rng.integers(0, len(FA_LAST), n)
+        en_first_idx = rng.integers(0, len(EN_FIRST), n)
+        en_last_idx = rng.integers(0, len(EN_LAST), n)
+        org_head = rng.integers(0, len(FA_ORG_HEAD), n)
+        org_word = rng.integers(0, len(FA_ORG_WORD), n)
+        org_trade = rng.integers(0, len(FA_ORG_TRADE), n)
+        en_org_word = rng.integers(0, len(EN_ORG_WORD), n)
+        en_org_suffix = rng.integers(0, len(EN_ORG_SUFFIX), n)
+        city = rng.choice(len(IR_CITIES), n, p=_weights([c[3] for c in IR_CITIES]))
+        foreign = (~fa) & (rng.random(n) < 0.6)
+        foreign_idx = rng.integers(0, len(FOREIGN), n)
+        has_phone = rng.random(n) < 0.93
+        second_phone = rng.random(n) < 0.15
+        has_email = rng.random(n) < np.where(is_org, 0.9, 0.65)
+        has_address = rng.random(n) < 0.55
+        has_messenger = rng.random(n) < 0.1
+        has_website = is_org & (rng.random(n) < 0.5)
+        phone_style = rng.choice(5, n, p=[0.35, 0.3, 0.15, 0.1, 0.1])
+        mobile_prefix = rng.integers(0, len(IR_MOBILE_PREFIXES), n)
+        email_domain = rng.integers(0, len(EMAIL_DOMAINS), n)
+        email_style = rng.integers(0, 3, n)
+        messenger = rng.integers(0, len(MESSENGERS), n)
+        plate = rng.integers(1, 400, n)
+        street = rng.integers(0, len(FA_STREETS), n)
+        n_tags = rng.choice(4, n, p=[0.45, 0.35, 0.15, 0.05])
+        tag_pick = rng.random((n, len(TAGS))).argsort(axis=1)[:, :3]
+        channel = rng.choice(
+            len(PREFERRED_CHANNELS), n, p=_weights([c[1] for c in PREFERRED_CHANNELS])
+        )
+        # A permutation of customer ids: every seeded number is unique, across runs too.
+        subscriber = (ids * 7_654_321 + 1_234_567 * opts.seed) % 10_000_000
+        created_text = self.clock.text(p.created_min[lo:hi])
+
+        customers: list[list[Any]] = [[] for _ in _CUSTOMER_FIELDS]
+        contacts: list[list[Any]] = [[] for _ in _CONTACT_FIELDS]
+        tag_customer: list[str] = []
+        tag_tag: list[str] = []
+        staff = p.staff
+        owners = p.owner[lo:hi]
+        currency = p.currency[lo:hi]
+        pf = pools["fa_first"]
+        pl = pools["fa_last"]
+        for i in range(n):
+            cid = int(ids[i])
+            cid_text = str(cid)
+            created = created_text[i]
+            if is_org[i]:
+                kind = "organization"
+                first = last = ""
+                if fa[i]:
+                    word, slug = FA_ORG_WORD[org_word[i]]
+                    name = f"{FA_ORG_HEAD[org_head[i]]} {word} {FA_ORG_TRADE[org_trade[i]]}"
+                    if arabic[i]:
+                        name = name.translate(_ARABIC)
+                else:
+                    word = EN_ORG_WORD[en_org_word[i]]
+                    slug = word.lower().replace(" ", "")
+                    name = f"{word} {EN_ORG_TRADE[org_trade[i] % len(EN_ORG_TRADE)]} {EN_ORG_SUFFIX[en_org_suffix[i]]}"
+                org = name
+                local = ("info", "sales", "office")[email_style[i]]
+                domain = f"{slug}{cid}.{'ir' if fa[i] else 'com'}"
+            else:
+                kind = "person"
+                org = ""
+                if fa[i]:
+                    fi = fa_first_idx[i] + arabic[i] * n_fa_first
+                    li = fa_last_idx[i] + arabic[i] * len(FA_LAST)
+                    first, last = pf[fi], pl[li]
+                    first_latin = pools["fa_first_latin"][fi]
+                    last_latin = pools["fa_last_latin"][li]
+                else:
+                    first = EN_FIRST[en_first_idx[i]]
+                    last = EN_LAST[en_last_idx[i]]
+                    first_latin = first.lower()
+                    last_latin = last.lower().replace("'", "")
+                name = f"{first} {last}"
+                style = email_style[i]
+                local = (
+                    f"{first_latin}.{last_latin}{cid}"
+                    if style == 0
+                    else f"{first_latin[0]}{last_latin}{cid}"
+                    if style == 1
+                    else f"{last_latin}_{first_latin}{cid}"
+                )
+                domain = EMAIL_DOMAINS[email_domain[i]]
+            points: list[tuple[str, str, str, str]] = []  # kind, label, value, normalized
+            if has_phone[i]:
+                sub = f"{int(subscriber[i]):07d}"
+                if foreign[i]:
+                    f_city = FOREIGN[foreign_idx[i]]
+                    e164 = f_city[2] + sub[-f_city[3] :].rjust(f_city[3], "3")
+                    points.append(("phone", "mobile", e164, e164))
+                elif is_org[i]:
+                    area = IR_CITIES[city[i]][2]
+                    e164 = f"+98{area}{3 + int(sub[0]) % 3}{sub}"
+                    points.append(("phone", "office", f"0{area} {e164[5:]}", e164))
+                else:
+                    e164 = f"+98{IR_MOBILE_PREFIXES[mobile_prefix[i]]}{sub}"
+                    points.append(("phone", "mobile", _fmt_phone(e164, phone_style[i]), e164))
+                if second_phone[i] and not foreign[i]:
+                    other = f"+98{IR_MOBILE_PREFIXES[(mobile_prefix[i] + 3) % len(IR_MOBILE_PREFIXES)]}{sub}"
+                    points.append(("phone", "work", _fmt_phone(other, 1), other))
+            if has_email[i]:
+                email = f"{local}@{domain}"
+                points.append(("email", "", email, email))
+            if has_address[i]:
+                if foreign[i]:
+                    address = FOREIGN[foreign_idx[i]][4].format(n=int(plate[i]))
+                elif fa[i]:
+                    digits = str(int(plate[i])).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+                    address = f"{FA_STREETS[street[i]]}، پلاک {digits}، {IR_CITIES[city[i]][0]}"
+                else:
+                    address = f"{int(plate[i])} Valiasr St, {IR_CITIES[city[i]][1]}, Iran"
+                points.append(("address", "home" if kind == "person" else "office", address, ""))
+            if has_messenger[i]:
+                handle = f"@{local.split('.')[0][:20]}_{cid % 10_000}"
+                points.append(("messenger", MESSENGERS[messenger[i]], handle, ""))
+            if has_website[i]:
+                site = f"https://www.{domain}"
+                points.append(("website", "", site, site.lower()))
+            tags = [self.tag_names[t] for t in tag_pick[i, : n_tags[i]]]
+            normalized_values = []
+            primary_seen: set[str] = set()
+            for kind_, label, value, norm in points:
+                if not norm:
+                    norm = _normalize_free_text(value)
+                normalized_values.append(norm)
+                primary = kind_ not in primary_seen
+                primary_seen.add(kind_)
+                for col, v in zip(
+                    contacts,
+                    (
+                        created,
+                        created,
+                        kind_,
+                        label,
+                        value,
+                        norm,
+                        self.true if primary else self.false,
+                        cid_text,
+                    ),
+                    strict=True,
+                ):
+                    col.append(v)
+            for tag in tags:
+                tag_customer.append(cid_text)
+                tag_tag.append(str(self.tag_ids[tag]))
+            owner_i = owners[i]
+            owner_id = str(staff.owner_ids[owner_i]) if owner_i >= 0 else None
+            department = str(
+                staff.owner_departments[owner_i] if owner_i >= 0 else staff.default_department
+            )
+            channel_name = PREFERRED_CHANNELS[channel[i]][0]
+            row = (
+                cid_text,
+                created,
+                created,
+                None,
+                kind,
+                name,
+                first,
+                last,
+                org,
+                "fa" if fa[i] else "en",
+                channel_name,
+                CURRENCIES[currency[i]],
+                self.empty_json,
+                "",
+                search_text_for(
+                    display_name=name,
+                    first_name=first,
+                    last_name=last,
+                    organization_name=org,
+                    contact_values=normalized_values,
+                    tags=tags,
+                ),
+                _name_key(name),
+                "",
+                None,
+                department,
+                None,
+                owner_id,
+            )
+            for col, v in zip(customers, row, strict=True):
+                col.append(v)
+        from peyvand.customers.models import ContactPoint, Customer
+
+        c_table, c_cols = _columns(Customer, _CUSTOMER_FIELDS)
+        p_table, p_cols = _columns(ContactPoint, _CONTACT_FIELDS)
+        t_model = Customer.tags.through
+        return CustomerBlock(
+            customers=Rows(c_table, c_cols, customers),
+            contacts=Rows(p_table, p_cols, contacts),
+            tags=Rows(t_model._meta.db_table, ["customer_id", "tag_id"], [tag_customer, tag_tag]),
+        )
+
+    def orders(self, block: int) -> Rows:
+        from peyvand.sales.models import Order
+
+        p, opts = self.plan, self.plan.options
+        lo = block * BLOCK
+        hi = min(lo + BLOCK, opts.orders)
+        n = hi - lo
+        rng = _rng(opts.seed, 2, block)
+        cust = p.order_customer[lo:hi]
+        created = p.created_min[cust]
+        span = p.total_minutes - created - 1
+        ordered = created + 1 + (rng.random(n) * span).astype(np.int64)
+        ordered = _business_hours(ordered, rng)
+        currency = p.currency[cust]
+        # One order in ten is in rials whatever the customer's usual currency.
+        currency = np.where(rng.random(n) < 0.1, 0, currency)
+        medians = np.array([AMOUNTS[c][0] for c in CURRENCIES])[currency]
+        sigmas = np.array([AMOUNTS[c][1] for c in CURRENCIES])[currency]
+        steps = np.array([AMOUNTS[c][2] for c in CURRENCIES])[currency]
+        amount = np.maximum(np.round(medians * rng.lognormal(0.0, sigmas) / steps) * steps, steps)
+        recent = ordered > p.total_minutes - 30 * MINUTES_PER_DAY
+        status = rng.choice(len(ORDER_STATUSES), n, p=_weights([s[1] for s in ORDER_STATUSES]))
+        # Recent orders are rarely fulfilled yet.
+        status = np.where(recent & (status == 0), 1, status)
+        ids = np.arange(lo, hi) + p.order_id0
+        owners = p.owner[cust]
+        owner_ids = np.where(owners >= 0, p.staff.owner_ids[np.maximum(owners, 0)], -1)
+        stamp = self.clock.text(ordered)
+        id_text = list(map(str, ids.tolist()))
+        status_names = [s[0] for s in ORDER_STATUSES]
+        values: list[list[Any]] = [
+            id_text,
+            stamp,
+            stamp,
+            [None] * n,
+            [f"SEED-{i:09d}" for i in ids.tolist()],
+            [status_names[s] for s in status.tolist()],
+            stamp,
+            [CURRENCIES[c] for c in currency.tolist()],
+            [f"{a:.2f}" for a in amount.tolist()],
+            [""] * n,
+            [""] * n,
+            [None if o < 0 else str(o) for o in owner_ids.tolist()],
+            list(map(str, (cust + p.customer_id0).tolist())),
+            [None] * n,
+        ]
+        table, cols = _columns(Order, _ORDER_FIELDS)
+        return Rows(table, cols, values)
+
+    def interactions(self, block: int) -> Rows:
+        from peyvand.channels.models import Interaction
+
+        p, opts = self.plan, self.plan.options
+        lo = block * BLOCK
+        hi = min(lo + BLOCK, opts.interactions)
+        n = hi - lo
+        rng = _rng(opts.seed, 3, block)
+        cust = p.interaction_customer[lo:hi]
+        created = p.created_min[cust]
+        occurred = created + (rng.random(n) * (p.total_minutes - created - 1)).astype(np.int64)
+        occurred = _business_hours(occurred, rng)
+        names = list(CHANNELS)
+        channel = rng.choice(len(names), n, p=_weights([CHANNELS[c][0] for c in names]))
+        inbound_p = np.array([CHANNELS[c][1] for c in names])[channel]
+        internal = np.array([CHANNELS[c][2] for c in names])[channel] > 0
+        inbound = rng.random(n) < inbound_p
+        fa = p.lang_fa[cust]
+        subject_pick = rng.integers(0, 1 << 30, n)
+        body_pick = rng.integers(0, len(BODIES[0]), n)
+        agents = p.staff.agent_ids
+        agent = agents[rng.integers(0, len(agents), n)] if len(agents) else np.full(n, -1)
+        self_service = np.isin(channel, [names.index("webform"), names.index("portal")])
+        duration = rng.lognormal(np.log(180), 0.8, n).astype(np.int64) + 5
+        is_phone = channel == names.index("phone")
+        # About one contact in seven is about one of the customer's orders.
+        counts = p.order_count[cust]
+        related = (rng.random(n) < 0.15) & (counts > 0)
+        order_idx = p.order_first[cust] + (rng.random(n) * np.maximum(counts, 1)).astype(np.int64)
+        order_id = order_idx + p.order_id0
+        stamp = self.clock.text(occurred)
+        subjects, bodies = [], []
+        for c, lang, s, b in zip(
+            channel.tolist(), fa.tolist(), subject_pick.tolist(), body_pick.tolist(), strict=True
+        ):
+            pool = SUBJECTS[names[c]][0 if lang else 1]
+            subjects.append(pool[s % len(pool)])
+            bodies.append(BODIES[0 if lang else 1][b])
+        direction = np.where(internal, 2, np.where(inbound, 0, 1))
+        direction_names = ("inbound", "outbound", "internal")
+        order_type = str(self.order_type_id)
+        values: list[list[Any]] = [
+            stamp,
+            stamp,
+            [None] * n,
+            [None] * n,
+            list(map(str, (cust + p.customer_id0).tolist())),
+            [names[c] for c in channel.tolist()],
+            [direction_names[d] for d in direction.tolist()],
+            [
+                None if (s or a < 0) else str(a)
+                for s, a in zip(self_service.tolist(), agent.tolist(), strict=True)
+            ],
+            stamp,
+            subjects,
+            bodies,
+            [
+                str(d) if ph else None
+                for ph, d in zip(is_phone.tolist(), duration.tolist(), strict=True)
+            ],
+            [order_type if r else None for r in related.tolist()],
+            [str(o) if r else "" for r, o in zip(related.tolist(), order_id.tolist(), strict=True)],
+            [""] * n,
+        ]
+        table, cols = _columns(Interaction, _INTERACTION_FIELDS)
+        return Rows(table, cols, values)
+
+
+def _business_hours(minutes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Move each stamp into Tehran business hours on the same day (most contact happens then)."""
+    day = minutes // MINUTES_PER_DAY
+    in_day = _BUSINESS_START_MIN + rng.integers(0, _BUSINESS_MINUTES, len(minutes))
+    return np.asarray(day * MINUTES_PER_DAY + in_day, dtype=np.int64)
+
+
+@lru_cache(maxsize=200_000)
+def _name_key(name: str) -> str:
+    # Names repeat a great deal in generated data; the key of each is computed once.
+    return name_key_for(name)
+
+
+def _normalize_free_text(value: str) -> str:
+    from peyvand.core.text import normalize_text
+
+    return normalize_text(value)
+
+
+# --- writers ------------------------------------------------------------------------------
+
+
+class Writer:
+    """Sends `Rows` to one table stream; subclasses per database."""
+
+    def reserve_ids(self, table: str, count: int) -> int:
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Settings for a bulk load that must be made outside a transaction."""
+
+    def begin(self) -> None:
+        """Settings for a bulk load that live as long as the transaction."""
+
+    def end(self) -> None:
+        """Last work inside the transaction."""
+
+    def finish(self) -> None:
+        """Undo what `prepare` changed."""
+
+    def stream(self, table: str, columns: list[str]) -> TableStream:
+        raise NotImplementedError
+
+
+class TableStream:
+    def write(self, rows: Rows) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+def copy_text(rows: Rows) -> str:
+    r"""Rows in PostgreSQL COPY text format. The pools hold no tab, newline or backslash,
+    so only NULL needs spelling out (\N)."""
+    cols = [[r"\N" if v is None else v for v in col] for col in rows.values]
+    return "".join(line + "\n" for line in map("\t".join, zip(*cols, strict=True)))
+
+
+class PostgresWriter(Writer):
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.is_superuser = False
+
+    def begin(self) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            self.is_superuser = bool(cur.fetchone()[0])
+            if self.is_superuser:
+                # Every foreign key of a generated row points at a row this same run
+                # reserved and wrote; replica mode skips the per-row trigger checks
+                # (what pg_restore --disable-triggers does) and keeps every constraint.
+                cur.execute("SET LOCAL session_replication_role = replica")
+            # The trigram index takes new rows into its pending list in big gulps
+            # instead of merging every 4 MB; the list is cleaned at the end.
+            cur.execute("SET LOCAL gin_pending_list_limit = '256MB'")
+
+    def end(self) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT indexrelid::regclass::text FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+                "WHERE am.amname = 'gin' AND i.indrelid = 'customers_customer'::regclass"
+            )
+            for (index,) in cur.fetchall():
+                cur.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+            if self.is_superuser:
+                cur.execute("SET LOCAL session_replication_role = origin")
+
+    def reserve_ids(self, table: str, count: int) -> int:
+        with self.conn.cursor() as cur:
+            # Concurrent inserts wait until this run commits; readers are not blocked.
+            cur.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
+            cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f'"{table}"'])
+            sequence = cur.fetchone()[0]
+            cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+            top = cur.fetchone()[0]
+            cur.execute("SELECT nextval(%s)", [sequence])
+            first = max(int(cur.fetchone()[0]), top + 1)
+            if count:
+                cur.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+        return first
+
+    def stream(self, table: str, columns: list[str]) -> TableStream:
+        return _PostgresStream(self.conn, table, columns)
+
+
+class _PostgresStream(TableStream):
+    def __init__(self, conn: Any, table: str, columns: list[str]) -> None:
+        from psycopg.copy import QueuedLibpqWriter
+
+        self.cursor = conn.cursor()
+        cols = ", ".join(f'"{c}"' for c in columns)
+        # Formatting the next chunk overlaps with the server taking the previous one.
+        self.cm = self.cursor.copy(
+            f'COPY "{table}" ({cols}) FROM STDIN', writer=QueuedLibpqWriter(self.cursor)
+        )
+        self.copy = self.cm.__enter__()
+
+    def write(self, rows: Rows) -> None:
+        self.copy.write(copy_text(rows))
+
+    def write_text(self, text: str) -> None:
+        self.copy.write(text)
+
+    def close(self) -> None:
+        self.cm.__exit__(None, None, None)
+        self.cursor.close()
+
+
+class SqliteWriter(Writer):
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def prepare(self) -> None:
+        cur = self.conn.cursor()
+        # The whole load is one transaction: a crash mid-load rolls it back from the WAL
+        # either way, so syncing every page on the way buys nothing.
+        cur.execute("PRAGMA synchronous = OFF")
+        cur.execute("PRAGMA cache_size = -262144")
+        cur.execute("PRAGMA temp_store = MEMORY")
+
+    def finish(self) -> None:
+        cur = self.conn.cursor()
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA cache_size = -2000")
+        cur.execute("PRAGMA temp_store = DEFAULT")
+
+    def reserve_ids(self, table: str, count: int) -> int:
+        cur = self.conn.cursor()
+        cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+        top = int(cur.fetchone()[0])
+        cur.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [table])
+        row = cur.fetchone()
+        return max(top, int(row[0]) if row else 0) + 1
+
+    def stream(self, table: str, columns: list[str]) -> TableStream:
+        return _SqliteStream(self.conn, table, columns)
+
+
+class _SqliteStream(TableStream):
+    def __init__(self, conn: Any, table: str, columns: list[str]) -> None:
+        self.cursor = conn.cursor()
+        cols = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        self.sql = f'INSERT INTO "{table}" ({cols}) VALUES ({marks})'
+
+    def write(self, rows: Rows) -> None:
+        self.cursor.executemany(self.sql, zip(*rows.values, strict=True))
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def ensure_staff(*, default_department_code: str = "sales") -> Staff:
+    """Owners are the sales people who exist; a handful are created when there are none."""
+    from peyvand.access.defaults import ensure_departments_and_roles
+    from peyvand.access.models import Department, Role, User
+
+    ensure_departments_and_roles()
+    sales = Department.objects.get(code=default_department_code)
+    owners = list(
+        User.objects.filter(is_active=True, departments=sales).order_by("pk").distinct()
+    )
+    if not owners:
+        role = Role.objects.get(code="sales_rep")
+        for i, (first, last) in enumerate(
+            [("Parisa", "Moradi"), ("Kaveh", "Alavi"), ("Emily", "Clark"), ("Omid", "Jafari")],
+            start=1,
+        ):
+            user, created = User.objects.get_or_create(
+                username=f"seed.sales{i}",
+                defaults={"first_name": first, "last_name": last, "email": f"seed.sales{i}@peyvand.local"},
+            )
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                user.departments.add(sales)
+                user.roles.add(role)
+            owners.append(user)
+    agents = list(
+        User.objects.filter(is_active=True, departments__isnull=False)
+        .order_by("pk")
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    owner_departments = []
+    for user in owners:
+        dept = user.departments.order_by("pk").values_list("pk", flat=True).first()
+        owner_departments.append(dept or sales.pk)
+    return Staff(
+        owner_ids=np.array([u.pk for u in owners], dtype=np.int64),
+        owner_departments=np.array(owner_departments, dtype=np.int64),
+        agent_ids=np.array(agents, dtype=np.int64),
+        default_department=sales.pk,
+    )
+
+
+def _ensure_tags() -> dict[str, int]:
+    from peyvand.customers.models import Tag
+
+    for name in TAGS:
+        Tag.objects.get_or_create(name=name)
+    return dict(Tag.objects.filter(name__in=TAGS).values_list("name", "pk"))
+
+
+def _blocks(count: int) -> range:
+    return range((count + BLOCK - 1) // BLOCK)
+
+
+class _Batched(TableStream):
+    """Gathers generated sub-blocks until `batch` rows are ready, then sends them at once."""
+
+    def __init__(self, stream: TableStream, batch: int) -> None:
+        self.stream, self.batch = stream, batch
+        self.pending: list[Rows] = []
+        self.size = 0
+
+    def write(self, rows: Rows) -> None:
+        self.pending.append(rows)
+        self.size += len(rows)
+        if self.size >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        first = self.pending[0]
+        merged = Rows(
+            first.table,
+            first.columns,
+            [list(chain.from_iterable(r.values[i] for r in self.pending)) for i in range(len(first.columns))],
+        )
+        self.stream.write(merged)
+        self.pending, self.size = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        self.stream.close()
+
+
+class _Spool:
+    """Rows of a table whose COPY must wait for another table's stream to finish."""
+
+    def __init__(self) -> None:
+        self.file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self.rows: list[Rows] = []
+
+    def add(self, rows: Rows, *, postgres: bool) -> None:
+        if postgres:
+            self.file.write(copy_text(rows))
+        else:
+            self.rows.append(rows)
+
+    def replay(self, stream: TableStream) -> None:
+        if isinstance(stream, _PostgresStream):
+            self.file.seek(0)
+            while chunk := self.file.read(1 << 22):
+                stream.write_text(chunk)
+        for rows in self.rows:
+            stream.write(rows)
+        self.file.close()
+
+
+def seed(options: SeedOptions, *, actor: Any = None, progress: Progress | None = None) -> SeedResult:
+    """Generate and load the rows `options` ask for, in one transaction."""
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    postgres = connection.vendor == "postgresql"
+    result = SeedResult()
+    connection.ensure_connection()
+    raw = connection.connection
+    writer: Writer = PostgresWriter(raw) if postgres else SqliteWriter(raw)
+    writer.prepare()
+    try:
+        _load(options, writer, result, actor=actor, say=say, started=started)
+    finally:
+        writer.finish()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _load(
+    options: SeedOptions,
+    writer: Writer,
+    result: SeedResult,
+    *,
+    actor: Any,
+    say: Progress,
+    started: float,
+) -> None:
+    postgres = isinstance(writer, PostgresWriter)
+    with transaction.atomic():
+        staff = ensure_staff()
+        tag_ids = _ensure_tags()
+        from django.contrib.contenttypes.models import ContentType
+
+        from peyvand.customers.models import Customer
+        from peyvand.sales.models import Order
+
+        writer.begin()
+        customer_id0 = writer.reserve_ids(Customer._meta.db_table, options.customers)
+        order_id0 = writer.reserve_ids(Order._meta.db_table, options.orders)
+        order_ct = ContentType.objects.get_for_model(Order).pk
+        plan = make_plan(
+            options, staff, customer_id0=customer_id0, order_id0=order_id0, order_ct=order_ct
+        )
+        gen = Generator(plan, postgres=postgres, tag_ids=tag_ids)
+        gen.order_type_id = order_ct
+        say(f"plan ready ({time.perf_counter() - started:.1f} s)")
+
+        contacts, tags = _Spool(), _Spool()
+        counts = {"customers": 0, "contact points": 0, "tags": 0, "orders": 0, "interactions": 0}
+        stream: TableStream | None = None
+        for block in _blocks(options.customers):
+            rows = gen.customers(block)
+            if stream is None:
+                stream = _Batched(
+                    writer.stream(rows.customers.table, rows.customers.columns), options.batch
+                )
+                contact_cols = (rows.contacts.table, rows.contacts.columns)
+                tag_cols = (rows.tags.table, rows.tags.columns)
+            stream.write(rows.customers)
+            contacts.add(rows.contacts, postgres=postgres)
+            tags.add(rows.tags, postgres=postgres)
+            counts["customers"] += len(rows.customers)
+            counts["contact points"] += len(rows.contacts)
+            counts["tags"] += len(rows.tags)
+            _report(say, "customers", counts["customers"], options.customers, started)
+        if stream is not None:
+            stream.close()
+            for spool, (table, cols) in ((contacts, contact_cols), (tags, tag_cols)):
+                s = writer.stream(table, cols)
+                spool.replay(s)
+                s.close()
+            say(f"contact points and tags written ({time.perf_counter() - started:.1f} s)")
+        for name, count, make in (
+            ("orders", options.orders, gen.orders),
+            ("interactions", options.interactions, gen.interactions),
+        ):
+            stream = None
+            for block in _blocks(count):
+                chunk = make(block)
+                if stream is None:
+                    stream = _Batched(writer.stream(chunk.table, chunk.columns), options.batch)
+                stream.write(chunk)
+                counts[name] += len(chunk)
+                _report(say, name, counts[name], count, started)
+            if stream is not None:
+                stream.close()
+        writer.end()
+        result.counts = counts
+        result.id_ranges = {
+            "customers": (customer_id0, customer_id0 + options.customers - 1),
+            "orders": (order_id0, order_id0 + options.orders - 1),
+        }
+        _audit(options, result, actor=actor)
+
+
+def _report(say: Progress, name: str, done: int, total: int, started: float) -> None:
+    if done == total or done % 100_000 < BLOCK:
+        say(f"{name}: {done:,}/{total:,} ({time.perf_counter() - started:.1f} s)")
+
+
+def _audit(options: SeedOptions, result: SeedResult, *, actor: Any) -> None:
+    """One change-log row for the whole run.
+
+    Seeded rows are synthetic bulk data, not changes a person made to a customer: a row
+    per object would double the load and serialise millions of hashes behind the chain
+    head lock. The one row still puts the run in the chain with what it wrote and the id
+    ranges, so every seeded row can be told apart from real data.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    from peyvand.audit.choices import ChangeAction
+    from peyvand.audit.services import Change, write_changes
+    from peyvand.customers.models import Customer
+
+    summary = {
+        "seed": options.seed,
+        "until": options.until.isoformat() if options.until else None,
+        "counts": result.counts,
+        "id_ranges": {k: list(v) for k, v in result.id_ranges.items()},
+    }
+    write_changes(
+        [Change(ChangeAction.IMPORT, ContentType.objects.get_for_model(Customer), None, summary)],
+        actor=actor,
+    )
+
+
+def dump_copy_files(options: SeedOptions, directory: str, *, progress: Progress | None = None) -> dict[str, str]:
+    """Write the COPY text a seed run would send, one file per table, without loading it.
+
+    The benchmark loads these files with plain COPY as its reference; ids start at 1 in
+    an empty database.
+    """
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    staff = ensure_staff()
+    tag_ids = _ensure_tags()
+    from django.contrib.contenttypes.models import ContentType
+
+    from peyvand.sales.models import Order
+
+    order_ct = ContentType.objects.get_for_model(Order).pk
+    plan = make_plan(options, staff, customer_id0=1, order_id0=1, order_ct=order_ct)
+    gen = Generator(plan, postgres=True, tag_ids=tag_ids)
+    gen.order_type_id = order_ct
+    files: dict[str, IO[str]] = {}
+    columns: dict[str, list[str]] = {}
+
+    def emit(rows: Rows) -> None:
+        if rows.table not in files:
+            files[rows.table] = open(  # noqa: SIM115
+                os.path.join(directory, f"{rows.table}.copy"), "w", encoding="utf-8"
+            )
+            columns[rows.table] = rows.columns
+        files[rows.table].write(copy_text(rows))
+
+    for block in _blocks(options.customers):
+        rows = gen.customers(block)
+        emit(rows.customers)
+        emit(rows.contacts)
+        emit(rows.tags)
+    for make, count in ((gen.orders, options.orders), (gen.interactions, options.interactions)):
+        for block in _blocks(count):
+            emit(make(block))
+        say(f"dumped {count:,} rows ({time.perf_counter() - started:.1f} s)")
+    for f in files.values():
+        f.close()
+    with open(os.path.join(directory, "columns.txt"), "w", encoding="utf-8") as f:
+        for table, cols in columns.items():
+            f.write(f"{table}\t{','.join(cols)}\n")
+    return {table: os.path.join(directory, f"{table}.copy") for table in files}
+
+
+def iter_tables() -> Iterator[str]:
+    """The tables a seed run writes, in load order."""
+    from peyvand.channels.models import Interaction
+    from peyvand.customers.models import ContactPoint, Customer
+    from peyvand.sales.models import Order
+
+    yield Customer._meta.db_table
+    yield ContactPoint._meta.db_table
+    yield Customer.tags.through._meta.db_table
+    yield Order._meta.db_table
+    yield Interaction._meta.db_table
+
+

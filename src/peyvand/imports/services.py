@@ -1,0 +1,833 @@
+"""Customer import: job creation, and the chunked bulk engine that runs a job.
+
+Transactions: chunked, resumable. A job reads its file in chunks of `CHUNK_ROWS` rows; each
+chunk (its new customers, contact points, tags, updates, change-log rows, the job's
+counters and `committed_line`) commits in one transaction. A job that fails halfway is
+marked failed and says exactly which lines were committed; running it again (the
+"resume" action, or `run_import_job`) skips those lines and continues after
+`committed_line`. Because every row is matched against existing customers before it is
+written (external reference, normalised email, E.164 phone), even importing the whole file
+again is idempotent, so no line is ever imported twice. A file that cannot be read at all
+(encoding, missing required columns) fails before the first chunk and imports nothing.
+Per-chunk commits keep the database's write lock short (SQLite serves the web UI while an
+import runs) and let the progress bar read committed counters.
+
+Dry runs parse, validate and match every row exactly like a real run and commit nothing
+but the job's own counters.
+
+Matching: a row belongs to an existing customer when its external reference, email or phone
+(normalised) is already on an alive customer, or — only for rows with none of those — when
+a customer the importing user may change has the same normalised name. A match with a
+customer the user may not change is reported as an error, never silently updated or
+duplicated. Rows within the file match each other the same way: rows of earlier chunks are
+already in the database, rows of the same chunk are merged in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from peyvand.audit.choices import ChangeAction
+from peyvand.audit.services import Change, diff, snapshot, write_changes
+from peyvand.customers.models import ContactPoint, Customer, CustomFieldDefinition, Tag
+from peyvand.customers.search import name_key_for, search_text_for
+from peyvand.imports.choices import DuplicatePolicy, ImportKind, ImportStatus
+from peyvand.imports.mapping import resolve_mapping, suggest_mapping
+from peyvand.imports.models import INLINE_ERROR_LIMIT, ImportJob
+from peyvand.imports.readers import ImportFileError, check_size, format_for, open_table
+from peyvand.imports.rows import ParsedRow, RowError, RowParser
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 5000
+_UPDATABLE = (
+    "display_name",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "kind",
+    "preferred_language",
+    "currency",
+    "external_ref",
+    "notes",
+)
+
+
+# --- creating and starting jobs ------------------------------------------------------------
+
+
+def create_import_job(
+    *,
+    file: File,
+    filename: str,
+    actor: Any,
+    kind: str = ImportKind.CUSTOMERS,
+) -> ImportJob:
+    """Store an uploaded file as a job awaiting its mapping; refuses what cannot be read."""
+    fmt = format_for(filename)
+    check_size(file.size or 0)
+    job = ImportJob(
+        kind=kind,
+        original_filename=Path(filename).name[:255],
+        format=fmt,
+        created_by=actor,
+        status=ImportStatus.DRAFT,
+    )
+    job.file.save(f"upload.{fmt}", file, save=False)
+    try:
+        with open_table(job.file.path, fmt) as table:
+            job.mapping = suggest_mapping(table.headers)
+            job.total_rows = table.estimated_rows
+    except ImportFileError:
+        job.file.delete(save=False)
+        raise
+    job.save()
+    return job
+
+
+def start_import(
+    job: ImportJob,
+    *,
+    mapping: dict[str, str],
+    dry_run: bool,
+    on_duplicate: str,
+    actor: Any,
+) -> ImportJob:
+    """Check the mapping against the file's header and queue the run after commit."""
+    from peyvand.imports.tasks import run_import
+
+    with open_table(job.file.path, job.format) as table:
+        resolve_mapping(table.headers, mapping)
+    with transaction.atomic():
+        job.mapping = {header: target for header, target in mapping.items() if target}
+        job.dry_run = dry_run
+        job.on_duplicate = on_duplicate
+        job.status = ImportStatus.QUEUED
+        job.save(update_fields=["mapping", "dry_run", "on_duplicate", "status", "updated_at"])
+        transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    logger.info("import job %s queued by %s", job.pk, getattr(actor, "pk", None))
+    return job
+
+
+def rerun_as_import(job: ImportJob, *, actor: Any) -> ImportJob:
+    """After a dry run: the same file and mapping, for real, as a new job."""
+    from peyvand.imports.tasks import run_import
+
+    with transaction.atomic():
+        new = ImportJob.objects.create(
+            kind=job.kind,
+            file=job.file.name,
+            original_filename=job.original_filename,
+            format=job.format,
+            mapping=job.mapping,
+            on_duplicate=job.on_duplicate,
+            dry_run=False,
+            status=ImportStatus.QUEUED,
+            total_rows=job.total_rows,
+            created_by=actor,
+        )
+        transaction.on_commit(lambda: run_import.enqueue(new.pk))
+    return new
+
+
+def resume_import(job: ImportJob, *, actor: Any) -> ImportJob:
+    """Queue a failed job again; it continues after its last committed line."""
+    from peyvand.imports.tasks import run_import
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportStatus.FAILED:
+            return job
+        job.status = ImportStatus.QUEUED
+        job.failure = ""
+        job.save(update_fields=["status", "failure", "updated_at"])
+        transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    logger.info("import job %s resumed by %s", job.pk, getattr(actor, "pk", None))
+    return job
+
+
+# --- running a job -------------------------------------------------------------------------
+
+
+@dataclass
+class _Existing:
+    """An existing customer touched by this chunk, with what it has."""
+
+    customer: Customer
+    before: dict[str, Any]
+    contacts: set[tuple[str, str]]
+    tags: set[str]
+    new_contacts: list[tuple[str, str, str]] = field(default_factory=list)
+    new_tags: list[str] = field(default_factory=list)
+    rows: int = 0
+    changing_rows: int = 0
+    changed: bool = False
+
+    def settle(self) -> None:
+        """Whether the rows left the customer different; rows that set a value and rows
+        that set it back again leave nothing to write."""
+        self.changed = bool(
+            self.new_contacts or self.new_tags or diff(self.before, snapshot(self.customer))
+        )
+
+
+@dataclass
+class _Chunk:
+    new: list[ParsedRow] = field(default_factory=list)
+    touched: dict[int, _Existing] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    last_line: int = 0
+
+
+Progress = Callable[[ImportJob], None]
+
+
+def run_import_job(job_id: int, *, progress: Progress | None = None) -> ImportJob:
+    """Run (or resume) a queued job to the end; never raises for bad data, only records it."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("created_by").get(pk=job_id)
+        if job.status not in {ImportStatus.QUEUED, ImportStatus.FAILED}:
+            return job
+        job.status = ImportStatus.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["status", "started_at", "updated_at"])
+    actor = job.created_by
+    with translation.override(actor.language or None):
+        try:
+            _Importer(job, actor=actor, progress=progress).run()
+        except ImportFileError as exc:
+            _fail(job, str(exc), as_row_error=True)
+        except Exception as exc:
+            logger.exception("import job %s failed", job.pk)
+            _fail(job, _failure_text(job, exc))
+    return job
+
+
+def _failure_text(job: ImportJob, exc: Exception) -> str:
+    if job.committed_line:
+        return gettext(
+            "The import stopped: %(reason)s. Lines 2 to %(line)d were imported; resume the "
+            "job to continue after line %(line)d."
+        ) % {"reason": exc.__class__.__name__, "line": job.committed_line}
+    return gettext("The import stopped: %(reason)s. Nothing was imported.") % {
+        "reason": exc.__class__.__name__
+    }
+
+
+def _fail(job: ImportJob, message: str, *, as_row_error: bool = False) -> None:
+    job.status = ImportStatus.FAILED
+    job.failure = message
+    job.finished_at = timezone.now()
+    if as_row_error:
+        job.errors = [[1, "", message]]
+        job.error_count = 1
+    job.save()
+
+
+class _Importer:
+    def __init__(self, job: ImportJob, *, actor: Any, progress: Progress | None) -> None:
+        self.job = job
+        self.actor = actor
+        self.progress = progress
+        self.update = job.on_duplicate == DuplicatePolicy.UPDATE
+        self.department_id = actor.departments.order_by("pk").values_list("pk", flat=True).first()
+        self.changeable = Customer.objects.visible_to(actor, "change")
+        self.searchable_keys = set(
+            CustomFieldDefinition.objects.filter(searchable=True, is_active=True).values_list(
+                "key", flat=True
+            )
+        )
+        self.tag_ids: dict[str, int] = {}
+        # Dry runs write nothing, so rows of earlier chunks are remembered here instead.
+        self.dry_seen: set[int] = set()
+        self.writer = _writer_for_connection()
+
+    # -- the loop --
+
+    def run(self) -> None:
+        job = self.job
+        with open_table(job.file.path, job.format) as table:
+            columns = resolve_mapping(table.headers, job.mapping)
+            parser = RowParser(table.headers, columns)
+            if job.total_rows is None or job.committed_line == 0:
+                job.total_rows = table.estimated_rows
+            rows: Iterator[tuple[int, list[str]]] = (
+                (line, cells) for line, cells in table.rows if line > job.committed_line
+            )
+            report = self._open_report()
+            try:
+                while batch := list(islice(rows, CHUNK_ROWS)):
+                    self._chunk(parser, batch, report)
+            finally:
+                report.close()
+        job.status = ImportStatus.DONE
+        job.total_rows = job.processed_rows
+        job.finished_at = timezone.now()
+        job.save()
+        if self.progress:
+            self.progress(job)
+
+    def _open_report(self) -> Any:
+        job = self.job
+        if not job.error_report:
+            job.error_report.name = f"imports/reports/job-{job.pk}-errors.csv"
+            path = Path(job.error_report.path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
+            job.error_report_bytes = 0
+        handle = Path(job.error_report.path).open("r+b")
+        # Errors past the last committed chunk belong to a run that did not finish.
+        handle.truncate(job.error_report_bytes)
+        handle.seek(job.error_report_bytes)
+        if job.error_report_bytes == 0:
+            handle.write(
+                "\ufeff".encode()
+                + _csv_line([gettext("line"), gettext("column"), gettext("error")])
+            )
+        return handle
+
+    def _chunk(self, parser: RowParser, batch: list[tuple[int, list[str]]], report: Any) -> None:
+        chunk = _Chunk(last_line=batch[-1][0])
+        parsed: list[ParsedRow] = []
+        for line, cells in batch:
+            row, errors = parser.parse(line, cells)
+            if row is None:
+                chunk.errors.extend(errors)
+            else:
+                parsed.append(row)
+        with transaction.atomic():
+            self._match(parsed, chunk)
+            if not self.job.dry_run:
+                self._write(chunk)
+            report.write(b"".join(_csv_line(list(e)) for e in chunk.errors))
+            report.flush()
+            self._record_progress(chunk, report.tell())
+
+    # -- matching --
+
+    def _match(self, rows: list[ParsedRow], chunk: _Chunk) -> None:
+        emails = {r.email for r in rows if r.email}
+        phones = {r.phone_e164 for r in rows if r.phone_e164}
+        refs = {r.values["external_ref"] for r in rows if "external_ref" in r.values}
+        names = {r.name_key for r in rows if not _has_strong_key(r)}
+        by_email: dict[str, int] = {}
+        by_phone: dict[str, int] = {}
+        if emails or phones:
+            points = ContactPoint.objects.filter(
+                Q(kind="email", normalized__in=emails) | Q(kind="phone", normalized__in=phones),
+                customer__deleted_at__isnull=True,
+            ).values_list("kind", "normalized", "customer_id")
+            for kind, normalized, customer_id in points:
+                (by_email if kind == "email" else by_phone).setdefault(normalized, customer_id)
+        by_ref = dict(
+            Customer.objects.alive()
+            .filter(external_ref__in=refs)
+            .order_by("pk")
+            .values_list("external_ref", "pk")
+            if refs
+            else ()
+        )
+        by_name = dict(
+            self.changeable.alive()
+            .filter(name_key__in=names)
+            .order_by("-pk")
+            .values_list("name_key", "pk")
+            if names
+            else ()
+        )
+        matched_ids = {*by_email.values(), *by_phone.values(), *by_ref.values(), *by_name.values()}
+        allowed = set(self.changeable.filter(pk__in=matched_ids).values_list("pk", flat=True))
+        if matched_ids:
+            self._load_existing(matched_ids & allowed, chunk)
+        pending: dict[tuple[str, str], ParsedRow] = {}
+        for row in rows:
+            target, column = _find(row, by_ref, by_email, by_phone, by_name)
+            if target is not None and target not in allowed:
+                chunk.errors.append(
+                    (
+                        row.line,
+                        column,
+                        gettext(
+                            "This matches a customer you may not change; ask its owner or "
+                            "a manager to import it."
+                        ),
+                    )
+                )
+                continue
+            if target is not None:
+                self._apply_to_existing(row, chunk.touched[target], chunk)
+                continue
+            keys = _row_keys(row)
+            earlier = next((pending[k] for k in keys if k in pending), None)
+            if earlier is not None:
+                self._merge_into_pending(row, earlier, chunk)
+                for key in keys:
+                    pending.setdefault(key, earlier)
+                continue
+            if self.job.dry_run and self._seen_in_earlier_chunk(keys):
+                chunk.updated += self.update
+                chunk.skipped += not self.update
+                continue
+            for key in keys:
+                pending[key] = row
+            chunk.new.append(row)
+            chunk.created += 1
+        for existing in chunk.touched.values():
+            if not existing.rows:
+                continue
+            existing.settle()
+            changing = existing.changing_rows if existing.changed else 0
+            chunk.updated += changing
+            chunk.skipped += existing.rows - changing
+
+    def _seen_in_earlier_chunk(self, keys: list[tuple[str, str]]) -> bool:
+        hashes = [hash(k) for k in keys]
+        seen = any(h in self.dry_seen for h in hashes)
+        self.dry_seen.update(hashes)
+        return seen
+
+    def _load_existing(self, ids: set[int], chunk: _Chunk) -> None:
+        customers = Customer.objects.filter(pk__in=ids)
+        contacts: dict[int, set[tuple[str, str]]] = {pk: set() for pk in ids}
+        for customer_id, kind, normalized in ContactPoint.objects.filter(
+            customer_id__in=ids
+        ).values_list("customer_id", "kind", "normalized"):
+            contacts[customer_id].add((kind, normalized))
+        tags: dict[int, set[str]] = {pk: set() for pk in ids}
+        for customer_id, name in Customer.tags.through.objects.filter(
+            customer_id__in=ids
+        ).values_list("customer_id", "tag__name"):
+            tags[customer_id].add(name)
+        for customer in customers:
+            chunk.touched[customer.pk] = _Existing(
+                customer=customer,
+                before=snapshot(customer),
+                contacts=contacts[customer.pk],
+                tags=tags[customer.pk],
+            )
+
+    def _apply_to_existing(self, row: ParsedRow, existing: _Existing, chunk: _Chunk) -> None:
+        if not self.update:
+            chunk.skipped += 1
+            return
+        existing.rows += 1
+        customer = existing.customer
+        changed = False
+        for name in _UPDATABLE:
+            value = row.values.get(name)
+            if value is not None and getattr(customer, name) != value:
+                setattr(customer, name, value)
+                changed = True
+        if row.custom:
+            merged = {**(customer.custom or {}), **row.custom}
+            if merged != customer.custom:
+                customer.custom = merged
+                changed = True
+        for kind, value, normalized in row.contacts():
+            if (kind, normalized) not in existing.contacts:
+                existing.contacts.add((kind, normalized))
+                existing.new_contacts.append((kind, value, normalized))
+                changed = True
+        for tag in row.tags:
+            if tag not in existing.tags:
+                existing.tags.add(tag)
+                existing.new_tags.append(tag)
+                changed = True
+        existing.changing_rows += changed
+
+    def _merge_into_pending(self, row: ParsedRow, earlier: ParsedRow, chunk: _Chunk) -> None:
+        if not self.update:
+            chunk.skipped += 1
+            return
+        before = (dict(earlier.values), earlier.email, earlier.phone_e164, earlier.address)
+        before_tags, before_custom = list(earlier.tags), dict(earlier.custom)
+        earlier.values.update(row.values)
+        earlier.display_name = earlier.values["display_name"]
+        earlier.name_key = name_key_for(earlier.display_name)
+        earlier.email = earlier.email or row.email
+        if not earlier.phone_e164:
+            earlier.phone, earlier.phone_e164 = row.phone, row.phone_e164
+        earlier.address = earlier.address or row.address
+        earlier.tags.extend(t for t in row.tags if t not in earlier.tags)
+        earlier.custom.update(row.custom)
+        after = (earlier.values, earlier.email, earlier.phone_e164, earlier.address)
+        if before != after or before_tags != earlier.tags or before_custom != earlier.custom:
+            chunk.updated += 1
+        else:
+            chunk.skipped += 1
+
+    # -- writing --
+
+    def _write(self, chunk: _Chunk) -> None:
+        now = timezone.now()
+        changes: list[Change] = []
+        if chunk.new:
+            changes.extend(self._insert_new(chunk.new, now))
+        changed = [e for e in chunk.touched.values() if e.changed]
+        if changed:
+            changes.extend(self._update_existing(changed, now))
+        write_changes(changes, actor=self.actor)
+
+    def _tag_ids(self, names: Iterable[str]) -> dict[str, int]:
+        missing = {n for n in names if n not in self.tag_ids}
+        if missing:
+            Tag.objects.bulk_create([Tag(name=n) for n in missing], ignore_conflicts=True)
+            self.tag_ids.update(Tag.objects.filter(name__in=missing).values_list("name", "pk"))
+        return self.tag_ids
+
+    def _search_text(
+        self, values: dict[str, Any], contacts: Iterable[str], tags: Iterable[str], custom: Any
+    ) -> str:
+        return search_text_for(
+            display_name=values.get("display_name", ""),
+            first_name=values.get("first_name", ""),
+            last_name=values.get("last_name", ""),
+            organization_name=values.get("organization_name", ""),
+            contact_values=contacts,
+            tags=tags,
+            custom={k: v for k, v in (custom or {}).items() if k in self.searchable_keys},
+        )
+
+    def _insert_new(self, rows: list[ParsedRow], now: Any) -> list[Change]:
+        writer = self.writer
+        ids = writer.reserve_ids(len(rows))
+        template = _CustomerTemplate(now=now, owner_id=self.actor.pk, dept_id=self.department_id)
+        customer_rows: list[list[Any]] = []
+        contact_rows: list[tuple[Any, ...]] = []
+        tag_rows: list[tuple[int, int]] = []
+        changes: list[Change] = []
+        tag_ids = self._tag_ids({t for r in rows for t in r.tags})
+        db_now = template.db_now
+        for pk, row in zip(ids, rows, strict=True):
+            contacts = row.contacts()
+            search_text = self._search_text(
+                row.values, [c[2] for c in contacts], row.tags, row.custom
+            )
+            custom_json = json.dumps(row.custom, ensure_ascii=False) if row.custom else "{}"
+            customer_rows.append(template.row(pk, row, search_text, custom_json))
+            seen_kinds: set[str] = set()
+            for kind, value, normalized in contacts:
+                contact_rows.append(
+                    (db_now, db_now, pk, kind, "", value, normalized, kind not in seen_kinds)
+                )
+                seen_kinds.add(kind)
+            tag_rows.extend((pk, tag_ids[t]) for t in row.tags)
+            after = template.snapshot(pk, row)
+            if contacts:
+                after["contact_points"] = [[c[0], c[1]] for c in contacts]
+            if row.tags:
+                after["tags"] = sorted(row.tags)
+            changes.append(Change(ChangeAction.CREATE, _audit_subject(pk, row.display_name), None, after))
+        writer.insert(Customer, template.columns, customer_rows)
+        writer.insert(ContactPoint, _CONTACT_COLUMNS, contact_rows)
+        writer.insert(Customer.tags.through, ("customer_id", "tag_id"), tag_rows)
+        return changes
+
+    def _update_existing(self, touched: list[_Existing], now: Any) -> list[Change]:
+        changes: list[Change] = []
+        tag_ids = self._tag_ids({t for e in touched for t in e.new_tags})
+        new_points: list[ContactPoint] = []
+        for existing in touched:
+            customer = existing.customer
+            added = {(k, n) for k, _v, n in existing.new_contacts}
+            had_kinds = {k for k, n in existing.contacts if (k, n) not in added}
+            for kind, value, normalized in existing.new_contacts:
+                primary = kind not in had_kinds
+                had_kinds.add(kind)
+                new_points.append(
+                    ContactPoint(
+                        customer_id=customer.pk,
+                        kind=kind,
+                        value=value,
+                        normalized=normalized,
+                        is_primary=primary,
+                        created_at=now,
+                    )
+                )
+            customer.name_key = name_key_for(customer.display_name)
+            customer.search_text = self._search_text(
+                {f: getattr(customer, f) for f in _UPDATABLE},
+                [n for _k, n in existing.contacts],
+                existing.tags,
+                customer.custom,
+            )
+            customer.updated_at = now
+            after = snapshot(customer)
+            if existing.new_tags:
+                existing.before["tags"] = sorted(existing.tags - set(existing.new_tags))
+                after["tags"] = sorted(existing.tags)
+            if existing.new_contacts:
+                after["contact_points_added"] = [[k, v] for k, v, _n in existing.new_contacts]
+            changes.append(Change(ChangeAction.UPDATE, customer, existing.before, after))
+        Customer.objects.bulk_update(
+            [e.customer for e in touched],
+            [*_UPDATABLE, "custom", "name_key", "search_text", "updated_at"],
+            batch_size=500,
+        )
+        ContactPoint.objects.bulk_create(new_points, batch_size=1000)
+        Customer.tags.through.objects.bulk_create(
+            [
+                Customer.tags.through(customer_id=e.customer.pk, tag_id=tag_ids[t])
+                for e in touched
+                for t in e.new_tags
+            ],
+            batch_size=1000,
+        )
+        return changes
+
+    def _record_progress(self, chunk: _Chunk, report_bytes: int) -> None:
+        job = self.job
+        job.processed_rows += chunk.created + chunk.updated + chunk.skipped + len(
+            {e[0] for e in chunk.errors}
+        )
+        job.created_rows += chunk.created
+        job.updated_rows += chunk.updated
+        job.skipped_rows += chunk.skipped
+        job.error_count += len(chunk.errors)
+        fields = [
+            "processed_rows",
+            "created_rows",
+            "updated_rows",
+            "skipped_rows",
+            "error_count",
+            "committed_line",
+            "error_report",
+            "error_report_bytes",
+            "total_rows",
+            "updated_at",
+        ]
+        room = INLINE_ERROR_LIMIT - len(job.errors)
+        if chunk.errors and room > 0:
+            job.errors = [*job.errors, *([list(e) for e in chunk.errors[:room]])]
+            fields.append("errors")
+        job.committed_line = chunk.last_line
+        job.error_report_bytes = report_bytes
+        if job.total_rows is not None and job.processed_rows > job.total_rows:
+            job.total_rows = job.processed_rows
+        job.save(update_fields=fields)
+        if self.progress:
+            self.progress(job)
+
+
+def _has_strong_key(row: ParsedRow) -> bool:
+    return bool(row.email or row.phone_e164 or "external_ref" in row.values)
+
+
+def _row_keys(row: ParsedRow) -> list[tuple[str, str]]:
+    keys = []
+    if "external_ref" in row.values:
+        keys.append(("ref", row.values["external_ref"]))
+    if row.email:
+        keys.append(("email", row.email))
+    if row.phone_e164:
+        keys.append(("phone", row.phone_e164))
+    if not keys:
+        keys.append(("name", row.name_key))
+    return keys
+
+
+def _find(
+    row: ParsedRow,
+    by_ref: dict[str, int],
+    by_email: dict[str, int],
+    by_phone: dict[str, int],
+    by_name: dict[str, int],
+) -> tuple[int | None, str]:
+    """The existing customer a row belongs to, and the key column that matched."""
+    ref = row.values.get("external_ref")
+    if ref and ref in by_ref:
+        return by_ref[ref], "external_ref"
+    if row.email and row.email in by_email:
+        return by_email[row.email], "email"
+    if row.phone_e164 and row.phone_e164 in by_phone:
+        return by_phone[row.phone_e164], "phone"
+    if not _has_strong_key(row) and row.name_key in by_name:
+        return by_name[row.name_key], "display_name"
+    return None, ""
+
+
+def _audit_subject(pk: int, display_name: str) -> Customer:
+    """The customer as `write_changes` sees it: type, pk and name. A bulk insert never builds
+    model instances, and a full `Customer()` per row would cost more than the rest of the row."""
+    subject = Customer.__new__(Customer)
+    subject.__dict__.update(id=pk, display_name=display_name)
+    return subject
+
+
+def _csv_line(cells: list[Any]) -> bytes:
+    from peyvand.imports.export import neutralize
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([neutralize(str(c)) for c in cells])
+    return buffer.getvalue().encode()
+
+
+_CONTACT_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "customer_id",
+    "kind",
+    "label",
+    "value",
+    "normalized",
+    "is_primary",
+)
+
+
+class _CustomerTemplate:
+    """Column order, constant values and the audit snapshot shape of new customers."""
+
+    _FROM_ROW = (
+        "kind",
+        "display_name",
+        "first_name",
+        "last_name",
+        "organization_name",
+        "preferred_language",
+        "currency",
+        "notes",
+        "external_ref",
+    )
+
+    def __init__(self, *, now: Any, owner_id: int, dept_id: int | None) -> None:
+        fields = Customer._meta.concrete_fields
+        self.columns = tuple(f.column for f in fields)
+        prototype = Customer(
+            created_at=now, updated_at=now, owner_id=owner_id, department_id=dept_id
+        )
+        self.db_now = Customer._meta.get_field("created_at").get_db_prep_save(now, connection)
+        self.defaults: list[Any] = []
+        for f in fields:
+            value = f.value_from_object(prototype)
+            if f.attname == "custom":
+                value = "{}"
+            elif f.attname in ("created_at", "updated_at"):
+                value = self.db_now
+            else:
+                value = f.get_db_prep_save(value, connection)
+            self.defaults.append(value)
+        self.index = {f.attname: i for i, f in enumerate(fields)}
+        self.base_snapshot = snapshot(prototype)
+        self.row_defaults = {name: self.base_snapshot[name] for name in self._FROM_ROW}
+
+    def row(self, pk: int, parsed: ParsedRow, search_text: str, custom_json: str) -> list[Any]:
+        values = self.defaults.copy()
+        index = self.index
+        values[index["id"]] = pk
+        for name, value in parsed.values.items():
+            values[index[name]] = value
+        values[index["custom"]] = custom_json
+        values[index["search_text"]] = search_text
+        values[index["name_key"]] = parsed.name_key
+        return values
+
+    def snapshot(self, pk: int, parsed: ParsedRow) -> dict[str, Any]:
+        after = self.base_snapshot.copy()
+        after["id"] = pk
+        after.update(parsed.values)
+        after["custom"] = parsed.custom
+        after["name_key"] = parsed.name_key
+        return after
+
+
+class _Writer:
+    """Bulk inserts with ids chosen up front, so child rows can point at new customers."""
+
+    def reserve_ids(self, count: int) -> list[int]:
+        raise NotImplementedError
+
+    def insert(self, model: Any, columns: tuple[str, ...], rows: list[Any]) -> None:
+        raise NotImplementedError
+
+
+class _PostgresWriter(_Writer):
+    def reserve_ids(self, count: int) -> list[int]:
+        table = Customer._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [r[0] for r in cursor.fetchall()]
+
+    def insert(self, model: Any, columns: tuple[str, ...], rows: list[Any]) -> None:
+        if not rows:
+            return
+        quote = connection.ops.quote_name
+        sql = "COPY {} ({}) FROM STDIN".format(
+            quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
+        )
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+class _SQLiteWriter(_Writer):
+    def reserve_ids(self, count: int) -> list[int]:
+        # Runs inside the chunk's IMMEDIATE transaction, which holds SQLite's write lock.
+        table = Customer._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+            highest = cursor.fetchone()[0]
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            seq = cursor.fetchone()
+        start = max(highest, seq[0] if seq else 0) + 1
+        return list(range(start, start + count))
+
+    def insert(self, model: Any, columns: tuple[str, ...], rows: list[Any]) -> None:
+        if not rows:
+            return
+        quote = connection.ops.quote_name
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            quote(model._meta.db_table),
+            ", ".join(quote(c) for c in columns),
+            ", ".join(["%s"] * len(columns)),
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+
+def _writer_for_connection() -> _Writer:
+    return _PostgresWriter() if connection.vendor == "postgresql" else _SQLiteWriter()
+
+
+def import_file(
+    path: Path | str,
+    *,
+    actor: Any,
+    mapping: dict[str, str] | None = None,
+    dry_run: bool = False,
+    on_duplicate: str = DuplicatePolicy.UPDATE,
+    progress: Progress | None = None,
+) -> ImportJob:
+    """Import a file synchronously (the CLI and benchmarks); the job records the outcome."""
+    path = Path(path)
+    with open_table(path, format_for(path.name)) as table:
+        chosen = mapping if mapping is not None else suggest_mapping(table.headers)
+        resolve_mapping(table.headers, chosen)
+    with path.open("rb") as handle:
+        job = create_import_job(file=File(handle, name=path.name), filename=path.name, actor=actor)
+    job.mapping = chosen
+    job.dry_run = dry_run
+    job.on_duplicate = on_duplicate
+    job.status = ImportStatus.QUEUED
+    job.save(update_fields=["mapping", "dry_run", "on_duplicate", "status", "updated_at"])
+    return run_import_job(job.pk, progress=progress)

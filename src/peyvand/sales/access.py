@@ -1,0 +1,38 @@
+"""Fetch-and-authorise helpers for orders: out-of-scope answers exactly like missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from peyvand.access.choices import ObjectType, Scope
+from peyvand.access.scopes import department_ids, get_for, scope_for
+from peyvand.customers.models import Customer
+from peyvand.sales.models import Order
+
+
+def live_orders() -> QuerySet[Order]:
+    return Order.objects.filter(deleted_at__isnull=True, customer__deleted_at__isnull=True)
+
+
+def order_customers(user: Any, action: str = "add") -> QuerySet[Customer]:
+    """Customers the user may see AND may `action` orders for (e.g. place one)."""
+    customers = Customer.objects.visible_to(user).filter(deleted_at__isnull=True)
+    scope = scope_for(user, ObjectType.ORDER, action)
+    if scope == Scope.ALL:
+        return customers
+    if scope == Scope.NONE:
+        return customers.none()
+    condition = Q(owner=user)
+    if scope == Scope.DEPARTMENT:
+        condition |= Q(department__in=department_ids(user))
+    return customers.filter(condition)
+
+
+def get_order_for(user: Any, pk: Any, action: str = "view") -> Order:
+    return get_for(user, live_orders().select_related("customer"), pk, action)
+
+
+def get_order_customer_for(user: Any, pk: Any, action: str = "add") -> Customer:
+    return get_for(user, order_customers(user, action), pk, "view")
