@@ -115,9 +115,7 @@ def test_login_form_is_csrf_protected(sales1: Any) -> None:
 def test_login_page_sends_a_strict_content_security_policy(db: Any) -> None:
     response = Client().get(LOGIN)
     policy = response["Content-Security-Policy"]
-    directives = {
-        part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()
-    }
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
     assert "'self'" in directives["script-src"]
     assert "'unsafe-inline'" not in directives["script-src"]
     assert "'unsafe-eval'" not in directives["script-src"]

@@ -13,6 +13,12 @@ from peyvand.access.models import ApiToken
 ApiClientFactory = Callable[..., Client]
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Personas get real passwords; hashing them properly would dominate these tests' time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def api_client(db: Any) -> ApiClientFactory:
     """`api_client(user, scopes=["*"])`: a client whose every request sends the token."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
+from django.middleware.csrf import get_token
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from peyvand.access.models import ApiToken, hash_token
@@ -76,9 +77,7 @@ def test_token_of_a_deactivated_user_is_refused(sales1) -> None:
 def test_wrong_scope_is_403_and_changes_nothing(api_client, sales1) -> None:
     client = api_client(sales1, ["customers:read"])
     problem = problem_of(
-        client.post(
-            "/api/v1/tasks", {"title": "not allowed"}, content_type="application/json"
-        ),
+        client.post("/api/v1/tasks", {"title": "not allowed"}, content_type="application/json"),
         403,
     )
     assert "tasks:write" in problem["detail"]
@@ -120,8 +119,9 @@ def test_session_works_for_reads_and_needs_csrf_for_writes(sales1) -> None:
         "/api/v1/customers", {"display_name": "Via UI"}, content_type="application/json"
     )
     assert "CSRF" in problem_of(refused, 403)["detail"]
-    client.get("/accounts/login/")  # sets the CSRF cookie
-    csrf = client.cookies["csrftoken"].value
+    request = RequestFactory().get("/")
+    csrf = get_token(request)
+    client.cookies["csrftoken"] = request.META["CSRF_COOKIE"]
     created = client.post(
         "/api/v1/customers",
         {"display_name": "Via UI"},

@@ -156,9 +156,7 @@ def test_manager_bin_merges_every_type_newest_first_with_bounded_queries(
     for i in range(4):
         customer = make_customer(manager, f"Customer {i}")
         soft_delete(customer, actor=manager)
-        order = Order.objects.create(
-            number=f"ORD-{i}", customer=customer, total=Money(1000, "IRR")
-        )
+        order = Order.objects.create(number=f"ORD-{i}", customer=customer, total=Money(1000, "IRR"))
         soft_delete(order, actor=manager)
         interaction = InteractionFactory(customer=customer, subject=f"Call {i}")
         soft_delete(interaction, actor=manager)

@@ -146,9 +146,7 @@ def test_empty_attachment_is_refused(sales1: Any, customer_of_sales1: Any) -> No
     assert not Interaction.objects.exists()
 
 
-def test_update_interaction_audits_the_changed_fields(
-    sales1: Any, customer_of_sales1: Any
-) -> None:
+def test_update_interaction_audits_the_changed_fields(sales1: Any, customer_of_sales1: Any) -> None:
     interaction = log_interaction(
         actor=sales1, customer=customer_of_sales1, channel="phone", direction="inbound"
     )

@@ -62,7 +62,9 @@ def test_create_normalises_contacts_and_writes_audit(manager: Any) -> None:
 
 
 def test_display_name_derived_from_first_and_last(manager: Any) -> None:
-    customer = create_customer(actor=manager, display_name="", first_name="Sara", last_name="Ahmadi")
+    customer = create_customer(
+        actor=manager, display_name="", first_name="Sara", last_name="Ahmadi"
+    )
     assert customer.display_name == "Sara Ahmadi"
 
 
@@ -204,7 +206,9 @@ def test_add_and_remove_contact_point(manager: Any, make_customer: Any) -> None:
 
 def test_second_primary_demotes_the_first(manager: Any, make_customer: Any) -> None:
     customer = make_customer(contact_points=[{"kind": "email", "value": "one@example.com"}])
-    add_contact_point(customer, actor=manager, kind="email", value="two@example.com", is_primary=True)
+    add_contact_point(
+        customer, actor=manager, kind="email", value="two@example.com", is_primary=True
+    )
     primaries = customer.contact_points.filter(kind="email", is_primary=True)
     assert list(primaries.values_list("value", flat=True)) == ["two@example.com"]
 
@@ -213,11 +217,20 @@ def test_consent_keeps_latest_decision_and_history(manager: Any, make_customer: 
     customer = make_customer()
     earlier = timezone.now() - dt.timedelta(days=3)
     set_consent(
-        customer, actor=manager, channel="sms", purpose="marketing", status="granted",
-        source="web form", recorded_at=earlier,
+        customer,
+        actor=manager,
+        channel="sms",
+        purpose="marketing",
+        status="granted",
+        source="web form",
+        recorded_at=earlier,
     )
     set_consent(
-        customer, actor=manager, channel="sms", purpose="marketing", status="withdrawn",
+        customer,
+        actor=manager,
+        channel="sms",
+        purpose="marketing",
+        status="withdrawn",
         source="reply STOP",
     )
     consent = Consent.objects.get(customer=customer)
@@ -231,7 +244,12 @@ def test_consent_validation(manager: Any, make_customer: Any) -> None:
     customer = make_customer()
     with pytest.raises(ValidationError) as exc:
         set_consent(
-            customer, actor=manager, channel="pigeon", purpose="x", status="maybe", source="",
+            customer,
+            actor=manager,
+            channel="pigeon",
+            purpose="x",
+            status="maybe",
+            source="",
             recorded_at=timezone.now() + dt.timedelta(days=1),
         )
     assert set(_errors(exc)) == {"channel", "purpose", "status", "source", "recorded_at"}

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 
-def csv_bytes(rows: Sequence[Sequence[str]], *, encoding: str = "utf-8", delimiter: str = ",") -> bytes:
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # The personas' passwords are hashed on every test; the production hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def csv_bytes(
+    rows: Sequence[Sequence[str]], *, encoding: str = "utf-8", delimiter: str = ","
+) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter).writerows(rows)
     return buffer.getvalue().encode(encoding)

@@ -95,6 +95,9 @@ def test_duplicate_explicit_number_is_a_conflict(sales1: Any, customer1: Any) ->
         ({"unit_price": Decimal("-1")}, "lines.0.unit_price"),
         ({"unit_price": Decimal("10.5")}, "lines.0.unit_price"),  # IRR has no decimals
         ({"unit_price": "abc"}, "lines.0.unit_price"),
+        ({"unit_price": "1e30"}, "lines.0.unit_price"),
+        ({"quantity": "1e30"}, "lines.0.quantity"),
+        ({"quantity": "NaN"}, "lines.0.quantity"),
         ({"description": "", "product": None}, "lines.0.description"),
     ],
 )

@@ -131,10 +131,11 @@ def test_missing_order_is_404(client_for: Any, manager: Any) -> None:
 def test_detail_shows_lines_payments_and_balance(
     client_for: Any, sales2: Any, customer2: Any
 ) -> None:
-    order = make_order(customer2, actor=sales2, unit_price="1000", quantity="3")
-    record_payment(order, actor=sales2, amount=Decimal(1200), method="card", reference="R-77")
+    order = make_order(customer2, actor=sales2, unit_price="1000", quantity="30")
+    record_payment(order, actor=sales2, amount=Decimal(28200), method="card", reference="R-77")
     response = client_for(sales2).get(reverse("sales:order_detail", args=[order.pk]))
     assert "Consulting" in response.text
+    assert '<td class="num">30</td>' in response.text
     assert "R-77" in response.text
     assert "1,800 IRR" in response.text  # balance, shown with English digits to sales2
 

@@ -229,11 +229,8 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
 
 
 def _token_created(request: HttpRequest, token: ApiToken, raw: str, back: str) -> HttpResponse:
-    response = render(
-        request, "access/token_created.html", {"token": token, "raw": raw, "back": back}
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    """Callers are never_cache: the raw token must not linger in any cache."""
+    return render(request, "access/token_created.html", {"token": token, "raw": raw, "back": back})
 
 
 @never_cache

@@ -116,7 +116,7 @@ def _field_label(model: type[models.Model] | None, attname: str) -> str:
         return attname
     name = attname.removesuffix("_id")
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        return str(getattr(model._meta.get_field(name), "verbose_name", attname))
     except FieldDoesNotExist:
         return attname
 

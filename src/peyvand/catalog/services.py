@@ -18,6 +18,8 @@ from peyvand.catalog.models import Currency, ExchangeRate, PriceList, PriceListI
 from peyvand.catalog.money import quantize
 from peyvand.core.problems import ServiceError
 
+# MoneyField/DecimalField(max_digits=20, decimal_places=2): what the columns can hold.
+_MAX_PRICE = Decimal("1e18")
 _PRODUCT_FIELDS = {"sku", "name", "name_fa", "description", "category", "stock", "is_active"}
 
 
@@ -58,6 +60,8 @@ def _price(value: Any, currency: str | None, *, field: str = "unit_price") -> Mo
     active_currency(code, field=f"{field}_currency")
     if amount < 0:
         raise ServiceError(_("A price cannot be negative."), field=field)
+    if amount >= _MAX_PRICE:
+        raise ServiceError(_("This amount is too large."), field=field)
     return Money(quantize(amount, code), code)
 
 
@@ -189,6 +193,8 @@ def set_price(
     amount = _decimal(price, field="price")
     if amount < 0:
         raise ServiceError(_("A price cannot be negative."), field="price")
+    if amount >= _MAX_PRICE:
+        raise ServiceError(_("This amount is too large."), field="price")
     if int(min_quantity) < 1:
         raise ServiceError(_("The minimum quantity must be at least 1."), field="min_quantity")
     if product.is_deleted:
@@ -249,7 +255,8 @@ def record_exchange_rate(
     value = _decimal(rate, field="rate")
     if value <= 0:
         raise ServiceError(_("The rate must be greater than zero."), field="rate")
-    if value != value.quantize(Decimal("1e-10")) or value >= Decimal("1e14"):
+    # Checked before quantizing: quantize itself fails on numbers wider than the context.
+    if value >= Decimal("1e14") or value != value.quantize(Decimal("1e-10")):
         raise ServiceError(
             _("The rate has too many digits (at most 14 before and 10 after the point)."),
             field="rate",

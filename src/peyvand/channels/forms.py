@@ -33,9 +33,7 @@ class InteractionForm(forms.Form):
     direction = forms.ChoiceField(
         label=_("Direction"), choices=Direction.choices, initial=Direction.OUTBOUND
     )
-    occurred_at = LocalDateTimeField(
-        label=_("When"), help_text=_("Leave empty for now.")
-    )
+    occurred_at = LocalDateTimeField(label=_("When"), help_text=_("Leave empty for now."))
     subject = forms.CharField(label=_("Subject"), max_length=255, required=False)
     body = forms.CharField(
         label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 4})

@@ -187,6 +187,7 @@ ORDER_STATUSES = [("fulfilled", 70), ("confirmed", 20), ("cancelled", 7), ("draf
 AMOUNTS = {"IRR": (25_000_000.0, 1.1, 10_000.0), "USD": (150.0, 1.0, 0.01), "EUR": (140.0, 1.0, 0.01)}
 CURRENCIES = ["IRR", "USD", "EUR"]
 _ARABIC = str.maketrans({"ی": "ي", "ک": "ك"})
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def _weights(values: Sequence[float]) -> np.ndarray:
@@ -358,16 +359,14 @@ def _columns(model: type[Model], attnames: Sequence[str]) -> tuple[str, list[str
 
 
 @lru_cache(maxsize=1)
-def _name_pools() -> dict[str, np.ndarray]:
+def _name_pools() -> dict[str, list[str]]:
     """Each Persian name twice: as typed on a Persian keyboard and on an Arabic one (ي, ك)."""
     fa_first = FA_MALE + FA_FEMALE
     return {
-        "fa_first": _obj([n for n, _ in fa_first] + [n.translate(_ARABIC) for n, _ in fa_first]),
-        "fa_first_latin": _obj([t for _, t in fa_first] * 2),
-        "fa_last": _obj([n for n, _ in FA_LAST] + [n.translate(_ARABIC) for n, _ in FA_LAST]),
-        "fa_last_latin": _obj([t for _, t in FA_LAST] * 2),
-        "en_first": _obj(EN_FIRST),
-        "en_last": _obj(EN_LAST),
+        "fa_first": [n for n, _ in fa_first] + [n.translate(_ARABIC) for n, _ in fa_first],
+        "fa_first_latin": [t for _, t in fa_first] * 2,
+        "fa_last": [n for n, _ in FA_LAST] + [n.translate(_ARABIC) for n, _ in FA_LAST],
+        "fa_last_latin": [t for _, t in FA_LAST] * 2,
     }
 
 
@@ -402,7 +401,7 @@ def _fmt_phone(e164: str, style: int) -> str:
     if style == 2:
         return f"{national[:4]} {national[4:7]} {national[7:]}"
     if style == 3:
-        return national.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+        return national.translate(_PERSIAN_DIGITS)
     return f"+98 {e164[3:6]} {e164[6:9]} {e164[9:]}"
 
 
@@ -421,7 +420,6 @@ class Generator:
         self.postgres = postgres
         self.clock = Clock(plan.start, plan.total_minutes, postgres=postgres)
         self.tag_ids = tag_ids
-        self.tag_names = _obj(TAGS)
         self.true, self.false = ("t", "f") if postgres else ("1", "0")
         self.empty_json = "{}"
         self.order_type_id = 0
@@ -479,17 +477,37 @@ class Generator:
         subscriber = (ids * 7_654_321 + 1_234_567 * opts.seed) % 10_000_000
         created_text = self.clock.text(p.created_min[lo:hi])
 
+        # Plain lists from here on: indexing numpy arrays one element at a time is slow.
+        (
+            ids, fa, is_org, arabic, fa_first_idx, fa_last_idx, en_first_idx, en_last_idx,
+            org_head, org_word, org_trade, en_org_word, en_org_suffix, city, foreign,
+            foreign_idx, has_phone, second_phone, has_email, has_address, has_messenger,
+            has_website, phone_style, mobile_prefix, email_domain, email_style, messenger,
+            plate, street, n_tags, tag_pick, channel, subscriber, owners, currency,
+        ) = (
+            a.tolist()
+            for a in (
+                ids, fa, is_org, arabic, fa_first_idx, fa_last_idx, en_first_idx, en_last_idx,
+                org_head, org_word, org_trade, en_org_word, en_org_suffix, city, foreign,
+                foreign_idx, has_phone, second_phone, has_email, has_address, has_messenger,
+                has_website, phone_style, mobile_prefix, email_domain, email_style, messenger,
+                plate, street, n_tags, tag_pick, channel, subscriber, p.owner[lo:hi],
+                p.currency[lo:hi],
+            )
+        )  # fmt: skip
+        owner_ids = [str(o) for o in p.staff.owner_ids.tolist()]
+        owner_departments = [str(d) for d in p.staff.owner_departments.tolist()]
+        default_department = str(p.staff.default_department)
+        tag_names = [TAGS[t] for t in range(len(TAGS))]
+        tag_id_text = [str(self.tag_ids[t]) for t in TAGS]
         customers: list[list[Any]] = [[] for _ in _CUSTOMER_FIELDS]
         contacts: list[list[Any]] = [[] for _ in _CONTACT_FIELDS]
         tag_customer: list[str] = []
         tag_tag: list[str] = []
-        staff = p.staff
-        owners = p.owner[lo:hi]
-        currency = p.currency[lo:hi]
-        pf = pools["fa_first"]
-        pl = pools["fa_last"]
+        pf, pfl = pools["fa_first"], pools["fa_first_latin"]
+        pl, pll = pools["fa_last"], pools["fa_last_latin"]
         for i in range(n):
-            cid = int(ids[i])
+            cid = ids[i]
             cid_text = str(cid)
             created = created_text[i]
             if is_org[i]:
@@ -514,8 +532,8 @@ class Generator:
                     fi = fa_first_idx[i] + arabic[i] * n_fa_first
                     li = fa_last_idx[i] + arabic[i] * len(FA_LAST)
                     first, last = pf[fi], pl[li]
-                    first_latin = pools["fa_first_latin"][fi]
-                    last_latin = pools["fa_last_latin"][li]
+                    first_latin = pfl[fi]
+                    last_latin = pll[li]
                 else:
                     first = EN_FIRST[en_first_idx[i]]
                     last = EN_LAST[en_last_idx[i]]
@@ -533,7 +551,7 @@ class Generator:
                 domain = EMAIL_DOMAINS[email_domain[i]]
             points: list[tuple[str, str, str, str]] = []  # kind, label, value, normalized
             if has_phone[i]:
-                sub = f"{int(subscriber[i]):07d}"
+                sub = f"{subscriber[i]:07d}"
                 if foreign[i]:
                     f_city = FOREIGN[foreign_idx[i]]
                     e164 = f_city[2] + sub[-f_city[3] :].rjust(f_city[3], "3")
@@ -553,12 +571,12 @@ class Generator:
                 points.append(("email", "", email, email))
             if has_address[i]:
                 if foreign[i]:
-                    address = FOREIGN[foreign_idx[i]][4].format(n=int(plate[i]))
+                    address = FOREIGN[foreign_idx[i]][4].format(n=plate[i])
                 elif fa[i]:
-                    digits = str(int(plate[i])).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+                    digits = str(plate[i]).translate(_PERSIAN_DIGITS)
                     address = f"{FA_STREETS[street[i]]}، پلاک {digits}، {IR_CITIES[city[i]][0]}"
                 else:
-                    address = f"{int(plate[i])} Valiasr St, {IR_CITIES[city[i]][1]}, Iran"
+                    address = f"{plate[i]} Valiasr St, {IR_CITIES[city[i]][1]}, Iran"
                 points.append(("address", "home" if kind == "person" else "office", address, ""))
             if has_messenger[i]:
                 handle = f"@{local.split('.')[0][:20]}_{cid % 10_000}"
@@ -566,7 +584,8 @@ class Generator:
             if has_website[i]:
                 site = f"https://www.{domain}"
                 points.append(("website", "", site, site.lower()))
-            tags = [self.tag_names[t] for t in tag_pick[i, : n_tags[i]]]
+            picked = tag_pick[i][: n_tags[i]]
+            tags = [tag_names[t] for t in picked]
             normalized_values = []
             primary_seen: set[str] = set()
             for kind_, label, value, norm in points:
@@ -590,14 +609,12 @@ class Generator:
                     strict=True,
                 ):
                     col.append(v)
-            for tag in tags:
+            for t in picked:
                 tag_customer.append(cid_text)
-                tag_tag.append(str(self.tag_ids[tag]))
+                tag_tag.append(tag_id_text[t])
             owner_i = owners[i]
-            owner_id = str(staff.owner_ids[owner_i]) if owner_i >= 0 else None
-            department = str(
-                staff.owner_departments[owner_i] if owner_i >= 0 else staff.default_department
-            )
+            owner_id = owner_ids[owner_i] if owner_i >= 0 else None
+            department = owner_departments[owner_i] if owner_i >= 0 else default_department
             channel_name = PREFERRED_CHANNELS[channel[i]][0]
             row = (
                 cid_text,

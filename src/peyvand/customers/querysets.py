@@ -5,9 +5,9 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Q, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
-from django.db.models.expressions import RawSQL
 
 from peyvand.access.scopes import VisibleQuerySet
 from peyvand.core.models import SoftDeleteQuerySet

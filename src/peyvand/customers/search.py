@@ -19,7 +19,8 @@ _NOT_WORD = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 # Honorifics that people add or drop at will; they must not keep two records apart.
 _HONORIFICS = frozenset(
-    {"mr", "mrs", "ms", "miss", "dr", "eng", "آقای", "آقا", "خانم", "دکتر", "مهندس", "سید", "سیده"}
+    normalize_text(word)
+    for word in ("mr", "mrs", "ms", "miss", "dr", "eng", "آقای", "آقا", "خانم", "دکتر", "مهندس")
 )
 NAME_KEY_LENGTH = 200
 

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from peyvand.access.choices import ObjectType, Scope
-from peyvand.access.scopes import VisibleQuerySet, department_ids, restrict, scope_for
+from peyvand.access.scopes import VisibleQuerySet, department_ids, scope_for
 from peyvand.desk.choices import OPEN_STATUSES
 
 
@@ -24,9 +24,10 @@ class TaskQuerySet(VisibleQuerySet):
         queue of their own departments (a department desk is worked by its members) and
         the tasks they created themselves."""
         scope = scope_for(user, ObjectType.TASK, action)
+        granted = super().visible_to(user, action)
         if scope in (Scope.ALL, Scope.NONE):
-            return restrict(self, user, action)
-        return restrict(self, user, action) | self.filter(
+            return granted
+        return granted | self.filter(
             Q(assignee__isnull=True, department__in=department_ids(user)) | Q(created_by=user)
         )
 

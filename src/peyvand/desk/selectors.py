@@ -64,10 +64,9 @@ def build_desk(tasks: Any, *, now: dt.datetime | None = None) -> Desk:
         reminders=Count("pk", filter=Q(reminded_at__isnull=False)),
     )
     desk = Desk(counts=DeskCounts(**counts))
-    rows = (
-        open_tasks.select_related("assignee", "department", "customer")
-        .order_by(F("due_at").asc(nulls_last=True), "-priority", "pk")[:DESK_PAGE_SIZE]
-    )
+    rows = open_tasks.select_related("assignee", "department", "customer").order_by(
+        F("due_at").asc(nulls_last=True), "-priority", "pk"
+    )[:DESK_PAGE_SIZE]
     for task in rows:
         if task.due_at is None:
             desk.undated.append(task)
@@ -95,13 +94,15 @@ def _desk_annotations(prefix: str, now: dt.datetime, extra: Q | None = None) -> 
     }
 
 
-def all_desks(*, now: dt.datetime | None = None) -> tuple[list[User], list[Department]]:
+def all_desks(*, now: dt.datetime | None = None) -> tuple[list[Any], list[Any]]:
     """Every active user's and department's desk with its counts (for managers)."""
     now = now or timezone.now()
-    users = list(
+    users = sorted(
         User.objects.filter(is_active=True)
         .annotate(**_desk_annotations("tasks__", now))
-        .order_by("-overdue_count", "first_name", "last_name", "username")
+        .order_by("first_name", "last_name", "username"),
+        # The most overdue desks first: that is where a manager looks.
+        key=lambda user: -getattr(user, "overdue_count", 0),
     )
     departments = list(
         Department.objects.filter(is_active=True)

@@ -78,7 +78,10 @@ def create_task(
     _check_targets(errors, actor, assignee, department)
     if customer is not None and (
         customer.deleted_at is not None
-        or (actor is not None and not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists())
+        or (
+            actor is not None
+            and not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists()
+        )
     ):
         errors.setdefault("customer", []).append(_("Customer not found."))
     if len(description) > MAX_DESCRIPTION_CHARS:

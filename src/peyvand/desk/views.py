@@ -42,6 +42,11 @@ def _back(request: HttpRequest, task: Task | None = None) -> HttpResponseRedirec
     return redirect("desk:my_desk")
 
 
+def _flash_errors(request: HttpRequest, form: Any) -> None:
+    for errors in form.errors.values():
+        messages.error(request, " ".join(str(error) for error in errors))
+
+
 def _row(request: HttpRequest, task: Task, **extra: Any) -> HttpResponse:
     return render(
         request,
@@ -56,14 +61,10 @@ def _row(request: HttpRequest, task: Task, **extra: Any) -> HttpResponse:
 
 
 def _task_form(request: HttpRequest, data: Any = None, **initial: Any) -> TaskForm:
-    return TaskForm(
-        data, initial=initial, can_assign=can(request.user, ObjectType.TASK, "assign")
-    )
+    return TaskForm(data, initial=initial, can_assign=can(request.user, ObjectType.TASK, "assign"))
 
 
-def _desk_page(
-    request: HttpRequest, template: str, tasks: Any, **context: Any
-) -> HttpResponse:
+def _desk_page(request: HttpRequest, template: str, tasks: Any, **context: Any) -> HttpResponse:
     user = request.user
     return render(
         request,
@@ -135,9 +136,12 @@ def task_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         customer = None
         if data["customer"]:
-            customer = Customer.objects.visible_to(request.user).alive().filter(
-                pk=data["customer"]
-            ).first()
+            customer = (
+                Customer.objects.visible_to(request.user)
+                .alive()
+                .filter(pk=data["customer"])
+                .first()
+            )
             if customer is None:
                 form.add_error(None, _("Customer not found."))
         if form.is_valid():
@@ -174,8 +178,7 @@ def task_create(request: HttpRequest) -> HttpResponse:
             },
         )
     if task is None:
-        for error in form.errors.values():
-            messages.error(request, " ".join(error))
+        _flash_errors(request, form)
     else:
         messages.success(request, _("Task added."))
     return _back(request)
@@ -244,11 +247,8 @@ def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         if request.htmx:  # type: ignore[attr-defined]
             # htmx 2 swaps only 2xx answers; the form with its errors must replace the old one.
-            return render(
-                request, "desk/partials/assign_form.html", {"task": task, "form": form}
-            )
-        for error in form.errors.values():
-            messages.error(request, " ".join(error))
+            return render(request, "desk/partials/assign_form.html", {"task": task, "form": form})
+        _flash_errors(request, form)
         return _back(request, task)
     if request.htmx:  # type: ignore[attr-defined]
         return _row(request, task)
@@ -269,8 +269,7 @@ def task_comment(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 apply_service_errors(form, exc)
         if not request.htmx:  # type: ignore[attr-defined]
-            for error in form.errors.values():
-                messages.error(request, " ".join(error))
+            _flash_errors(request, form)
             return redirect(reverse("desk:task_detail", args=[task.pk]))
     return render(
         request,

@@ -39,6 +39,7 @@ NAME_FIELDS = ("display_name", "first_name", "last_name", "organization_name")
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "display_name": (
         "name",
+        "نام",
         "fullname",
         "displayname",
         "customer",
@@ -50,7 +51,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "مشتری",
         "اسم",
     ),
-    "first_name": ("firstname", "givenname", "forename", "نام", "نام کوچک"),
+    "first_name": ("firstname", "givenname", "forename", "نام کوچک"),
     "last_name": ("lastname", "surname", "familyname", "نام خانوادگی", "فامیل", "فامیلی"),
     "organization_name": (
         "organization",
@@ -114,6 +115,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "note", "comment", "comments", "description", "یادداشت", "توضیحات"),
 }
 
+# "Name" / "نام" is the whole name, unless a surname column sits beside it.
+_AMBIGUOUS_NAME = frozenset({"name", "نام"})
+
 _SQUASH = re.compile(r"[\s_\-.]+")
 
 
@@ -152,6 +156,10 @@ def suggest_mapping(headers: Sequence[str]) -> dict[str, str]:
         if field and field not in used and header not in suggestion:
             suggestion[header] = field
             used.add(field)
+    if "last_name" in used and "first_name" not in used:
+        for header, field in suggestion.items():
+            if field == "display_name" and _header_key(header) in _AMBIGUOUS_NAME:
+                suggestion[header] = "first_name"
     return suggestion
 
 

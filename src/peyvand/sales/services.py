@@ -49,6 +49,9 @@ def _number(value: Any, *, field: str) -> Decimal:
 def _amount(value: Any, currency: str, places: int, *, field: str) -> Decimal:
     """An amount in `currency`, refusing more decimals than the currency has."""
     number = _number(value, field=field)
+    # Checked before quantizing: quantize itself fails on numbers wider than the context.
+    if abs(number) >= MAX_AMOUNT:
+        raise ServiceError(_("This amount is too large."), field=field)
     rounded = quantize(number, currency, places=places)
     if rounded != number:
         raise ServiceError(
@@ -56,8 +59,6 @@ def _amount(value: Any, currency: str, places: int, *, field: str) -> Decimal:
             % {"currency": currency, "places": places},
             field=field,
         )
-    if abs(rounded) >= MAX_AMOUNT:
-        raise ServiceError(_("This amount is too large."), field=field)
     return rounded
 
 

@@ -98,7 +98,7 @@ def idempotent(run: Run) -> Run:
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(
-                        user=user, key=key, fingerprint=fp, expires_at=now + TTL
+                        user=user, key=key, fingerprint=fp, created_at=now, expires_at=now + TTL
                     )
             except IntegrityError:
                 previous = IdempotencyRecord.objects.filter(user=user, key=key).first()
