@@ -3,6 +3,7 @@ changes nothing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -299,6 +300,20 @@ def test_bad_user_input_saves_nothing(
     assert (User.objects.count(), ChangeLog.objects.count()) == before
 
 
+def test_user_edit_page_shows_current_memberships(
+    manager: Any, sales1: Any, client_for: Any
+) -> None:
+    response = client_for(manager).get(reverse("access:user_edit", args=[sales1.pk]))
+    form = response.context["form"]
+    assert {d.pk for d in form["departments"].initial} == {Department.objects.get(code="sales").pk}
+    assert {r.pk for r in form["roles"].initial} == {Role.objects.get(code="sales_rep").pk}
+    body = response.content.decode()
+    checked_roles = re.findall(
+        r'<input type="checkbox" name="roles" value="(\d+)"[^>]* checked', body
+    )
+    assert checked_roles == [str(Role.objects.get(code="sales_rep").pk)]
+
+
 def test_edit_a_users_roles_and_language(manager: Any, sales2: Any, client_for: Any) -> None:
     marketer = Role.objects.get(code="marketer")
     response = client_for(manager).post(
@@ -378,7 +393,8 @@ def test_user_list_query_count_does_not_grow_with_users(
         user.departments.add(sales)
         user.roles.add(rep)
     client = client_for(manager)
-    with django_assert_max_num_queries(8):
+    # session, user, the viewer's roles, users, and one prefetch each for departments and roles
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("access:user_list"))
     assert response.status_code == 200
     assert response.content.decode().count("bulk") >= 25

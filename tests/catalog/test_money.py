@@ -101,7 +101,9 @@ def test_direct_rate_wins_over_an_inverse_rate_of_the_same_day(rates: None) -> N
     assert rate("IRR", "USD", on=D(2026, 3, 1)) == Decimal("0.000001")
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     cents=st.integers(min_value=0, max_value=10**12),
     usd_irr=st.decimals(min_value=Decimal(1), max_value=Decimal(2_000_000), places=4),

@@ -10,12 +10,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HOSTILE_HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # The personas are created with passwords; real key stretching only slows the suite.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def customer_of_sales1(sales1: Any) -> Any:
     return CustomerFactory(owner=sales1, display_name="Sales1 customer")

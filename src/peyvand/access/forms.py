@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.choices import Action, ApiScope, ObjectType
@@ -19,6 +20,10 @@ class SignInForm(AuthenticationForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Django sets max_length after the field is built, so it is only an HTML hint;
+        # an over-long name would reach authenticate() and overflow axes' attempt log.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(getattr(username, "max_length", None) or 150))
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
@@ -155,7 +160,16 @@ class UserCreateForm(_UserFieldsForm):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "email", "phone", "language"]
+        fields = [
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "language",
+            "departments",
+            "roles",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -179,7 +193,16 @@ class UserCreateForm(_UserFieldsForm):
 class UserEditForm(_UserFieldsForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "phone", "language", "is_active"]
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "language",
+            "is_active",
+            "departments",
+            "roles",
+        ]
 
 
 class SetPasswordForm(forms.Form):

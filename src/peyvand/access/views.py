@@ -161,6 +161,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "tokens": _tokens_of(user),
             "has_2fa": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         },
+        status=400 if form.errors else 200,
     )
 
 

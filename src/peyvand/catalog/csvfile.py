@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import jdatetime
 from django.utils.translation import gettext as _
@@ -56,8 +56,8 @@ def open_text(source: str | Path | IO[Any]) -> IO[str]:
     if isinstance(source, (str, Path)):
         return open(source, encoding="utf-8-sig", newline="")
     if isinstance(source, io.TextIOBase):
-        return source  # type: ignore[return-value]
-    return codecs.getreader("utf-8-sig")(source, errors="strict")  # type: ignore[return-value]
+        return cast(IO[str], source)
+    return cast(IO[str], codecs.getreader("utf-8-sig")(source, "strict"))
 
 
 def read_rows(

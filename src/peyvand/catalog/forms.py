@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +64,11 @@ def currency_choices() -> list[tuple[str, str]]:
     ]
 
 
+def set_choices(form: forms.Form, name: str, choices: list[tuple[Any, Any]]) -> None:
+    """Choices known only per request (active currencies, sellable products)."""
+    cast(forms.ChoiceField, form.fields[name]).choices = choices
+
+
 def apply_service_error(form: forms.Form, error: ServiceError) -> None:
     """Show a service's refusal on the field it names, or on the form."""
     field = error.field if error.field in form.fields else None
@@ -85,7 +90,7 @@ class ProductForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = currency_choices()
+        set_choices(self, "currency", currency_choices())
         self.fields["name_fa"].widget.attrs.update({"lang": "fa", "dir": "rtl"})
         self.fields["sku"].widget.attrs["class"] = "ltr"
 
@@ -99,7 +104,7 @@ class PriceListForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = currency_choices()
+        set_choices(self, "currency", currency_choices())
 
 
 class PriceItemForm(forms.Form):
@@ -109,7 +114,7 @@ class PriceItemForm(forms.Form):
 
     def __init__(self, *args: Any, products: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [("", "---------"), *products]
+        set_choices(self, "product", [("", "---------"), *products])
 
 
 class CurrencyForm(forms.Form):
@@ -138,8 +143,8 @@ class ExchangeRateForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = currency_choices()
-        self.fields["base"].choices = choices
-        self.fields["quote"].choices = choices
+        set_choices(self, "base", choices)
+        set_choices(self, "quote", choices)
 
 
 class RateImportForm(forms.Form):

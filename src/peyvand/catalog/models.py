@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
+from djmoney.money import Money
 
 from peyvand.access.choices import ObjectType
 from peyvand.access.scopes import VisibleQuerySet
@@ -65,7 +68,7 @@ class ExchangeRate(models.Model):
 # The stubs type each QuerySet's generated manager separately; the mixins are compatible.
 class ProductQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[override]
     def sellable(self) -> ProductQuerySet:
-        return self.alive().filter(is_active=True)
+        return self.filter(deleted_at__isnull=True, is_active=True)
 
 
 class Product(TimeStampedModel, SoftDeleteModel):
@@ -77,7 +80,7 @@ class Product(TimeStampedModel, SoftDeleteModel):
     name_fa = models.CharField(_("name (Persian)"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
-    unit_price = MoneyField(
+    unit_price: MoneyField[Money | Decimal, Money] = MoneyField(
         _("list price"), max_digits=20, decimal_places=2, default_currency="IRR"
     )
     stock = models.IntegerField(

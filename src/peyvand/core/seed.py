@@ -17,6 +17,7 @@ import datetime as dt
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -235,7 +236,11 @@ class Staff:
 
 @dataclass
 class Plan:
-    """Everything one row of a later table needs to know about its customer."""
+    """Everything one row of a later table needs to know about its customer.
+
+    Orders and interactions are laid out in time order, as a real system writes them:
+    ids and order numbers grow with time.
+    """
 
     options: SeedOptions
     staff: Staff
@@ -248,14 +253,32 @@ class Plan:
     currency: np.ndarray  # index into CURRENCIES
     owner: np.ndarray  # index into staff.owner_ids, -1 for none
     lang_fa: np.ndarray  # bool
-    order_customer: np.ndarray  # customer index of each order, grouped by customer
-    order_first: np.ndarray  # index of each customer's first order
+    customer_text: np.ndarray  # "id" of each customer
+    customer_owner_text: np.ndarray  # "id<TAB>owner id" of each customer
+    order_customer: np.ndarray  # customer index of each order
+    order_minute: np.ndarray
+    orders_by_customer: np.ndarray  # order indexes grouped by customer
+    order_first: np.ndarray  # where each customer's group starts in orders_by_customer
     order_count: np.ndarray
     interaction_customer: np.ndarray
+    interaction_minute: np.ndarray
 
 
 def _rng(seed: int, table: int, block: int) -> np.random.Generator:
     return np.random.default_rng([seed, table, block])
+
+
+def _timeline(
+    rng: np.random.Generator, counts: np.ndarray, created: np.ndarray, total: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Customer index and minute of each event, between the customer's creation and the
+    end, in time order."""
+    customer = np.repeat(np.arange(len(counts)), counts)
+    start = created[customer] + 1
+    minute = start + (rng.random(len(customer)) * (total - start)).astype(np.int64)
+    minute = _business_hours(minute, rng)
+    order = np.argsort(minute, kind="stable")
+    return customer[order], minute[order]
 
 
 def make_plan(
@@ -268,7 +291,7 @@ def make_plan(
     start = end - dt.timedelta(days=365 * YEARS)
     total = 365 * YEARS * MINUTES_PER_DAY
     # Growth: more customers joined recently than three years ago.
-    created = (np.sqrt(rng.random(n)) * (total - MINUTES_PER_DAY)).astype(np.int64)
+    created = (np.sqrt(rng.random(n)) * (total - 2 * MINUTES_PER_DAY)).astype(np.int64)
     lang_fa = rng.random(n) < 0.82
     currency = np.where(
         lang_fa,
@@ -276,25 +299,24 @@ def make_plan(
         rng.choice(3, n, p=[0.35, 0.4, 0.25]),
     )
     owners = len(staff.owner_ids)
-    owner = rng.integers(0, max(owners, 1), n) if owners else np.full(n, -1)
+    owner = rng.integers(0, owners, n) if owners else np.full(n, -1)
     owner = np.where(rng.random(n) < 0.1, -1, owner)
     # Purchase propensity: heavy-tailed, so a few customers buy a lot and most buy little;
     # a customer who joined later has had less time to buy.
     tenure = (total - created) / total
     propensity = rng.lognormal(0.0, 1.4, n) * (0.2 + tenure)
-    order_count = (
-        rng.multinomial(options.orders, propensity / propensity.sum())
-        if n and options.orders
-        else np.zeros(n, dtype=np.int64)
-    )
-    order_customer = np.repeat(np.arange(n), order_count)
-    order_first = np.concatenate([[0], np.cumsum(order_count)[:-1]]) if n else np.zeros(0)
-    chatter = propensity / propensity.sum() * 0.6 + rng.lognormal(0.0, 1.0, n) * 0.4 / n
+    propensity /= propensity.sum() or 1.0
+    order_count = rng.multinomial(options.orders, propensity) if n else np.zeros(0, np.int64)
+    order_customer, order_minute = _timeline(rng, order_count, created, total)
+    orders_by_customer = np.argsort(order_customer, kind="stable")
+    order_first = np.concatenate([[0], np.cumsum(order_count)[:-1]]).astype(np.int64)
+    chatter = propensity * 0.6 + rng.lognormal(0.0, 1.0, n) * 0.4 / max(n, 1)
     interaction_count = (
-        rng.multinomial(options.interactions, chatter / chatter.sum())
-        if n and options.interactions
-        else np.zeros(n, dtype=np.int64)
+        rng.multinomial(options.interactions, chatter / chatter.sum()) if n else order_count
     )
+    interaction_customer, interaction_minute = _timeline(rng, interaction_count, created, total)
+    ids = range(customer_id0, customer_id0 + n)
+    owner_text = [str(o) for o in staff.owner_ids.tolist()]
     return Plan(
         options=options,
         staff=staff,
@@ -307,10 +329,20 @@ def make_plan(
         currency=currency,
         owner=owner,
         lang_fa=lang_fa,
+        customer_text=_obj([str(i) for i in ids]),
+        customer_owner_text=_obj(
+            [
+                f"{i}\t{owner_text[o] if o >= 0 else NULL}"
+                for i, o in zip(ids, owner.tolist(), strict=True)
+            ]
+        ),
         order_customer=order_customer,
-        order_first=order_first.astype(np.int64),
+        order_minute=order_minute,
+        orders_by_customer=orders_by_customer,
+        order_first=order_first,
         order_count=order_count,
-        interaction_customer=np.repeat(np.arange(n), interaction_count),
+        interaction_customer=interaction_customer,
+        interaction_minute=interaction_minute,
     )
 
 
@@ -343,11 +375,15 @@ class Clock:
 
 @dataclass
 class Rows:
-    """Column-major rows of one table: what a writer sends."""
+    """Column-major rows of one table: what a writer sends.
+
+    Each list in `values` holds one piece of every row: the text of one or more
+    neighbouring columns in COPY text form (tab between columns, NULL as \\N).
+    """
 
     table: str
     columns: list[str]
-    values: list[list[Any]]  # one list per column; None is NULL
+    values: list[list[str]]
 
     def __len__(self) -> int:
         return len(self.values[0]) if self.values else 0
@@ -379,16 +415,20 @@ _CUSTOMER_FIELDS = [
 _CONTACT_FIELDS = [
     "created_at", "updated_at", "kind", "label", "value", "normalized", "is_primary", "customer_id",
 ]  # fmt: skip
+# Columns in the order the generators emit them: neighbours that are formatted together.
 _ORDER_FIELDS = [
-    "id", "created_at", "updated_at", "deleted_at", "number", "status", "ordered_at",
-    "total_currency", "total", "external_ref", "notes", "created_by_id", "customer_id",
-    "deleted_by_id",
+    "id", "number", "customer_id", "created_by_id", "created_at", "updated_at", "ordered_at",
+    "status", "total_currency", "total", "deleted_at", "deleted_by_id", "external_ref", "notes",
 ]  # fmt: skip
 _INTERACTION_FIELDS = [
-    "created_at", "updated_at", "deleted_at", "deleted_by_id", "customer_id", "channel",
-    "direction", "agent_id", "occurred_at", "subject", "body", "duration_seconds",
-    "related_type_id", "related_id", "external_id",
+    "customer_id", "created_at", "updated_at", "occurred_at", "channel", "direction",
+    "agent_id", "subject", "body", "duration_seconds", "related_type_id", "related_id",
+    "deleted_at", "deleted_by_id", "external_id",
 ]  # fmt: skip
+_CHANNEL_NAMES = list(CHANNELS)
+_SELF_SERVICE = [_CHANNEL_NAMES.index("webform"), _CHANNEL_NAMES.index("portal")]
+_MAX_SUBJECTS = max(len(pool) for pair in SUBJECTS.values() for pool in pair)
+NULL = "\\N"
 
 
 def _fmt_phone(e164: str, style: int) -> str:
@@ -422,7 +462,6 @@ class Generator:
         self.tag_ids = tag_ids
         self.true, self.false = ("t", "f") if postgres else ("1", "0")
         self.empty_json = "{}"
-        self.order_type_id = 0
 
     # customers, their contact points and tags
     def customers(self, block: int) -> CustomerBlock:
@@ -613,14 +652,14 @@ class Generator:
                 tag_customer.append(cid_text)
                 tag_tag.append(tag_id_text[t])
             owner_i = owners[i]
-            owner_id = owner_ids[owner_i] if owner_i >= 0 else None
+            owner_id = owner_ids[owner_i] if owner_i >= 0 else NULL
             department = owner_departments[owner_i] if owner_i >= 0 else default_department
             channel_name = PREFERRED_CHANNELS[channel[i]][0]
             row = (
                 cid_text,
                 created,
                 created,
-                None,
+                NULL,
                 kind,
                 name,
                 first,
@@ -641,9 +680,9 @@ class Generator:
                 ),
                 _name_key(name),
                 "",
-                None,
+                NULL,
                 department,
-                None,
+                NULL,
                 owner_id,
             )
             for col, v in zip(customers, row, strict=True):
@@ -668,10 +707,7 @@ class Generator:
         n = hi - lo
         rng = _rng(opts.seed, 2, block)
         cust = p.order_customer[lo:hi]
-        created = p.created_min[cust]
-        span = p.total_minutes - created - 1
-        ordered = created + 1 + (rng.random(n) * span).astype(np.int64)
-        ordered = _business_hours(ordered, rng)
+        minute = p.order_minute[lo:hi]
         currency = p.currency[cust]
         # One order in ten is in rials whatever the customer's usual currency.
         currency = np.where(rng.random(n) < 0.1, 0, currency)
@@ -679,31 +715,21 @@ class Generator:
         sigmas = np.array([AMOUNTS[c][1] for c in CURRENCIES])[currency]
         steps = np.array([AMOUNTS[c][2] for c in CURRENCIES])[currency]
         amount = np.maximum(np.round(medians * rng.lognormal(0.0, sigmas) / steps) * steps, steps)
-        recent = ordered > p.total_minutes - 30 * MINUTES_PER_DAY
         status = rng.choice(len(ORDER_STATUSES), n, p=_weights([s[1] for s in ORDER_STATUSES]))
         # Recent orders are rarely fulfilled yet.
+        recent = minute > p.total_minutes - 30 * MINUTES_PER_DAY
         status = np.where(recent & (status == 0), 1, status)
-        ids = np.arange(lo, hi) + p.order_id0
-        owners = p.owner[cust]
-        owner_ids = np.where(owners >= 0, p.staff.owner_ids[np.maximum(owners, 0)], -1)
-        stamp = self.clock.text(ordered)
-        id_text = list(map(str, ids.tolist()))
-        status_names = [s[0] for s in ORDER_STATUSES]
-        values: list[list[Any]] = [
-            id_text,
-            stamp,
-            stamp,
-            [None] * n,
-            [f"SEED-{i:09d}" for i in ids.tolist()],
-            [status_names[s] for s in status.tolist()],
-            stamp,
-            [CURRENCIES[c] for c in currency.tolist()],
+        stamp = self.clock.table[minute]
+        status_currency = _obj(
+            [f"{st}\t{cur}" for st, _ in ORDER_STATUSES for cur in CURRENCIES]
+        )[status * len(CURRENCIES) + currency]
+        values: list[list[str]] = [
+            [f"{i}\tSEED-{i:09d}" for i in range(lo + p.order_id0, hi + p.order_id0)],
+            p.customer_owner_text[cust].tolist(),
+            (stamp + "\t" + stamp + "\t" + stamp).tolist(),
+            status_currency.tolist(),
             [f"{a:.2f}" for a in amount.tolist()],
-            [""] * n,
-            [""] * n,
-            [None if o < 0 else str(o) for o in owner_ids.tolist()],
-            list(map(str, (cust + p.customer_id0).tolist())),
-            [None] * n,
+            ["\\N\t\\N\t\t"] * n,
         ]
         table, cols = _columns(Order, _ORDER_FIELDS)
         return Rows(table, cols, values)
@@ -717,63 +743,77 @@ class Generator:
         n = hi - lo
         rng = _rng(opts.seed, 3, block)
         cust = p.interaction_customer[lo:hi]
-        created = p.created_min[cust]
-        occurred = created + (rng.random(n) * (p.total_minutes - created - 1)).astype(np.int64)
-        occurred = _business_hours(occurred, rng)
-        names = list(CHANNELS)
-        channel = rng.choice(len(names), n, p=_weights([CHANNELS[c][0] for c in names]))
-        inbound_p = np.array([CHANNELS[c][1] for c in names])[channel]
-        internal = np.array([CHANNELS[c][2] for c in names])[channel] > 0
-        inbound = rng.random(n) < inbound_p
-        fa = p.lang_fa[cust]
-        subject_pick = rng.integers(0, 1 << 30, n)
-        body_pick = rng.integers(0, len(BODIES[0]), n)
-        agents = p.staff.agent_ids
-        agent = agents[rng.integers(0, len(agents), n)] if len(agents) else np.full(n, -1)
-        self_service = np.isin(channel, [names.index("webform"), names.index("portal")])
+        minute = p.interaction_minute[lo:hi]
+        channel = rng.choice(len(_CHANNEL_NAMES), n, p=_weights([c[0] for c in CHANNELS.values()]))
+        inbound = rng.random(n) < np.array([c[1] for c in CHANNELS.values()])[channel]
+        internal = np.array([c[2] for c in CHANNELS.values()])[channel] > 0
+        direction = np.where(internal, 2, np.where(inbound, 0, 1))
+        agents = len(p.staff.agent_ids)
+        agent = rng.integers(0, agents, n) if agents else np.full(n, -1)
+        # Web forms and the portal are self-service: no agent handled them.
+        agent = np.where(np.isin(channel, _SELF_SERVICE), -1, agent)
+        subject = rng.integers(0, _MAX_SUBJECTS, n)
+        body = rng.integers(0, len(BODIES[0]), n)
+        fa = p.lang_fa[cust].astype(np.int64)
+        # The categorical columns of a row, as one code; each distinct code is formatted once.
+        code = (
+            (((channel * 3 + direction) * (agents + 1) + agent + 1) * _MAX_SUBJECTS + subject)
+            * len(BODIES[0])
+            + body
+        ) * 2 + fa
+        unique, inverse = np.unique(code, return_inverse=True)
+        middle = _obj([self._interaction_middle(int(c)) for c in unique])[inverse]
         duration = rng.lognormal(np.log(180), 0.8, n).astype(np.int64) + 5
-        is_phone = channel == names.index("phone")
+        is_phone = channel == _CHANNEL_NAMES.index("phone")
         # About one contact in seven is about one of the customer's orders.
         counts = p.order_count[cust]
         related = (rng.random(n) < 0.15) & (counts > 0)
-        order_idx = p.order_first[cust] + (rng.random(n) * np.maximum(counts, 1)).astype(np.int64)
-        order_id = order_idx + p.order_id0
-        stamp = self.clock.text(occurred)
-        subjects, bodies = [], []
-        for c, lang, s, b in zip(
-            channel.tolist(), fa.tolist(), subject_pick.tolist(), body_pick.tolist(), strict=True
-        ):
-            pool = SUBJECTS[names[c]][0 if lang else 1]
-            subjects.append(pool[s % len(pool)])
-            bodies.append(BODIES[0 if lang else 1][b])
-        direction = np.where(internal, 2, np.where(inbound, 0, 1))
-        direction_names = ("inbound", "outbound", "internal")
-        order_type = str(self.order_type_id)
-        values: list[list[Any]] = [
-            stamp,
-            stamp,
-            [None] * n,
-            [None] * n,
-            list(map(str, (cust + p.customer_id0).tolist())),
-            [names[c] for c in channel.tolist()],
-            [direction_names[d] for d in direction.tolist()],
-            [
-                None if (s or a < 0) else str(a)
-                for s, a in zip(self_service.tolist(), agent.tolist(), strict=True)
-            ],
-            stamp,
-            subjects,
-            bodies,
-            [
-                str(d) if ph else None
-                for ph, d in zip(is_phone.tolist(), duration.tolist(), strict=True)
-            ],
-            [order_type if r else None for r in related.tolist()],
-            [str(o) if r else "" for r, o in zip(related.tolist(), order_id.tolist(), strict=True)],
-            [""] * n,
+        pick = p.order_first[cust] + (rng.random(n) * np.maximum(counts, 1)).astype(np.int64)
+        order_id = p.orders_by_customer[np.minimum(pick, len(p.orders_by_customer) - 1)]
+        tail = np.full(n, "\\N\t\\N\t", dtype=object)
+        special = np.flatnonzero(is_phone | related)
+        order_type = str(p.order_ct)
+        tail[special] = [
+            f"{d if ph else NULL}\t{order_type if r else NULL}\t{o + p.order_id0 if r else ''}"
+            for ph, d, r, o in zip(
+                is_phone[special].tolist(),
+                duration[special].tolist(),
+                related[special].tolist(),
+                order_id[special].tolist(),
+                strict=True,
+            )
+        ]
+        stamp = self.clock.table[minute]
+        values: list[list[str]] = [
+            p.customer_text[cust].tolist(),
+            (stamp + "\t" + stamp + "\t" + stamp).tolist(),
+            middle.tolist(),
+            tail.tolist(),
+            ["\\N\t\\N\t"] * n,
         ]
         table, cols = _columns(Interaction, _INTERACTION_FIELDS)
         return Rows(table, cols, values)
+
+    def _interaction_middle(self, code: int) -> str:
+        """channel, direction, agent, subject and body of one combination code."""
+        code, fa = divmod(code, 2)
+        code, body = divmod(code, len(BODIES[0]))
+        code, subject = divmod(code, _MAX_SUBJECTS)
+        agents = len(self.plan.staff.agent_ids)
+        code, agent = divmod(code, agents + 1)
+        channel, direction = divmod(code, 3)
+        name = _CHANNEL_NAMES[channel]
+        subjects = SUBJECTS[name][0 if fa else 1]
+        agent_text = str(self.plan.staff.agent_ids[agent - 1]) if agent else NULL
+        return "\t".join(
+            (
+                name,
+                ("inbound", "outbound", "internal")[direction],
+                agent_text,
+                subjects[subject % len(subjects)],
+                BODIES[0 if fa else 1][body],
+            )
+        )
 
 
 def _business_hours(minutes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -798,11 +838,45 @@ def _normalize_free_text(value: str) -> str:
 # --- writers ------------------------------------------------------------------------------
 
 
-class Writer:
-    """Sends `Rows` to one table stream; subclasses per database."""
+@dataclass
+class Chunk:
+    """Rows rendered for one database: COPY text for PostgreSQL, tuples for SQLite."""
 
-    def reserve_ids(self, table: str, count: int) -> int:
+    table: str
+    columns: list[str]
+    count: int
+    payload: Any
+
+
+def render(rows: Rows, *, postgres: bool) -> Chunk:
+    if postgres:
+        payload: Any = copy_text(rows) if len(rows) else ""
+    else:
+        payload = [
+            tuple(None if v == NULL else v for v in "\t".join(pieces).split("\t"))
+            for pieces in zip(*rows.values, strict=True)
+        ]
+    return Chunk(rows.table, rows.columns, len(rows), payload)
+
+
+def copy_text(rows: Rows) -> str:
+    """Rows in PostgreSQL COPY text format. The pools hold no tab, newline or backslash,
+    so nothing needs escaping."""
+    return "\n".join(map("\t".join, zip(*rows.values, strict=True))) + "\n"
+
+
+class TableStream:
+    def write(self, payload: Any) -> None:
         raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class Writer:
+    """Opens one stream per table; subclasses per database."""
+
+    postgres = False
 
     def prepare(self) -> None:
         """Settings for a bulk load that must be made outside a transaction."""
@@ -816,26 +890,16 @@ class Writer:
     def finish(self) -> None:
         """Undo what `prepare` changed."""
 
+    def reserve_ids(self, table: str, count: int) -> int:
+        raise NotImplementedError
+
     def stream(self, table: str, columns: list[str]) -> TableStream:
         raise NotImplementedError
 
 
-class TableStream:
-    def write(self, rows: Rows) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-
-def copy_text(rows: Rows) -> str:
-    r"""Rows in PostgreSQL COPY text format. The pools hold no tab, newline or backslash,
-    so only NULL needs spelling out (\N)."""
-    cols = [[r"\N" if v is None else v for v in col] for col in rows.values]
-    return "".join(line + "\n" for line in map("\t".join, zip(*cols, strict=True)))
-
-
 class PostgresWriter(Writer):
+    postgres = True
+
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.is_superuser = False
@@ -846,19 +910,21 @@ class PostgresWriter(Writer):
             self.is_superuser = bool(cur.fetchone()[0])
             if self.is_superuser:
                 # Every foreign key of a generated row points at a row this same run
-                # reserved and wrote; replica mode skips the per-row trigger checks
-                # (what pg_restore --disable-triggers does) and keeps every constraint.
+                # reserved and wrote, or at a user, tag or department it read; replica
+                # mode skips the per-row trigger checks (what pg_restore
+                # --disable-triggers does) and leaves every constraint in place.
                 cur.execute("SET LOCAL session_replication_role = replica")
-            # The trigram index takes new rows into its pending list in big gulps
-            # instead of merging every 4 MB; the list is cleaned at the end.
+            # The trigram index takes new rows into its pending list in big gulps instead
+            # of merging every 4 MB; `end` cleans the list before commit.
             cur.execute("SET LOCAL gin_pending_list_limit = '256MB'")
 
     def end(self) -> None:
         with self.conn.cursor() as cur:
             cur.execute(
-                "SELECT indexrelid::regclass::text FROM pg_index i "
+                "SELECT c.oid::regclass::text FROM pg_index i "
                 "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
-                "WHERE am.amname = 'gin' AND i.indrelid = 'customers_customer'::regclass"
+                "WHERE am.amname = 'gin' AND i.indrelid = %s::regclass",
+                ["customers_customer"],
             )
             for (index,) in cur.fetchall():
                 cur.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
@@ -875,8 +941,7 @@ class PostgresWriter(Writer):
             top = cur.fetchone()[0]
             cur.execute("SELECT nextval(%s)", [sequence])
             first = max(int(cur.fetchone()[0]), top + 1)
-            if count:
-                cur.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+            cur.execute("SELECT setval(%s, %s)", [sequence, first + max(count, 1) - 1])
         return first
 
     def stream(self, table: str, columns: list[str]) -> TableStream:
@@ -889,17 +954,15 @@ class _PostgresStream(TableStream):
 
         self.cursor = conn.cursor()
         cols = ", ".join(f'"{c}"' for c in columns)
-        # Formatting the next chunk overlaps with the server taking the previous one.
+        # The network write runs in psycopg's thread, beside the next chunk's arrival.
         self.cm = self.cursor.copy(
             f'COPY "{table}" ({cols}) FROM STDIN', writer=QueuedLibpqWriter(self.cursor)
         )
         self.copy = self.cm.__enter__()
 
-    def write(self, rows: Rows) -> None:
-        self.copy.write(copy_text(rows))
-
-    def write_text(self, text: str) -> None:
-        self.copy.write(text)
+    def write(self, payload: Any) -> None:
+        if payload:
+            self.copy.write(payload)
 
     def close(self) -> None:
         self.cm.__exit__(None, None, None)
@@ -925,6 +988,7 @@ class SqliteWriter(Writer):
         cur.execute("PRAGMA temp_store = DEFAULT")
 
     def reserve_ids(self, table: str, count: int) -> int:
+        # The IMMEDIATE transaction already holds the write lock: nobody else inserts.
         cur = self.conn.cursor()
         cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
         top = int(cur.fetchone()[0])
@@ -943,11 +1007,129 @@ class _SqliteStream(TableStream):
         marks = ", ".join("?" for _ in columns)
         self.sql = f'INSERT INTO "{table}" ({cols}) VALUES ({marks})'
 
-    def write(self, rows: Rows) -> None:
-        self.cursor.executemany(self.sql, zip(*rows.values, strict=True))
+    def write(self, payload: Any) -> None:
+        if payload:
+            self.cursor.executemany(self.sql, payload)
 
     def close(self) -> None:
         self.cursor.close()
+
+
+class _Batched(TableStream):
+    """Gathers rendered sub-blocks until `batch` rows are ready, then sends them at once."""
+
+    def __init__(self, stream: TableStream, batch: int, *, postgres: bool) -> None:
+        self.stream, self.batch, self.postgres = stream, batch, postgres
+        self.pending: list[Any] = []
+        self.size = 0
+
+    def add(self, chunk: Chunk) -> None:
+        self.pending.append(chunk.payload)
+        self.size += chunk.count
+        if self.size >= self.batch:
+            self.flush()
+
+    def write(self, payload: Any) -> None:
+        self.stream.write(payload)
+
+    def flush(self) -> None:
+        if self.pending:
+            merged = "".join(self.pending) if self.postgres else list(chain(*self.pending))
+            self.stream.write(merged)
+        self.pending, self.size = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        self.stream.close()
+
+
+class _Spool:
+    """Rendered rows of a table whose stream must wait for another table's to finish."""
+
+    def __init__(self, *, postgres: bool) -> None:
+        self.postgres = postgres
+        self.file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self.chunks: list[Chunk] = []
+        self.count = 0
+
+    def add(self, chunk: Chunk) -> None:
+        self.count += chunk.count
+        if self.postgres:
+            self.file.write(chunk.payload)
+        else:
+            self.chunks.append(chunk)
+
+    def replay(self, stream: _Batched) -> None:
+        if self.postgres:
+            self.file.seek(0)
+            while text := self.file.read(1 << 22):
+                stream.write(text)
+        for chunk in self.chunks:
+            stream.add(chunk)
+        stream.close()
+        self.file.close()
+
+
+# --- generation in worker processes -----------------------------------------------------
+
+# The generator a forked worker inherits; set just before the pool starts.
+_ACTIVE: Generator | None = None
+
+
+def _work(task: tuple[str, int]) -> list[Chunk]:
+    gen = _ACTIVE
+    assert gen is not None
+    kind, block = task
+    if kind == "customers":
+        made = gen.customers(block)
+        parts = [made.customers, made.contacts, made.tags]
+    elif kind == "orders":
+        parts = [gen.orders(block)]
+    else:
+        parts = [gen.interactions(block)]
+    return [render(rows, postgres=gen.postgres) for rows in parts]
+
+
+class Blocks:
+    """Rendered blocks in order, made by worker processes when there are any.
+
+    At most `window` blocks are in flight, so a slow database holds memory steady.
+    """
+
+    def __init__(self, gen: Generator, workers: int) -> None:
+        self.gen = gen
+        self.workers = workers
+        self.pool: Any = None
+
+    def __enter__(self) -> Blocks:
+        global _ACTIVE
+        _ACTIVE = self.gen
+        if self.workers > 0:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _ACTIVE
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+        _ACTIVE = None
+
+    def __call__(self, kind: str, count: int) -> Iterator[list[Chunk]]:
+        tasks = [(kind, block) for block in _blocks(count)]
+        if self.pool is None:
+            yield from map(_work, tasks)
+            return
+        window = 2 * self.workers + 2
+        pending: deque[Any] = deque()
+        for task in tasks:
+            pending.append(self.pool.apply_async(_work, (task,)))
+            if len(pending) >= window:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -1009,157 +1191,112 @@ def _blocks(count: int) -> range:
     return range((count + BLOCK - 1) // BLOCK)
 
 
-class _Batched(TableStream):
-    """Gathers generated sub-blocks until `batch` rows are ready, then sends them at once."""
+def seed(
+    options: SeedOptions,
+    *,
+    actor: Any = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> SeedResult:
+    """Generate and load the rows `options` ask for, in one transaction.
 
-    def __init__(self, stream: TableStream, batch: int) -> None:
-        self.stream, self.batch = stream, batch
-        self.pending: list[Rows] = []
-        self.size = 0
-
-    def write(self, rows: Rows) -> None:
-        self.pending.append(rows)
-        self.size += len(rows)
-        if self.size >= self.batch:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        first = self.pending[0]
-        merged = Rows(
-            first.table,
-            first.columns,
-            [list(chain.from_iterable(r.values[i] for r in self.pending)) for i in range(len(first.columns))],
-        )
-        self.stream.write(merged)
-        self.pending, self.size = [], 0
-
-    def close(self) -> None:
-        self.flush()
-        self.stream.close()
-
-
-class _Spool:
-    """Rows of a table whose COPY must wait for another table's stream to finish."""
-
-    def __init__(self) -> None:
-        self.file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
-        self.rows: list[Rows] = []
-
-    def add(self, rows: Rows, *, postgres: bool) -> None:
-        if postgres:
-            self.file.write(copy_text(rows))
-        else:
-            self.rows.append(rows)
-
-    def replay(self, stream: TableStream) -> None:
-        if isinstance(stream, _PostgresStream):
-            self.file.seek(0)
-            while chunk := self.file.read(1 << 22):
-                stream.write_text(chunk)
-        for rows in self.rows:
-            stream.write(rows)
-        self.file.close()
-
-
-def seed(options: SeedOptions, *, actor: Any = None, progress: Progress | None = None) -> SeedResult:
-    """Generate and load the rows `options` ask for, in one transaction."""
+    `workers` generation processes run beside this one (default: one per core).
+    """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    postgres = connection.vendor == "postgresql"
     result = SeedResult()
     connection.ensure_connection()
     raw = connection.connection
-    writer: Writer = PostgresWriter(raw) if postgres else SqliteWriter(raw)
+    writer: Writer = (
+        PostgresWriter(raw) if connection.vendor == "postgresql" else SqliteWriter(raw)
+    )
     writer.prepare()
     try:
-        _load(options, writer, result, actor=actor, say=say, started=started)
+        with transaction.atomic():
+            writer.begin()
+            gen = _generator(options, writer)
+            say(f"plan ready ({time.perf_counter() - started:.1f} s)")
+            with Blocks(gen, default_workers() if workers is None else workers) as blocks:
+                result.counts = _load(options, writer, blocks, say=say, started=started)
+            writer.end()
+            plan = gen.plan
+            result.id_ranges = {
+                "customers": (plan.customer_id0, plan.customer_id0 + options.customers - 1),
+                "orders": (plan.order_id0, plan.order_id0 + options.orders - 1),
+            }
+            _audit(options, result, actor=actor)
     finally:
         writer.finish()
     result.seconds = time.perf_counter() - started
     return result
 
 
+def default_workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def _generator(options: SeedOptions, writer: Writer) -> Generator:
+    from django.contrib.contenttypes.models import ContentType
+
+    from peyvand.customers.models import Customer
+    from peyvand.sales.models import Order
+
+    staff = ensure_staff()
+    tag_ids = _ensure_tags()
+    customer_id0 = writer.reserve_ids(Customer._meta.db_table, options.customers)
+    order_id0 = writer.reserve_ids(Order._meta.db_table, options.orders)
+    plan = make_plan(
+        options,
+        staff,
+        customer_id0=customer_id0,
+        order_id0=order_id0,
+        order_ct=ContentType.objects.get_for_model(Order).pk,
+    )
+    return Generator(plan, postgres=writer.postgres, tag_ids=tag_ids)
+
+
 def _load(
-    options: SeedOptions,
-    writer: Writer,
-    result: SeedResult,
-    *,
-    actor: Any,
-    say: Progress,
-    started: float,
-) -> None:
-    postgres = isinstance(writer, PostgresWriter)
-    with transaction.atomic():
-        staff = ensure_staff()
-        tag_ids = _ensure_tags()
-        from django.contrib.contenttypes.models import ContentType
+    options: SeedOptions, writer: Writer, blocks: Blocks, *, say: Progress, started: float
+) -> dict[str, int]:
+    counts = {"customers": 0, "contact points": 0, "tags": 0, "orders": 0, "interactions": 0}
+    postgres = writer.postgres
 
-        from peyvand.customers.models import Customer
-        from peyvand.sales.models import Order
+    def open_stream(chunk: Chunk) -> _Batched:
+        return _Batched(writer.stream(chunk.table, chunk.columns), options.batch, postgres=postgres)
 
-        writer.begin()
-        customer_id0 = writer.reserve_ids(Customer._meta.db_table, options.customers)
-        order_id0 = writer.reserve_ids(Order._meta.db_table, options.orders)
-        order_ct = ContentType.objects.get_for_model(Order).pk
-        plan = make_plan(
-            options, staff, customer_id0=customer_id0, order_id0=order_id0, order_ct=order_ct
-        )
-        gen = Generator(plan, postgres=postgres, tag_ids=tag_ids)
-        gen.order_type_id = order_ct
-        say(f"plan ready ({time.perf_counter() - started:.1f} s)")
-
-        contacts, tags = _Spool(), _Spool()
-        counts = {"customers": 0, "contact points": 0, "tags": 0, "orders": 0, "interactions": 0}
-        stream: TableStream | None = None
-        for block in _blocks(options.customers):
-            rows = gen.customers(block)
-            if stream is None:
-                stream = _Batched(
-                    writer.stream(rows.customers.table, rows.customers.columns), options.batch
-                )
-                contact_cols = (rows.contacts.table, rows.contacts.columns)
-                tag_cols = (rows.tags.table, rows.tags.columns)
-            stream.write(rows.customers)
-            contacts.add(rows.contacts, postgres=postgres)
-            tags.add(rows.tags, postgres=postgres)
-            counts["customers"] += len(rows.customers)
-            counts["contact points"] += len(rows.contacts)
-            counts["tags"] += len(rows.tags)
-            _report(say, "customers", counts["customers"], options.customers, started)
+    # Contact points and tags are made with their customers, but one connection carries
+    # one COPY at a time: they wait in spools until the customers stream is closed.
+    spools = [_Spool(postgres=postgres), _Spool(postgres=postgres)]
+    first: list[Chunk] = []
+    stream: _Batched | None = None
+    for customers, contacts, tags in blocks("customers", options.customers):
+        if stream is None:
+            stream, first = open_stream(customers), [contacts, tags]
+        stream.add(customers)
+        spools[0].add(contacts)
+        spools[1].add(tags)
+        counts["customers"] += customers.count
+        _report(say, "customers", counts["customers"], options.customers, started)
+    if stream is not None:
+        stream.close()
+        for spool, chunk, name in zip(spools, first, ("contact points", "tags"), strict=True):
+            spool.replay(open_stream(chunk))
+            counts[name] = spool.count
+        say(f"contact points and tags: done ({time.perf_counter() - started:.1f} s)")
+    for name, count in (("orders", options.orders), ("interactions", options.interactions)):
+        stream = None
+        for (chunk,) in blocks(name, count):
+            stream = stream or open_stream(chunk)
+            stream.add(chunk)
+            counts[name] += chunk.count
+            _report(say, name, counts[name], count, started)
         if stream is not None:
             stream.close()
-            for spool, (table, cols) in ((contacts, contact_cols), (tags, tag_cols)):
-                s = writer.stream(table, cols)
-                spool.replay(s)
-                s.close()
-            say(f"contact points and tags written ({time.perf_counter() - started:.1f} s)")
-        for name, count, make in (
-            ("orders", options.orders, gen.orders),
-            ("interactions", options.interactions, gen.interactions),
-        ):
-            stream = None
-            for block in _blocks(count):
-                chunk = make(block)
-                if stream is None:
-                    stream = _Batched(writer.stream(chunk.table, chunk.columns), options.batch)
-                stream.write(chunk)
-                counts[name] += len(chunk)
-                _report(say, name, counts[name], count, started)
-            if stream is not None:
-                stream.close()
-        writer.end()
-        result.counts = counts
-        result.id_ranges = {
-            "customers": (customer_id0, customer_id0 + options.customers - 1),
-            "orders": (order_id0, order_id0 + options.orders - 1),
-        }
-        _audit(options, result, actor=actor)
+    return counts
 
 
 def _report(say: Progress, name: str, done: int, total: int, started: float) -> None:
-    if done == total or done % 100_000 < BLOCK:
+    if done == total or done % 200_000 < BLOCK:
         say(f"{name}: {done:,}/{total:,} ({time.perf_counter() - started:.1f} s)")
 
 
@@ -1168,8 +1305,8 @@ def _audit(options: SeedOptions, result: SeedResult, *, actor: Any) -> None:
 
     Seeded rows are synthetic bulk data, not changes a person made to a customer: a row
     per object would double the load and serialise millions of hashes behind the chain
-    head lock. The one row still puts the run in the chain with what it wrote and the id
-    ranges, so every seeded row can be told apart from real data.
+    head's lock. The one row still puts the run in the chain with what it wrote and its
+    id ranges, so seeded rows can always be told apart from real ones.
     """
     from django.contrib.contenttypes.models import ContentType
 
@@ -1189,62 +1326,41 @@ def _audit(options: SeedOptions, result: SeedResult, *, actor: Any) -> None:
     )
 
 
-def dump_copy_files(options: SeedOptions, directory: str, *, progress: Progress | None = None) -> dict[str, str]:
-    """Write the COPY text a seed run would send, one file per table, without loading it.
+def dump_copy_files(
+    options: SeedOptions, directory: str, *, workers: int | None = None
+) -> dict[str, tuple[list[str], str]]:
+    """Write the COPY text a seed run on an empty database would send, one file per table,
+    without loading anything: the benchmark's raw-COPY reference loads these files.
 
-    The benchmark loads these files with plain COPY as its reference; ids start at 1 in
-    an empty database.
+    Returns table -> (columns, path), in load order.
     """
-    say = progress or (lambda _msg: None)
-    started = time.perf_counter()
-    staff = ensure_staff()
-    tag_ids = _ensure_tags()
     from django.contrib.contenttypes.models import ContentType
 
     from peyvand.sales.models import Order
 
-    order_ct = ContentType.objects.get_for_model(Order).pk
-    plan = make_plan(options, staff, customer_id0=1, order_id0=1, order_ct=order_ct)
-    gen = Generator(plan, postgres=True, tag_ids=tag_ids)
-    gen.order_type_id = order_ct
+    plan = make_plan(
+        options,
+        ensure_staff(),
+        customer_id0=1,
+        order_id0=1,
+        order_ct=ContentType.objects.get_for_model(Order).pk,
+    )
+    gen = Generator(plan, postgres=True, tag_ids=_ensure_tags())
     files: dict[str, IO[str]] = {}
-    columns: dict[str, list[str]] = {}
-
-    def emit(rows: Rows) -> None:
-        if rows.table not in files:
-            files[rows.table] = open(  # noqa: SIM115
-                os.path.join(directory, f"{rows.table}.copy"), "w", encoding="utf-8"
-            )
-            columns[rows.table] = rows.columns
-        files[rows.table].write(copy_text(rows))
-
-    for block in _blocks(options.customers):
-        rows = gen.customers(block)
-        emit(rows.customers)
-        emit(rows.contacts)
-        emit(rows.tags)
-    for make, count in ((gen.orders, options.orders), (gen.interactions, options.interactions)):
-        for block in _blocks(count):
-            emit(make(block))
-        say(f"dumped {count:,} rows ({time.perf_counter() - started:.1f} s)")
+    out: dict[str, tuple[list[str], str]] = {}
+    with Blocks(gen, default_workers() if workers is None else workers) as blocks:
+        for kind, count in (
+            ("customers", options.customers),
+            ("orders", options.orders),
+            ("interactions", options.interactions),
+        ):
+            for chunks in blocks(kind, count):
+                for chunk in chunks:
+                    if chunk.table not in files:
+                        path = os.path.join(directory, f"{chunk.table}.copy")
+                        files[chunk.table] = open(path, "w", encoding="utf-8")  # noqa: SIM115
+                        out[chunk.table] = (chunk.columns, path)
+                    files[chunk.table].write(chunk.payload)
     for f in files.values():
         f.close()
-    with open(os.path.join(directory, "columns.txt"), "w", encoding="utf-8") as f:
-        for table, cols in columns.items():
-            f.write(f"{table}\t{','.join(cols)}\n")
-    return {table: os.path.join(directory, f"{table}.copy") for table in files}
-
-
-def iter_tables() -> Iterator[str]:
-    """The tables a seed run writes, in load order."""
-    from peyvand.channels.models import Interaction
-    from peyvand.customers.models import ContactPoint, Customer
-    from peyvand.sales.models import Order
-
-    yield Customer._meta.db_table
-    yield ContactPoint._meta.db_table
-    yield Customer.tags.through._meta.db_table
-    yield Order._meta.db_table
-    yield Interaction._meta.db_table
-
-
+    return out

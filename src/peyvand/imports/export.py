@@ -131,4 +131,3 @@ def xlsx_file(user: Any, q: str = "") -> IO[bytes]:
     write_xlsx(user, handle, q)
     handle.seek(0)
     return handle
-

@@ -152,10 +152,10 @@ def suggest_mapping(headers: Sequence[str]) -> dict[str, str]:
     suggestion: dict[str, str] = {}
     used: set[str] = set()
     for header in headers:
-        field = lookup.get(_header_key(header))
-        if field and field not in used and header not in suggestion:
-            suggestion[header] = field
-            used.add(field)
+        guess = lookup.get(_header_key(header))
+        if guess and guess not in used and header not in suggestion:
+            suggestion[header] = guess
+            used.add(guess)
     if "last_name" in used and "first_name" not in used:
         for header, field in suggestion.items():
             if field == "display_name" and _header_key(header) in _AMBIGUOUS_NAME:
@@ -202,9 +202,7 @@ def missing_required(columns: Sequence[str]) -> list[str]:
     present = set(columns)
     missing: list[str] = []
     if not present.intersection(NAME_FIELDS):
-        missing.append(
-            gettext("a name (one of: name, first name, last name, organisation name)")
-        )
+        missing.append(gettext("a name (one of: name, first name, last name, organisation name)"))
     for definition in custom_field_definitions():
         if definition.required and CUSTOM_PREFIX + definition.key not in present:
             missing.append(str(definition))

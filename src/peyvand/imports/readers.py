@@ -151,9 +151,7 @@ def _open_csv(path: Path) -> Iterator[Table]:
         except StopIteration:
             raise ImportFileError(gettext("The file is empty.")) from None
         except csv.Error as exc:
-            raise ImportFileError(
-                gettext("The header row is not valid CSV: %s") % exc
-            ) from exc
+            raise ImportFileError(gettext("The header row is not valid CSV: %s") % exc) from exc
         yield Table(
             headers=[h.strip() for h in headers],
             rows=_csv_rows(reader),
@@ -228,4 +226,3 @@ def preview(path: Path | str, fmt: str, rows: int = 5) -> tuple[list[str], list[
             if len(first) >= rows:
                 break
         return table.headers, first
-

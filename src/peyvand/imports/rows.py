@@ -198,8 +198,7 @@ class RowParser:
                         (
                             line,
                             header,
-                            gettext("“%(value)s” is not a valid email address.")
-                            % {"value": value},
+                            gettext("“%(value)s” is not a valid email address.") % {"value": value},
                         )
                     )
                     continue

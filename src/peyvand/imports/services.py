@@ -29,12 +29,12 @@ import csv
 import io
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.core.files import File
 from django.db import connection, transaction
@@ -272,12 +272,9 @@ class _Importer:
             rows: Iterator[tuple[int, list[str]]] = (
                 (line, cells) for line, cells in table.rows if line > job.committed_line
             )
-            report = self._open_report()
-            try:
+            with self._report() as report:
                 while batch := list(islice(rows, CHUNK_ROWS)):
                     self._chunk(parser, batch, report)
-            finally:
-                report.close()
         job.status = ImportStatus.DONE
         job.total_rows = job.processed_rows
         job.finished_at = timezone.now()
@@ -285,7 +282,9 @@ class _Importer:
         if self.progress:
             self.progress(job)
 
-    def _open_report(self) -> Any:
+    @contextmanager
+    def _report(self) -> Iterator[BinaryIO]:
+        """The CSV error report, opened for appending after the last committed chunk."""
         job = self.job
         if not job.error_report:
             job.error_report.name = f"imports/reports/job-{job.pk}-errors.csv"
@@ -293,18 +292,20 @@ class _Importer:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"")
             job.error_report_bytes = 0
-        handle = Path(job.error_report.path).open("r+b")
-        # Errors past the last committed chunk belong to a run that did not finish.
-        handle.truncate(job.error_report_bytes)
-        handle.seek(job.error_report_bytes)
-        if job.error_report_bytes == 0:
-            handle.write(
-                "\ufeff".encode()
-                + _csv_line([gettext("line"), gettext("column"), gettext("error")])
-            )
-        return handle
+        with Path(job.error_report.path).open("r+b") as handle:
+            # Errors past the last committed chunk belong to a run that did not finish.
+            handle.truncate(job.error_report_bytes)
+            handle.seek(job.error_report_bytes)
+            if job.error_report_bytes == 0:
+                handle.write(
+                    "\ufeff".encode()
+                    + _csv_line([gettext("line"), gettext("column"), gettext("error")])
+                )
+            yield handle
 
-    def _chunk(self, parser: RowParser, batch: list[tuple[int, list[str]]], report: Any) -> None:
+    def _chunk(
+        self, parser: RowParser, batch: list[tuple[int, list[str]]], report: BinaryIO
+    ) -> None:
         chunk = _Chunk(last_line=batch[-1][0])
         parsed: list[ParsedRow] = []
         for line, cells in batch:
@@ -535,7 +536,9 @@ class _Importer:
                 after["contact_points"] = [[c[0], c[1]] for c in contacts]
             if row.tags:
                 after["tags"] = sorted(row.tags)
-            changes.append(Change(ChangeAction.CREATE, _audit_subject(pk, row.display_name), None, after))
+            changes.append(
+                Change(ChangeAction.CREATE, _audit_subject(pk, row.display_name), None, after)
+            )
         writer.insert(Customer, template.columns, customer_rows)
         writer.insert(ContactPoint, _CONTACT_COLUMNS, contact_rows)
         writer.insert(Customer.tags.through, ("customer_id", "tag_id"), tag_rows)
@@ -595,8 +598,8 @@ class _Importer:
 
     def _record_progress(self, chunk: _Chunk, report_bytes: int) -> None:
         job = self.job
-        job.processed_rows += chunk.created + chunk.updated + chunk.skipped + len(
-            {e[0] for e in chunk.errors}
+        job.processed_rows += (
+            chunk.created + chunk.updated + chunk.skipped + len({e[0] for e in chunk.errors})
         )
         job.created_rows += chunk.created
         job.updated_rows += chunk.updated
@@ -709,7 +712,7 @@ class _CustomerTemplate:
 
     def __init__(self, *, now: Any, owner_id: int, dept_id: int | None) -> None:
         fields = Customer._meta.concrete_fields
-        self.columns = tuple(f.column for f in fields)
+        self.columns = tuple(str(f.column) for f in fields)
         prototype = Customer(
             created_at=now, updated_at=now, owner_id=owner_id, department_id=dept_id
         )

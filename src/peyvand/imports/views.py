@@ -43,7 +43,7 @@ def _job_for(request: HttpRequest, pk: int) -> ImportJob:
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     _require_import(request)
-    jobs = ImportJob.objects.filter(created_by=request.user).select_related("created_by")[:50]
+    jobs = ImportJob.objects.filter(created_by_id=request.user.pk).select_related("created_by")[:50]
     return render(
         request,
         "imports/job_list.html",
@@ -65,7 +65,9 @@ def upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             return redirect("imports:mapping", pk=job.pk)
-    return render(request, "imports/upload.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "imports/upload.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -189,5 +191,3 @@ def export_xlsx(request: HttpRequest) -> FileResponse:
         filename=_export_name("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-
-

@@ -8,7 +8,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from peyvand.catalog.forms import LocalDateField, LocalDecimalField, currency_choices
+from peyvand.catalog.forms import (
+    LocalDateField,
+    LocalDecimalField,
+    currency_choices,
+    set_choices,
+)
 from peyvand.catalog.models import Product
 from peyvand.core.problems import ServiceError
 from peyvand.sales.choices import OrderStatus, PaymentMethod
@@ -26,7 +31,7 @@ class OrderForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = currency_choices()
+        set_choices(self, "currency", currency_choices())
 
 
 class OrderLineForm(forms.Form):
@@ -42,7 +47,7 @@ class OrderLineForm(forms.Form):
 
     def __init__(self, *args: Any, products: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [("", "---------"), *products]
+        set_choices(self, "product", [("", "---------"), *products])
 
     def line(self, currency: str, products: dict[int, Product]) -> dict[str, Any]:
         """The service's line dict; a blank price takes the product's list price when it is
@@ -91,7 +96,7 @@ class OrderFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [("", _("All")), *currency_choices()]
+        set_choices(self, "currency", [("", _("All")), *currency_choices()])
 
 
 class PaymentForm(forms.Form):

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
+from djmoney.money import Money
 
 from peyvand.access.choices import ObjectType
 from peyvand.core.models import SoftDeleteModel, TimeStampedModel
@@ -39,7 +42,9 @@ class Order(TimeStampedModel, SoftDeleteModel):
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
     )
     ordered_at = models.DateTimeField(_("ordered at"), default=timezone.now, db_index=True)
-    total = MoneyField(_("total"), max_digits=20, decimal_places=2, default_currency="IRR")
+    total: MoneyField[Money | Decimal, Money] = MoneyField(
+        _("total"), max_digits=20, decimal_places=2, default_currency="IRR"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -67,13 +72,13 @@ class OrderLine(models.Model):
     )
     description = models.CharField(_("description"), max_length=255)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=1)
-    unit_price = MoneyField(
+    unit_price: MoneyField[Money | Decimal, Money] = MoneyField(
         _("unit price"), max_digits=20, decimal_places=2, default_currency="IRR"
     )
     discount_percent = models.DecimalField(
         _("discount %"), max_digits=5, decimal_places=2, default=0
     )
-    line_total = MoneyField(
+    line_total: MoneyField[Money | Decimal, Money] = MoneyField(
         _("line total"), max_digits=20, decimal_places=2, default_currency="IRR"
     )
 
@@ -101,7 +106,9 @@ class Payment(TimeStampedModel):
     access_department_path = "order__customer__department"
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
-    amount = MoneyField(_("amount"), max_digits=20, decimal_places=2, default_currency="IRR")
+    amount: MoneyField[Money | Decimal, Money] = MoneyField(
+        _("amount"), max_digits=20, decimal_places=2, default_currency="IRR"
+    )
     method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
     paid_at = models.DateTimeField(_("paid at"), default=timezone.now)
     reference = models.CharField(_("reference"), max_length=100, blank=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from peyvand.access.scopes import restrict
 from peyvand.audit.choices import ChangeAction
 from peyvand.audit.services import Change, record, snapshot, write_changes
 from peyvand.catalog.models import Product
@@ -231,7 +232,7 @@ def create_order(
 
 
 def _locked_order(order: Order, actor: Any, action: str) -> Order:
-    orders = live_orders() if actor is None else live_orders().visible_to(actor, action)
+    orders = live_orders() if actor is None else restrict(live_orders(), actor, action)
     locked = orders.select_for_update().filter(pk=order.pk).first()
     if locked is None:
         raise NotFound(_("Order not found."), field="order", code="not_found")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from peyvand.access.choices import ObjectType
-from peyvand.access.scopes import can
+from peyvand.access.scopes import can, restrict
 from peyvand.catalog.forms import apply_service_error
 from peyvand.catalog.models import Product
 from peyvand.core.problems import ServiceError
@@ -49,7 +49,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     if not can(request.user, ObjectType.ORDER, "view"):
         raise Http404
     filters = OrderFilterForm(request.GET or None)
-    orders = live_orders().visible_to(request.user).select_related("customer")
+    orders = restrict(live_orders(), request.user).select_related("customer")
     if filters.is_valid():
         data = filters.cleaned_data
         if data["status"]:
@@ -166,7 +166,7 @@ def order_line(request: HttpRequest) -> HttpResponse:
 def _detail(
     request: HttpRequest, order: Any, payment_form: PaymentForm | None, status: int = 200
 ) -> HttpResponse:
-    can_change = live_orders().visible_to(request.user, "change").filter(pk=order.pk).exists()
+    can_change = restrict(live_orders(), request.user, "change").filter(pk=order.pk).exists()
     open_order = order.status != OrderStatus.CANCELLED
     if payment_form is None and can_change and open_order:
         payment_form = PaymentForm()

@@ -20,9 +20,10 @@ from peyvand.imports.services import import_file
 def default_actor() -> Any:
     """The first superuser, else the first user with the manager role."""
     users = get_user_model().objects.filter(is_active=True).order_by("pk")
-    user = users.filter(is_superuser=True).first() or users.filter(
-        Q(roles__is_manager=True) | Q(username="manager")
-    ).first()
+    user = (
+        users.filter(is_superuser=True).first()
+        or users.filter(Q(roles__is_manager=True) | Q(username="manager")).first()
+    )
     if user is None:
         raise CommandError("No superuser or manager exists; name a user with --as USERNAME.")
     return user
@@ -64,7 +65,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=ImportKind.values)
         parser.add_argument("file")
-        parser.add_argument("--dry-run", action="store_true", help="Check everything, save nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check everything, save nothing."
+        )
         parser.add_argument(
             "--mapping",
             help='JSON object of file header -> field, e.g. {"Mobile": "phone"}; '
