@@ -9,12 +9,6 @@ import pytest
 from peyvand.customers.services import create_customer
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # Personas are created for every test; PBKDF2's deliberate slowness buys nothing here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def make_customer(personas: dict[str, Any]) -> Any:
     """`make_customer(owner=sales1, display_name=..., **fields)` via `create_customer`."""

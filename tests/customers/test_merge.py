@@ -76,7 +76,11 @@ def pair(manager: Any, make_customer: Any) -> tuple[Customer, Customer, Customer
         )
         TaskFactory(customer=customer)
     set_consent(
-        drop, actor=manager, channel="email", purpose="newsletter", status="granted",
+        drop,
+        actor=manager,
+        channel="email",
+        purpose="newsletter",
+        status="granted",
         source="web",
     )
     add_relationship(drop, other, actor=manager, kind="employee_of")
@@ -144,17 +148,24 @@ def test_unmerge_restores_everything(manager: Any, pair: Any) -> None:
         unmerge_customers(merge_row.pk, actor=manager)
 
 
-def test_newer_consent_wins_and_unmerge_brings_back_both(
-    manager: Any, make_customer: Any
-) -> None:
+def test_newer_consent_wins_and_unmerge_brings_back_both(manager: Any, make_customer: Any) -> None:
     keep, drop = make_customer(display_name="A"), make_customer(display_name="B")
     old = timezone.now() - dt.timedelta(days=10)
     set_consent(
-        keep, actor=manager, channel="sms", purpose="marketing", status="granted",
-        source="old form", recorded_at=old,
+        keep,
+        actor=manager,
+        channel="sms",
+        purpose="marketing",
+        status="granted",
+        source="old form",
+        recorded_at=old,
     )
     set_consent(
-        drop, actor=manager, channel="sms", purpose="marketing", status="withdrawn",
+        drop,
+        actor=manager,
+        channel="sms",
+        purpose="marketing",
+        status="withdrawn",
         source="STOP reply",
     )
     before = _state(keep, drop)["consents"]

@@ -32,13 +32,21 @@ def rich_customer(manager: Any, sales1: Any, sales2: Any, make_customer: Any) ->
     add_relationship(customer, friend, actor=manager, kind="household_of")
     add_relationship(secret, customer, actor=manager, kind="referred_by")
     set_consent(
-        customer, actor=manager, channel="email", purpose="marketing", status="granted",
+        customer,
+        actor=manager,
+        channel="email",
+        purpose="marketing",
+        status="granted",
         source="web",
     )
     InteractionFactory.create_batch(12, customer=customer)
     for i, (amount, currency, status) in enumerate(
-        [(100, "IRR", "confirmed"), (250, "IRR", "fulfilled"), (50, "USD", "confirmed"),
-         (999, "IRR", "cancelled")]
+        [
+            (100, "IRR", "confirmed"),
+            (250, "IRR", "fulfilled"),
+            (50, "USD", "confirmed"),
+            (999, "IRR", "cancelled"),
+        ]
     ):
         Order.objects.create(
             number=f"N{i}", customer=customer, total=Money(amount, currency), status=status

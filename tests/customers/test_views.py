@@ -166,10 +166,10 @@ def test_create_as_rep_owns_the_customer(client_for: Any, sales1: Any, sales2: A
     )
 
 
-def test_create_with_bad_phone_shows_error_and_saves_nothing(
-    client_for: Any, sales1: Any
-) -> None:
-    response = client_for(sales1).post(reverse("customers:create"), _form_data(**{"cp-0-value": "12"}))
+def test_create_with_bad_phone_shows_error_and_saves_nothing(client_for: Any, sales1: Any) -> None:
+    response = client_for(sales1).post(
+        reverse("customers:create"), _form_data(**{"cp-0-value": "12"})
+    )
     assert response.status_code == 400
     assert "is not a valid phone number" in response.content.decode()
     assert not Customer.objects.exists()
@@ -189,7 +189,9 @@ def test_create_renders_and_validates_custom_fields(client_for: Any, manager: An
     assert list(response.context["form"].errors) == ["custom_age"]
     assert 'id="id_custom_age_errors"' in response.content.decode()
     assert not Customer.objects.exists()
-    response = client.post(reverse("customers:create"), _form_data(custom_size="S", custom_age="۳۰"))
+    response = client.post(
+        reverse("customers:create"), _form_data(custom_size="S", custom_age="۳۰")
+    )
     assert response.status_code == 302
     assert Customer.objects.get().custom == {"size": "S", "age": 30}
 
@@ -290,10 +292,14 @@ def test_service_agent_sees_but_cannot_delete(
 @pytest.fixture
 def twins(make_customer: Any, sales1: Any) -> tuple[Customer, Customer]:
     a = make_customer(
-        owner=sales1, display_name="Twin Karimi", contact_points=[{"kind": "phone", "value": "09120000000"}]
+        owner=sales1,
+        display_name="Twin Karimi",
+        contact_points=[{"kind": "phone", "value": "09120000000"}],
     )
     b = make_customer(
-        owner=sales1, display_name="Twin Karimy", contact_points=[{"kind": "phone", "value": "+989120000000"}]
+        owner=sales1,
+        display_name="Twin Karimy",
+        contact_points=[{"kind": "phone", "value": "+989120000000"}],
     )
     return a, b
 
@@ -326,7 +332,9 @@ def test_merge_screen_and_undo(client_for: Any, sales1: Any, manager: Any, twins
     undo_url = reverse("customers:unmerge", args=[keep.pk, merge_row.pk])
     assert undo_url in detail
     assert client_for(sales1).post(undo_url).status_code == 404
-    assert client.post(reverse("customers:unmerge", args=[drop.pk, merge_row.pk])).status_code == 404
+    assert (
+        client.post(reverse("customers:unmerge", args=[drop.pk, merge_row.pk])).status_code == 404
+    )
     assert client.post(undo_url).status_code == 302
     assert Customer.objects.alive().filter(pk=drop.pk).exists()
     assert drop.contact_points.count() == 1

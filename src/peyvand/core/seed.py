@@ -137,7 +137,13 @@ MESSENGERS = ["telegram", "whatsapp", "eitaa", "bale"]
 SUBJECTS: dict[str, tuple[list[str], list[str]]] = {
     "email": (
         ["پیگیری سفارش", "درخواست پیش‌فاکتور", "سوال درباره گارانتی", "ارسال فاکتور", "تغییر آدرس"],
-        ["Order follow-up", "Quote request", "Warranty question", "Invoice copy", "Change of address"],
+        [
+            "Order follow-up",
+            "Quote request",
+            "Warranty question",
+            "Invoice copy",
+            "Change of address",
+        ],
     ),
     "sms": (
         ["یادآوری پرداخت", "کد پیگیری ارسال", "تخفیف ویژه نوروز", "تایید سفارش"],
@@ -185,7 +191,11 @@ PREFERRED_CHANNELS = [
 ]  # fmt: skip
 ORDER_STATUSES = [("fulfilled", 70), ("confirmed", 20), ("cancelled", 7), ("draft", 3)]
 # currency -> (median amount, sigma of log, rounding step)
-AMOUNTS = {"IRR": (25_000_000.0, 1.1, 10_000.0), "USD": (150.0, 1.0, 0.01), "EUR": (140.0, 1.0, 0.01)}
+AMOUNTS = {
+    "IRR": (25_000_000.0, 1.1, 10_000.0),
+    "USD": (150.0, 1.0, 0.01),
+    "EUR": (140.0, 1.0, 0.01),
+}
 CURRENCIES = ["IRR", "USD", "EUR"]
 _ARABIC = str.maketrans({"ی": "ي", "ک": "ك"})
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -212,7 +222,8 @@ class SeedOptions:
     interactions: int = 0
     seed: int = 1
     batch: int = 100_000
-    # Last day of the generated history; today when not given. Fix it for identical data.
+    # The generated history ends where this day begins (default: today); fix it to get
+    # identical data on another day.
     until: dt.date | None = None
 
 
@@ -287,7 +298,8 @@ def make_plan(
     n = options.customers
     rng = _rng(options.seed, 0, 0)
     until = options.until or dt.datetime.now(dt.UTC).date()
-    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    # History ends at the start of `until`, so nothing generated lies in the future.
+    end = dt.datetime.combine(until, dt.time(), tzinfo=dt.UTC)
     start = end - dt.timedelta(days=365 * YEARS)
     total = 365 * YEARS * MINUTES_PER_DAY
     # Growth: more customers joined recently than three years ago.
@@ -304,7 +316,7 @@ def make_plan(
     # Purchase propensity: heavy-tailed, so a few customers buy a lot and most buy little;
     # a customer who joined later has had less time to buy.
     tenure = (total - created) / total
-    propensity = rng.lognormal(0.0, 1.4, n) * (0.2 + tenure)
+    propensity = rng.lognormal(0.0, 1.2, n) * (0.2 + tenure)
     propensity /= propensity.sum() or 1.0
     order_count = rng.multinomial(options.orders, propensity) if n else np.zeros(0, np.int64)
     order_customer, order_minute = _timeline(rng, order_count, created, total)
@@ -390,7 +402,7 @@ class Rows:
 
 
 def _columns(model: type[Model], attnames: Sequence[str]) -> tuple[str, list[str]]:
-    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+    by_attname = {f.attname: str(f.column) for f in model._meta.concrete_fields}
     return model._meta.db_table, [by_attname[a] for a in attnames]
 
 
@@ -720,9 +732,9 @@ class Generator:
         recent = minute > p.total_minutes - 30 * MINUTES_PER_DAY
         status = np.where(recent & (status == 0), 1, status)
         stamp = self.clock.table[minute]
-        status_currency = _obj(
-            [f"{st}\t{cur}" for st, _ in ORDER_STATUSES for cur in CURRENCIES]
-        )[status * len(CURRENCIES) + currency]
+        status_currency = _obj([f"{st}\t{cur}" for st, _ in ORDER_STATUSES for cur in CURRENCIES])[
+            status * len(CURRENCIES) + currency
+        ]
         values: list[list[str]] = [
             [f"{i}\tSEED-{i:09d}" for i in range(lo + p.order_id0, hi + p.order_id0)],
             p.customer_owner_text[cust].tolist(),
@@ -1142,9 +1154,7 @@ def ensure_staff(*, default_department_code: str = "sales") -> Staff:
 
     ensure_departments_and_roles()
     sales = Department.objects.get(code=default_department_code)
-    owners = list(
-        User.objects.filter(is_active=True, departments=sales).order_by("pk").distinct()
-    )
+    owners = list(User.objects.filter(is_active=True, departments=sales).order_by("pk").distinct())
     if not owners:
         role = Role.objects.get(code="sales_rep")
         for i, (first, last) in enumerate(
@@ -1153,7 +1163,11 @@ def ensure_staff(*, default_department_code: str = "sales") -> Staff:
         ):
             user, created = User.objects.get_or_create(
                 username=f"seed.sales{i}",
-                defaults={"first_name": first, "last_name": last, "email": f"seed.sales{i}@peyvand.local"},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"seed.sales{i}@peyvand.local",
+                },
             )
             if created:
                 user.set_unusable_password()
@@ -1207,9 +1221,7 @@ def seed(
     result = SeedResult()
     connection.ensure_connection()
     raw = connection.connection
-    writer: Writer = (
-        PostgresWriter(raw) if connection.vendor == "postgresql" else SqliteWriter(raw)
-    )
+    writer: Writer = PostgresWriter(raw) if connection.vendor == "postgresql" else SqliteWriter(raw)
     writer.prepare()
     try:
         with transaction.atomic():

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -34,7 +33,7 @@ class Command(BaseCommand):
             "--until",
             type=dt.date.fromisoformat,
             default=None,
-            help="last day of the generated three years of history (default: today)",
+            help="the three years of generated history end where this day begins (default: today)",
         )
         parser.add_argument("--actor", default="", help="username recorded in the change log")
 
@@ -58,6 +57,6 @@ class Command(BaseCommand):
             batch=opts["batch"],
             until=opts["until"],
         )
-        result = seed(options, actor=actor, progress=lambda msg: print(msg, file=sys.stderr))
+        result = seed(options, actor=actor, progress=self.stderr.write)
         summary = ", ".join(f"{n:,} {name}" for name, n in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Seeded {summary} in {result.seconds:.1f} s."))
