@@ -121,10 +121,14 @@ def run_copy(path: Path) -> float:
         cursor.execute(f"CREATE TABLE bench_raw ({columns})")
     started = time.perf_counter()
     if connection.vendor == "postgresql":
-        with path.open("rb") as handle, connection.cursor() as cursor:
-            with cursor.cursor.copy("COPY bench_raw FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
-                while block := handle.read(1 << 20):
-                    copy.write(block)
+        sql = "COPY bench_raw FROM STDIN WITH (FORMAT csv, HEADER)"
+        with (
+            path.open("rb") as handle,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            while block := handle.read(1 << 20):
+                copy.write(block)
     else:
         marks = ", ".join(["%s"] * len(HEADER))
         with path.open(encoding="utf-8", newline="") as handle, connection.cursor() as cursor:
@@ -230,7 +234,11 @@ def main() -> None:
         args.database_url = args.database_url or f"sqlite:///{scratch}/bench.sqlite3"
         subprocess.run(
             [sys.executable, "-m", "peyvand.cli", "migrate", "-v", "0"],
-            env={**os.environ, "DATABASE_URL": args.database_url, "PEYVAND_DATA_DIR": args.data_dir},
+            env={
+                **os.environ,
+                "DATABASE_URL": args.database_url,
+                "PEYVAND_DATA_DIR": args.data_dir,
+            },
             check=True,
         )
         path = Path(scratch) / "customers.csv"

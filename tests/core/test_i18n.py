@@ -90,7 +90,9 @@ def test_header_declares_persian_plural_rule(catalogue: tuple[str, list[Entry]])
 
 def test_every_entry_is_translated_and_reviewed(catalogue: tuple[str, list[Entry]]) -> None:
     _, entries = catalogue
-    untranslated = [e.msgid for e in entries if not e.msgstrs or not all(s.strip() for s in e.msgstrs)]
+    untranslated = [
+        e.msgid for e in entries if not e.msgstrs or not all(s.strip() for s in e.msgstrs)
+    ]
     fuzzy = [e.msgid for e in entries if "fuzzy" in e.flags]
     assert not untranslated, f"untranslated: {untranslated[:20]}"
     assert not fuzzy, f"fuzzy: {fuzzy[:20]}"

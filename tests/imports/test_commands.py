@@ -39,7 +39,7 @@ def test_import_data_exits_1_and_names_the_report_when_rows_fail(
 ) -> None:
     path = _file(tmp_path, [["name", "email"], ["Ali", "nope"]])
     out = io.StringIO()
-    with pytest.raises(CommandError, match="1 rows had errors") as caught:
+    with pytest.raises(CommandError, match="1 errors; see the report") as caught:
         call_command(
             "import_data",
             "customers",

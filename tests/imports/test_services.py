@@ -294,6 +294,28 @@ def test_failed_chunk_leaves_earlier_chunks_and_resume_finishes(
     assert verify_chain().ok
 
 
+def test_a_file_broken_halfway_keeps_committed_chunks_and_says_so(
+    tmp_path: Path, sales1: Any, monkeypatch
+) -> None:
+    import csv as csv_module
+
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    path = tmp_path / "broken.csv"
+    path.write_text(
+        "name,email\nA,a@example.com\nB,b@example.com\nC,c@example.com\nD," + "x" * 300 + "\n"
+    )
+    limit = csv_module.field_size_limit(100)
+    try:
+        job = import_file(path, actor=sales1)
+    finally:
+        csv_module.field_size_limit(limit)
+    assert job.status == ImportStatus.FAILED
+    assert "not valid CSV" in job.failure
+    assert "Lines 2 to 3 were imported" in job.failure
+    assert job.errors[-1][0] == 4
+    assert set(Customer.objects.values_list("display_name", flat=True)) == {"A", "B"}
+
+
 def test_file_over_the_size_limit_is_refused(write_csv, sales1: Any, settings) -> None:
     settings.PEYVAND_MAX_IMPORT_BYTES = 1000
     path = write_csv(

@@ -196,3 +196,31 @@ def test_error_table_is_paginated(client_for: Any, sales1: Any, tmp_path: Path) 
     assert len(first.context["page"].object_list) == 100
     last = client.get(reverse("imports:job", args=[job.pk]), {"page": 3})
     assert [row[0] for row in last.context["page"].object_list][-1] == 251
+
+
+def test_an_abandoned_running_job_can_be_resumed(
+    client_for: Any, sales1: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    path = tmp_path / "two.csv"
+    path.write_bytes(csv_bytes([["name", "email"], ["Ali", "ali@example.com"]]))
+    job = import_file(path, actor=sales1)
+    Customer.objects.all().delete()
+    stale = timezone.now() - dt.timedelta(hours=1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING,
+        committed_line=0,
+        updated_at=stale,
+        created_rows=0,
+        processed_rows=0,
+    )
+    client = client_for(sales1)
+    assert "Run again" in client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:resume", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.status, job.created_rows) == (ImportStatus.DONE, 1)
+    assert Customer.objects.get().display_name == "Ali"

@@ -524,8 +524,10 @@ class Generator:
         channel = rng.choice(
             len(PREFERRED_CHANNELS), n, p=_weights([c[1] for c in PREFERRED_CHANNELS])
         )
-        # A permutation of customer ids: every seeded number is unique, across runs too.
-        subscriber = (ids * 7_654_321 + 1_234_567 * opts.seed) % 10_000_000
+        # Row numbers of this run, not ids, make numbers and addresses unique: the same seed
+        # gives the same data on any database. A permutation, so no two rows share a number.
+        number = np.arange(lo, hi) + 1
+        subscriber = (number * 7_654_321 + 1_234_567 * opts.seed) % 10_000_000
         created_text = self.clock.text(p.created_min[lo:hi])
 
         # Plain lists from here on: indexing numpy arrays one element at a time is slow.
@@ -534,7 +536,7 @@ class Generator:
             org_head, org_word, org_trade, en_org_word, en_org_suffix, city, foreign,
             foreign_idx, has_phone, second_phone, has_email, has_address, has_messenger,
             has_website, phone_style, mobile_prefix, email_domain, email_style, messenger,
-            plate, street, n_tags, tag_pick, channel, subscriber, owners, currency,
+            plate, street, n_tags, tag_pick, channel, subscriber, owners, currency, number,
         ) = (
             a.tolist()
             for a in (
@@ -543,7 +545,7 @@ class Generator:
                 foreign_idx, has_phone, second_phone, has_email, has_address, has_messenger,
                 has_website, phone_style, mobile_prefix, email_domain, email_style, messenger,
                 plate, street, n_tags, tag_pick, channel, subscriber, p.owner[lo:hi],
-                p.currency[lo:hi],
+                p.currency[lo:hi], number,
             )
         )  # fmt: skip
         owner_ids = [str(o) for o in p.staff.owner_ids.tolist()]
@@ -558,8 +560,8 @@ class Generator:
         pf, pfl = pools["fa_first"], pools["fa_first_latin"]
         pl, pll = pools["fa_last"], pools["fa_last_latin"]
         for i in range(n):
-            cid = ids[i]
-            cid_text = str(cid)
+            cid_text = str(ids[i])
+            num = number[i]
             created = created_text[i]
             if is_org[i]:
                 kind = "organization"
@@ -575,7 +577,7 @@ class Generator:
                     name = f"{word} {EN_ORG_TRADE[org_trade[i] % len(EN_ORG_TRADE)]} {EN_ORG_SUFFIX[en_org_suffix[i]]}"
                 org = name
                 local = ("info", "sales", "office")[email_style[i]]
-                domain = f"{slug}{cid}.{'ir' if fa[i] else 'com'}"
+                domain = f"{slug}{num}.{'ir' if fa[i] else 'com'}"
             else:
                 kind = "person"
                 org = ""
@@ -593,11 +595,11 @@ class Generator:
                 name = f"{first} {last}"
                 style = email_style[i]
                 local = (
-                    f"{first_latin}.{last_latin}{cid}"
+                    f"{first_latin}.{last_latin}{num}"
                     if style == 0
-                    else f"{first_latin[0]}{last_latin}{cid}"
+                    else f"{first_latin[0]}{last_latin}{num}"
                     if style == 1
-                    else f"{last_latin}_{first_latin}{cid}"
+                    else f"{last_latin}_{first_latin}{num}"
                 )
                 domain = EMAIL_DOMAINS[email_domain[i]]
             points: list[tuple[str, str, str, str]] = []  # kind, label, value, normalized
@@ -630,7 +632,7 @@ class Generator:
                     address = f"{plate[i]} Valiasr St, {IR_CITIES[city[i]][1]}, Iran"
                 points.append(("address", "home" if kind == "person" else "office", address, ""))
             if has_messenger[i]:
-                handle = f"@{local.split('.')[0][:20]}_{cid % 10_000}"
+                handle = f"@{local.split('.')[0][:20]}_{num % 10_000}"
                 points.append(("messenger", MESSENGERS[messenger[i]], handle, ""))
             if has_website[i]:
                 site = f"https://www.{domain}"
@@ -984,20 +986,25 @@ class _PostgresStream(TableStream):
 class SqliteWriter(Writer):
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self.relaxed = False
 
     def prepare(self) -> None:
         cur = self.conn.cursor()
         # The whole load is one transaction: a crash mid-load rolls it back from the WAL
-        # either way, so syncing every page on the way buys nothing.
-        cur.execute("PRAGMA synchronous = OFF")
+        # either way, so syncing every page on the way buys nothing. (Inside a caller's
+        # transaction SQLite cannot change this; the load just runs a little slower.)
+        self.relaxed = not self.conn.in_transaction
+        if self.relaxed:
+            cur.execute("PRAGMA synchronous = OFF")
+            cur.execute("PRAGMA temp_store = MEMORY")
         cur.execute("PRAGMA cache_size = -262144")
-        cur.execute("PRAGMA temp_store = MEMORY")
 
     def finish(self) -> None:
         cur = self.conn.cursor()
-        cur.execute("PRAGMA synchronous = NORMAL")
+        if self.relaxed:
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA temp_store = DEFAULT")
         cur.execute("PRAGMA cache_size = -2000")
-        cur.execute("PRAGMA temp_store = DEFAULT")
 
     def reserve_ids(self, table: str, count: int) -> int:
         # The IMMEDIATE transaction already holds the write lock: nobody else inserts.

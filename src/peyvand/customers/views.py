@@ -320,6 +320,12 @@ MERGE_FIELDS = (
 )
 
 
+def _shown(customer: Customer, name: str) -> Any:
+    """A field as people read it: the label of a choice, not its stored code."""
+    display = getattr(customer, f"get_{name}_display", None)
+    return display() if display is not None else getattr(customer, name)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def merge(request: HttpRequest) -> HttpResponse:
@@ -346,10 +352,10 @@ def merge(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "label": getattr(Customer._meta.get_field(name), "verbose_name", name),
-            "keep": getattr(keep_view["profile"], name),
-            "drop": getattr(drop_view["profile"], name),
+            "keep": _shown(keep_view["profile"], name),
+            "drop": _shown(drop_view["profile"], name),
             "fills": not getattr(keep_view["profile"], name)
-            and getattr(drop_view["profile"], name),
+            and bool(getattr(drop_view["profile"], name)),
         }
         for name in MERGE_FIELDS
     ]

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.core.models import TimeStampedModel
@@ -9,6 +12,9 @@ from peyvand.imports.choices import DuplicatePolicy, ImportFormat, ImportKind, I
 
 # The job page reads errors from the row; beyond this many only the CSV report has them.
 INLINE_ERROR_LIMIT = 10_000
+# A running job saves its progress after every chunk; this long without a save means the
+# worker died, and the job may be resumed.
+STALE_AFTER = dt.timedelta(minutes=10)
 
 
 class ImportJobQuerySet(models.QuerySet):
@@ -87,6 +93,14 @@ class ImportJob(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status in {ImportStatus.QUEUED, ImportStatus.RUNNING}
+
+    @property
+    def can_resume(self) -> bool:
+        if self.status == ImportStatus.FAILED:
+            return bool(self.mapping)
+        return (
+            self.status == ImportStatus.RUNNING and self.updated_at < timezone.now() - STALE_AFTER
+        )
 
     @property
     def percent(self) -> int:

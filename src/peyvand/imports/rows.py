@@ -220,7 +220,7 @@ class RowParser:
             elif target == "tags":
                 tags = self._tags(line, header, value, errors)
             elif target == "kind":
-                kind = _KINDS.get(normalize_text(value))
+                kind = _KINDS.get(value.lower()) or _KINDS.get(normalize_text(value))
                 if kind is None:
                     errors.append(
                         (
@@ -233,7 +233,7 @@ class RowParser:
                     continue
                 values["kind"] = kind
             elif target == "preferred_language":
-                language = _LANGUAGES.get(normalize_text(value))
+                language = _LANGUAGES.get(value.lower()) or _LANGUAGES.get(normalize_text(value))
                 if language is None:
                     errors.append(
                         (

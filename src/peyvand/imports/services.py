@@ -146,12 +146,12 @@ def rerun_as_import(job: ImportJob, *, actor: Any) -> ImportJob:
 
 
 def resume_import(job: ImportJob, *, actor: Any) -> ImportJob:
-    """Queue a failed job again; it continues after its last committed line."""
+    """Queue a failed (or abandoned) job again; it continues after its last committed line."""
     from peyvand.imports.tasks import run_import
 
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.status != ImportStatus.FAILED:
+        if not job.can_resume:
             return job
         job.status = ImportStatus.QUEUED
         job.failure = ""
@@ -214,31 +214,28 @@ def run_import_job(job_id: int, *, progress: Progress | None = None) -> ImportJo
         try:
             _Importer(job, actor=actor, progress=progress).run()
         except ImportFileError as exc:
-            _fail(job, str(exc), as_row_error=True)
+            _fail(job, str(exc), file_error=True)
         except Exception as exc:
             logger.exception("import job %s failed", job.pk)
-            _fail(job, _failure_text(job, exc))
+            _fail(job, gettext("The import stopped: %s.") % exc.__class__.__name__)
     return job
 
 
-def _failure_text(job: ImportJob, exc: Exception) -> str:
-    if job.committed_line:
-        return gettext(
-            "The import stopped: %(reason)s. Lines 2 to %(line)d were imported; resume the "
-            "job to continue after line %(line)d."
-        ) % {"reason": exc.__class__.__name__, "line": job.committed_line}
-    return gettext("The import stopped: %(reason)s. Nothing was imported.") % {
-        "reason": exc.__class__.__name__
-    }
-
-
-def _fail(job: ImportJob, message: str, *, as_row_error: bool = False) -> None:
+def _fail(job: ImportJob, reason: str, *, file_error: bool = False) -> None:
+    """Record why the run stopped and exactly which lines are in the database."""
+    if job.dry_run or not job.committed_line:
+        done = gettext("Nothing was imported.")
+    else:
+        done = gettext(
+            "Lines 2 to %(line)d were imported; resume the job to continue after line %(line)d."
+        ) % {"line": job.committed_line}
     job.status = ImportStatus.FAILED
-    job.failure = message
+    job.failure = f"{reason} {done}"
     job.finished_at = timezone.now()
-    if as_row_error:
-        job.errors = [[1, "", message]]
-        job.error_count = 1
+    if file_error:
+        if len(job.errors) < INLINE_ERROR_LIMIT:
+            job.errors = [*job.errors, [job.committed_line + 1, "", reason]]
+        job.error_count += 1
     job.save()
 
 

@@ -125,4 +125,4 @@ class Command(BaseCommand):
             raise CommandError(job.failure)
         if job.error_count:
             self.stdout.write(f"error report: {job.error_report.path}")
-            raise CommandError(f"{job.error_count} rows had errors.", returncode=1)
+            raise CommandError(f"{job.error_count} errors; see the report.", returncode=1)
