@@ -25,8 +25,22 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture
 def personas(db: Any) -> dict[str, Any]:
+    """The personas, all reading English so assertions can name the English text; a test
+    about Persian switches its user's language itself."""
     ensure_departments_and_roles()
-    return {username: ensure_persona(username, PASSWORD) for username in PERSONAS}
+    users = {username: ensure_persona(username, PASSWORD) for username in PERSONAS}
+    for user in users.values():
+        if user.language != "en":
+            user.language = "en"
+            user.save(update_fields=["language"])
+    return users
+
+
+def speak_persian(*users: Any) -> None:
+    """Switch personas to Persian for a test about the Persian UI."""
+    for user in users:
+        user.language = "fa"
+        user.save(update_fields=["language"])
 
 
 @pytest.fixture

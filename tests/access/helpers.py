@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import translation
 
 from peyvand.audit.models import ChangeLog
 
@@ -21,3 +22,9 @@ def audit_rows(obj: models.Model) -> list[ChangeLog]:
 
 def form_errors(response: Any, field: str, form: str = "form") -> list[str]:
     return list(response.context[form].errors.get(field, []))
+
+
+def in_language(language: str, message: str) -> str:
+    """`message` as a user with that UI language sees it."""
+    with translation.override(language):
+        return translation.gettext(message)

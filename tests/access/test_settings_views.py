@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from peyvand.access.models import Department, Role, User
 from peyvand.audit.models import ChangeLog
-from tests.access.helpers import audit_rows, form_errors
+from tests.access.helpers import audit_rows, form_errors, in_language
 from tests.conftest import PASSWORD
 
 REFUSED = ["sales1", "service1", "marketing1"]
@@ -219,7 +219,8 @@ def test_removing_the_last_manager_right_is_refused(manager: Any, client_for: An
         {"code": "manager", "name": "Manager", "scope": "all"},
     )
     assert response.status_code == 400
-    assert "At least one active manager must remain." in response.content.decode()
+    expected = in_language(manager.language, "At least one active manager must remain.")
+    assert list(response.context["form"].non_field_errors()) == [expected]
     role.refresh_from_db()
     assert role.is_manager
 
@@ -358,7 +359,8 @@ def test_a_manager_cannot_deactivate_themselves(manager: Any, client_for: Any) -
     response = client.post(
         reverse("access:user_set_active", args=[manager.pk]), {"active": "0"}, follow=True
     )
-    assert "You cannot deactivate your own account." in response.content.decode()
+    expected = in_language(manager.language, "You cannot deactivate your own account.")
+    assert [str(m) for m in response.context["messages"]] == [expected]
     manager.refresh_from_db()
     assert manager.is_active
 

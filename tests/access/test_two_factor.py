@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from peyvand.access import services
 from peyvand.access.middleware import OTP_REQUIRED_SESSION_KEY
-from tests.access.helpers import audit_rows
+from tests.access.helpers import audit_rows, in_language
 from tests.conftest import PASSWORD
 
 ENROL = "/accounts/profile/two-factor/"
@@ -137,7 +137,10 @@ def test_wrong_codes_are_throttled(enrolled: TOTPDevice, settings: Any) -> None:
     client.post(VERIFY, {"code": f"{(int(code_for(enrolled.bin_key)) + 1) % 10**6:06d}"})
     # Right code, but inside the back-off window after a failure: still refused.
     response = client.post(VERIFY, {"code": code_for(enrolled.bin_key)})
-    assert "Too many wrong codes" in response.content.decode()
+    expected = in_language(
+        enrolled.user.language, "Too many wrong codes. Wait a little and try again with a new code."
+    )
+    assert response.context["form"].errors["code"] == [expected]
     assert client.get("/accounts/profile/").status_code == 302
 
 

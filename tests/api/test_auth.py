@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from peyvand.access.models import ApiToken, hash_token
 from tests.api.conftest import problem_of
+from tests.conftest import speak_persian
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +139,7 @@ def test_bad_token_does_not_fall_back_to_the_session(sales1) -> None:
 
 
 def test_answers_follow_accept_language_then_the_user(api_client, sales1, sales2) -> None:
-    # sales1 prefers Persian, sales2 English.
+    speak_persian(sales1)
     assert api_client(sales1).get("/api/v1/me")["Content-Language"] == "fa"
     assert api_client(sales2).get("/api/v1/me")["Content-Language"] == "en"
     response = api_client(sales1).get("/api/v1/me", headers={"Accept-Language": "en"})

@@ -126,3 +126,13 @@ def test_detail_shows_the_diff_escaped(make_customer, manager, client_for) -> No
 
 def test_detail_of_a_missing_row_is_404(manager, client_for) -> None:
     assert client_for(manager).get(reverse("audit:detail", args=[999])).status_code == 404
+
+
+def test_persian_reader_gets_rtl_and_jalali_dates(make_customer, manager, client_for) -> None:
+    manager.language = "fa"
+    manager.save()
+    make_customer(manager, "مشتری")
+    body = client_for(manager).get(LOG, HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    jalali_year = jdatetime.date.today().strftime("%Y")
+    assert 'dir="rtl"' in body
+    assert jalali_year.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in body

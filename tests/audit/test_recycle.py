@@ -94,7 +94,9 @@ def test_sales_rep_restores_own_customer(make_customer, sales1, client_for) -> N
     mine.refresh_from_db()
     assert not mine.is_deleted
     assert ChangeLog.objects.filter(action="restore", actor=sales1).count() == 1
-    assert "was restored" in response.content.decode()
+    body = response.content.decode()
+    message = body[body.index('class="msg-success"') :]
+    assert "Mine" in message[: message.index("</li>")]
 
 
 def test_restoring_a_live_row_is_not_found(make_customer, manager, client_for) -> None:

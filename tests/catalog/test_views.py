@@ -12,6 +12,7 @@ from djmoney.money import Money
 from peyvand.catalog.models import Currency, ExchangeRate, PriceList, PriceListItem, Product
 from peyvand.catalog.services import create_price_list, ensure_currencies
 from tests.catalog.factories import ProductFactory
+from tests.conftest import speak_persian
 
 
 @pytest.fixture(autouse=True)
@@ -254,9 +255,9 @@ def test_rate_import_reports_bad_rows(client_for: Any, manager: Any, sales1: Any
     url = reverse("catalog:rate_import")
     csv = b"date,base,quote,rate\n2026-01-01,USD,IRR,600000\n2026-01-02,USD,IRR,zero\n"
     assert client_for(sales1).get(url).status_code == 404
+    speak_persian(manager)  # the reason must arrive in the reader's language
     response = client_for(manager).post(url, {"file": SimpleUploadedFile("r.csv", csv)})
     assert response.status_code == 400
-    # The manager works in Persian: the reason arrives in her language.
     assert '<td class="ltr">rate</td><td>یک عدد وارد کنید.</td>' in response.text
     assert not ExchangeRate.objects.exists()
     good = b"date,base,quote,rate\n2026-01-01,USD,IRR,600000\n"

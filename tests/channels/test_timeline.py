@@ -62,6 +62,7 @@ def test_entries_of_every_kind_are_merged_newest_first(
     assert (email.title, email.channel, email.direction) == ("Quote", "email", "outbound")
     assert email.url == f"/interactions/{history['email'].pk}/"
     assert order.title == "Order SO-1001"
+    assert order.url == f"/sales/orders/{history['order'].pk}/"
     assert "1,500,000" in order.body
     assert old_call.title == "Old call"
 
@@ -75,6 +76,19 @@ def test_limit_and_before_page_through_without_gaps_or_repeats(
     third = customer_timeline(customer_of_sales1, user=sales1, limit=2, before=second[-1].at)
     assert first + second + third == everything
     assert customer_timeline(customer_of_sales1, user=sales1, before=third[-1].at) == []
+
+
+def test_entries_sharing_one_instant_are_never_split_across_pages(
+    sales1: Any, customer_of_sales1: Any
+) -> None:
+    instant = _at(1)
+    for n in range(5):
+        InteractionFactory(customer=customer_of_sales1, subject=f"Burst {n}", occurred_at=instant)
+    InteractionFactory(customer=customer_of_sales1, subject="Older", occurred_at=_at(2))
+    first = customer_timeline(customer_of_sales1, user=sales1, limit=2)
+    assert sorted(e.title for e in first) == [f"Burst {n}" for n in range(5)]
+    rest = customer_timeline(customer_of_sales1, user=sales1, limit=2, before=first[-1].at)
+    assert [e.title for e in rest if e.kind == "interaction"] == ["Older"]
 
 
 def test_each_source_is_one_bounded_query(

@@ -29,6 +29,7 @@ _KEPT_AS_IS = {"English"}
 @dataclass
 class Entry:
     msgid: str
+    context: str | None = None
     msgid_plural: str | None = None
     msgstrs: list[str] = field(default_factory=list)
     flags: set[str] = field(default_factory=set)
@@ -52,13 +53,22 @@ def _read_po(path: Path) -> tuple[str, list[Entry]]:
         if fields["msgid"] == "":
             header = fields.get("msgstr", "")
         else:
-            entries.append(Entry(fields["msgid"], fields.get("msgid_plural"), strs, flags, start))
+            entries.append(
+                Entry(
+                    fields["msgid"],
+                    fields.get("msgctxt"),
+                    fields.get("msgid_plural"),
+                    strs,
+                    flags,
+                    start,
+                )
+            )
 
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
         if not line:
             flush()
-            fields, flags, key = {}, set(), ""
+            fields, flags, key, start = {}, set(), "", 0
             continue
         if line.startswith("#,"):
             flags = {flag.strip() for flag in line[2:].split(",")}
@@ -69,7 +79,7 @@ def _read_po(path: Path) -> tuple[str, list[Entry]]:
             continue
         key, _, value = line.partition(" ")
         fields[key] = ast.literal_eval(value)
-        if key == "msgid":
+        if key in ("msgctxt", "msgid") and not start:
             start = number
     flush()
     return header, entries
@@ -132,10 +142,17 @@ def test_compiled_catalogue_matches_the_source(catalogue: tuple[str, list[Entry]
         compiled = gettext.GNUTranslations(handle)
     stale = []
     for entry in entries:
-        if entry.msgid_plural is None:
+        if entry.msgid_plural is None and entry.context is None:
             got = [compiled.gettext(entry.msgid)]
-        else:
+        elif entry.msgid_plural is None:
+            got = [compiled.pgettext(entry.context, entry.msgid)]
+        elif entry.context is None:
             got = [compiled.ngettext(entry.msgid, entry.msgid_plural, n) for n in (1, 2)]
+        else:
+            got = [
+                compiled.npgettext(entry.context, entry.msgid, entry.msgid_plural, n)
+                for n in (1, 2)
+            ]
         if got != entry.msgstrs:
             stale.append(entry.msgid)
     assert not stale, f"django.mo is older than django.po; run compilemessages: {stale[:10]}"

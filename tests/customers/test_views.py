@@ -109,6 +109,8 @@ def test_list_empty_state(client_for: Any, sales1: Any) -> None:
 def test_list_custom_columns_in_the_reader_language(
     client_for: Any, manager: Any, sales2: Any, make_customer: Any
 ) -> None:
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
     CustomFieldDefinitionFactory(key="city", label="City", label_fa="شهر", show_in_list=True)
     make_customer(owner=sales2, display_name="With city", custom={"city": "Yazd"})
     html = client_for(manager).get(reverse("customers:list")).content.decode()  # Persian UI
@@ -177,6 +179,8 @@ def test_create_with_bad_phone_shows_error_and_saves_nothing(client_for: Any, sa
 
 
 def test_create_renders_and_validates_custom_fields(client_for: Any, manager: Any) -> None:
+    manager.language = "fa"
+    manager.save(update_fields=["language"])
     CustomFieldDefinitionFactory(
         key="size", label="Size", label_fa="اندازه", field_type="choice", choices=["S", "M"]
     )

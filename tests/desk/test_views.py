@@ -11,6 +11,7 @@ from peyvand.access.models import Department
 from peyvand.desk.models import Task, TaskComment
 from peyvand.desk.querysets import local_day_bounds
 from peyvand.desk.services import create_task
+from tests.conftest import speak_persian
 from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def test_desk_query_count_does_not_grow_with_tasks(
 
 
 def test_due_dates_are_jalali_in_persian(client_for: Any, sales1: Any) -> None:
-    assert sales1.language == "fa"
+    speak_persian(sales1)
     TaskFactory(assignee=sales1, due_at=dt.datetime(2024, 8, 2, 10, 0, tzinfo=dt.UTC))
     html = client_for(sales1).get("/").content.decode()
     assert "۱۴۰۳/۰۵/۱۲" in html

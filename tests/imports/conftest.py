@@ -10,9 +10,12 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # The personas' passwords are hashed on every test; the production hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _english(settings: Any) -> Any:
+    # Requests activate the signed-in user's language; start every test from English.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 def csv_bytes(

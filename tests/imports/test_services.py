@@ -96,9 +96,9 @@ def _bad_and_good(count_bad: int) -> list[list[str]]:
     return rows
 
 
-def test_ten_thousand_bad_rows_dry_run_reports_all_commits_nothing(write_csv, sales1: Any) -> None:
+def test_ten_thousand_bad_rows_dry_run_reports_all_commits_nothing(write_csv, sales2: Any) -> None:
     path = write_csv(_bad_and_good(10_000))
-    job = import_file(path, actor=sales1, dry_run=True)
+    job = import_file(path, actor=sales2, dry_run=True)
     assert job.status == ImportStatus.DONE
     assert job.error_count == 10_001
     assert job.created_rows == 2
@@ -111,9 +111,9 @@ def test_ten_thousand_bad_rows_dry_run_reports_all_commits_nothing(write_csv, sa
     assert not ChangeLog.objects.exists()
 
 
-def test_ten_thousand_bad_rows_real_run_commits_only_good_rows(write_csv, sales1: Any) -> None:
+def test_ten_thousand_bad_rows_real_run_commits_only_good_rows(write_csv, sales2: Any) -> None:
     path = write_csv(_bad_and_good(10_000))
-    job = import_file(path, actor=sales1)
+    job = import_file(path, actor=sales2)
     assert (job.created_rows, job.error_count, job.processed_rows) == (2, 10_001, 10_003)
     assert set(Customer.objects.values_list("display_name", flat=True)) == {"Good One", "Good Two"}
 
@@ -228,7 +228,7 @@ def test_reimporting_the_same_file_changes_nothing(write_csv, sales1: Any) -> No
 
 
 def test_a_match_with_someone_elses_customer_is_an_error_not_an_update(
-    write_csv, sales1: Any, sales2: Any
+    write_csv, sales2: Any, sales1: Any
 ) -> None:
     theirs = CustomerFactory(display_name="Theirs", owner=sales1)
     ContactPointFactory(
@@ -264,10 +264,11 @@ def test_errors_are_in_the_importing_users_language(write_csv, sales1: Any) -> N
             "value": "bad"
         }
     assert job.errors == [[2, "email", expected]]
+    assert "is not a valid email address" not in expected
 
 
 def test_failed_chunk_leaves_earlier_chunks_and_resume_finishes(
-    write_csv, sales1: Any, monkeypatch
+    write_csv, sales2: Any, monkeypatch
 ) -> None:
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     path = write_csv([HEADER, *([f"C{i}", f"c{i}@example.com", "", "", "", ""] for i in range(6))])
@@ -281,12 +282,12 @@ def test_failed_chunk_leaves_earlier_chunks_and_resume_finishes(
         original(self, chunk)
 
     monkeypatch.setattr(services._Importer, "_write", fail_on_second_chunk)
-    job = import_file(path, actor=sales1)
+    job = import_file(path, actor=sales2)
     assert job.status == ImportStatus.FAILED
     assert job.committed_line == 3
     assert "Lines 2 to 3 were imported" in job.failure
     assert Customer.objects.count() == 2
-    services.resume_import(job, actor=sales1)
+    services.resume_import(job, actor=sales2)
     job = services.run_import_job(job.pk)
     assert job.status == ImportStatus.DONE
     assert Customer.objects.count() == 6
@@ -295,7 +296,7 @@ def test_failed_chunk_leaves_earlier_chunks_and_resume_finishes(
 
 
 def test_a_file_broken_halfway_keeps_committed_chunks_and_says_so(
-    tmp_path: Path, sales1: Any, monkeypatch
+    tmp_path: Path, sales2: Any, monkeypatch
 ) -> None:
     import csv as csv_module
 
@@ -306,7 +307,7 @@ def test_a_file_broken_halfway_keeps_committed_chunks_and_says_so(
     )
     limit = csv_module.field_size_limit(100)
     try:
-        job = import_file(path, actor=sales1)
+        job = import_file(path, actor=sales2)
     finally:
         csv_module.field_size_limit(limit)
     assert job.status == ImportStatus.FAILED

@@ -10,6 +10,7 @@ from djmoney.money import Money
 from peyvand.sales.models import Order, Payment
 from peyvand.sales.services import record_payment
 from tests.catalog.factories import ProductFactory
+from tests.conftest import speak_persian
 from tests.factories import CustomerFactory
 from tests.sales.factories import make_order
 
@@ -108,7 +109,8 @@ def test_list_shows_amounts_and_persian_digits_in_persian(
     client_for: Any, sales1: Any, customer1: Any
 ) -> None:
     make_order(customer1, actor=sales1, unit_price="1234567")
-    response = client_for(sales1).get(reverse("sales:order_list"))  # sales1 works in Persian
+    speak_persian(sales1)
+    response = client_for(sales1).get(reverse("sales:order_list"))
     digits_only = response.text.replace(",", "").replace("٬", "")
     assert "۱۲۳۴۵۶۷ IRR" in digits_only
 

@@ -2,7 +2,9 @@
 
 Each source is read with one bounded query (at most `limit` rows older than the cursor),
 already sorted by time, and the sorted streams are merged lazily; `before` (the `at` of the
-last entry shown) fetches the next page.
+last entry shown) fetches the next page. A page never splits entries that share one instant
+(one request writes several change rows at the same `at`): the last instant of a page is
+always shown whole, so `before` can be a bare time and still lose nothing.
 """
 
 from __future__ import annotations
@@ -45,12 +47,20 @@ class TimelineEntry:
     url: str
 
 
-def _bounded(qs: models.QuerySet[Any], field: str, before: dt.datetime | None) -> Any:
+# Rows sharing the last instant of a page that are fetched whole; far above any real burst.
+SAME_INSTANT_CAP = 1000
+
+
+def _bounded(
+    qs: models.QuerySet[Any], field: str, before: dt.datetime | None, exactly: dt.datetime | None
+) -> Any:
+    if exactly is not None:
+        return qs.filter(**{field: exactly})
     return qs.filter(**{f"{field}__lt": before}) if before is not None else qs
 
 
 def _interactions(
-    customer: Customer, user: Any, limit: int, before: Any
+    customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
 ) -> Iterator[TimelineEntry]:
     qs = (
         Interaction.objects.visible_to(user)
@@ -58,7 +68,7 @@ def _interactions(
         .select_related("agent")
         .order_by("-occurred_at", "-pk")
     )
-    for row in _bounded(qs, "occurred_at", before)[:limit]:
+    for row in _bounded(qs, "occurred_at", before, exactly)[:limit]:
         yield TimelineEntry(
             kind="interaction",
             at=row.occurred_at,
@@ -71,14 +81,16 @@ def _interactions(
         )
 
 
-def _orders(customer: Customer, user: Any, limit: int, before: Any) -> Iterator[TimelineEntry]:
+def _orders(
+    customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
+) -> Iterator[TimelineEntry]:
     qs = (
         Order.objects.visible_to(user)
         .filter(customer=customer, deleted_at__isnull=True)
         .select_related("created_by")
         .order_by("-ordered_at", "-pk")
     )
-    for row in _bounded(qs, "ordered_at", before)[:limit]:
+    for row in _bounded(qs, "ordered_at", before, exactly)[:limit]:
         yield TimelineEntry(
             kind="order",
             at=row.ordered_at,
@@ -87,18 +99,20 @@ def _orders(customer: Customer, user: Any, limit: int, before: Any) -> Iterator[
             channel="",
             direction="",
             actor=str(row.created_by) if row.created_by is not None else "",
-            url="",
+            url=reverse("sales:order_detail", args=[row.pk]),
         )
 
 
-def _tasks(customer: Customer, user: Any, limit: int, before: Any) -> Iterator[TimelineEntry]:
+def _tasks(
+    customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
+) -> Iterator[TimelineEntry]:
     qs = (
         Task.objects.visible_to(user)
         .filter(customer=customer)
         .select_related("created_by")
         .order_by("-created_at", "-pk")
     )
-    for row in _bounded(qs, "created_at", before)[:limit]:
+    for row in _bounded(qs, "created_at", before, exactly)[:limit]:
         yield TimelineEntry(
             kind="task",
             at=row.created_at,
@@ -130,7 +144,9 @@ def summarise_change(row: ChangeLog) -> str:
     return f"{row.get_action_display()}: {row.object_repr}"
 
 
-def _changes(customer: Customer, user: Any, limit: int, before: Any) -> Iterator[TimelineEntry]:
+def _changes(
+    customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
+) -> Iterator[TimelineEntry]:
     # Task rows are left out: tasks appear as their own entries, and a task on this
     # customer may lie outside the user's task scope. The customer gate keeps the whole
     # history of a customer the user may not see out, in the same single query.
@@ -143,7 +159,7 @@ def _changes(customer: Customer, user: Any, limit: int, before: Any) -> Iterator
         .exclude(content_type__in=list(hidden_types))
         .order_by("-at", "-seq")
     )
-    for row in _bounded(qs, "at", before)[:limit]:
+    for row in _bounded(qs, "at", before, exactly)[:limit]:
         model = ContentType.objects.get_for_id(row.content_type_id).model_class()
         yield TimelineEntry(
             kind="change",
@@ -162,9 +178,21 @@ def customer_timeline(
 ) -> list[TimelineEntry]:
     """The newest `limit` entries of the customer's timeline older than `before`, as
     `user` may see them."""
-    sources: Iterable[Iterator[TimelineEntry]] = [
-        source(customer, user, limit, before)
-        for source in (_interactions, _orders, _tasks, _changes)
+    sources = (_interactions, _orders, _tasks, _changes)
+    # One row more than a page from each source: if the row after the page shares the page's
+    # last instant, the page would split that instant and it is fetched whole instead.
+    streams: Iterable[Iterator[TimelineEntry]] = [
+        source(customer, user, limit + 1, before) for source in sources
     ]
-    merged = heapq.merge(*sources, key=lambda entry: entry.at, reverse=True)
-    return list(itertools.islice(merged, limit))
+    merged = heapq.merge(*streams, key=lambda entry: entry.at, reverse=True)
+    page = list(itertools.islice(merged, limit))
+    following = next(merged, None)
+    if not page or following is None or following.at != page[-1].at:
+        return page
+    last = page[-1].at
+    same_instant = heapq.merge(
+        *[source(customer, user, SAME_INSTANT_CAP, None, last) for source in sources],
+        key=lambda entry: entry.at,
+        reverse=True,
+    )
+    return [entry for entry in page if entry.at != last] + list(same_instant)

@@ -28,6 +28,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.models import Model
 
+from peyvand.core.text import normalize_text
 from peyvand.customers.search import name_key_for, search_text_for
 
 BLOCK = 10_000
@@ -118,7 +119,7 @@ FA_STREETS = [
 FOREIGN = [
     ("Dubai", "AE", "+97150", 7, "{n} Sheikh Zayed Road, Dubai"),
     ("Istanbul", "TR", "+90532", 7, "İstiklal Caddesi {n}, Istanbul"),
-    ("London", "GB", "+447911", 6, "{n} Baker Street, London"),
+    ("London", "GB", "+447400", 6, "{n} Baker Street, London"),
     ("Hamburg", "DE", "+49151", 8, "Mönckebergstraße {n}, Hamburg"),
     ("Toronto", "CA", "+14162", 6, "{n} Queen Street West, Toronto"),
 ]
@@ -285,9 +286,11 @@ def _timeline(
     """Customer index and minute of each event, between the customer's creation and the
     end, in time order."""
     customer = np.repeat(np.arange(len(counts)), counts)
-    start = created[customer] + 1
-    minute = start + (rng.random(len(customer)) * (total - start)).astype(np.int64)
-    minute = _business_hours(minute, rng)
+    # From the day after the customer was created: business hours are placed per day.
+    first_day = created[customer] // MINUTES_PER_DAY + 1
+    days = total // MINUTES_PER_DAY
+    day = first_day + (rng.random(len(customer)) * (days - first_day)).astype(np.int64)
+    minute = _business_hours(day * MINUTES_PER_DAY, rng)
     order = np.argsort(minute, kind="stable")
     return customer[order], minute[order]
 
@@ -304,6 +307,7 @@ def make_plan(
     total = 365 * YEARS * MINUTES_PER_DAY
     # Growth: more customers joined recently than three years ago.
     created = (np.sqrt(rng.random(n)) * (total - 2 * MINUTES_PER_DAY)).astype(np.int64)
+    created = _business_hours(created, rng)
     lang_fa = rng.random(n) < 0.82
     currency = np.where(
         lang_fa,
@@ -473,7 +477,6 @@ class Generator:
         self.clock = Clock(plan.start, plan.total_minutes, postgres=postgres)
         self.tag_ids = tag_ids
         self.true, self.false = ("t", "f") if postgres else ("1", "0")
-        self.empty_json = "{}"
 
     # customers, their contact points and tags
     def customers(self, block: int) -> CustomerBlock:
@@ -553,6 +556,8 @@ class Generator:
         default_department = str(p.staff.default_department)
         tag_names = [TAGS[t] for t in range(len(TAGS))]
         tag_id_text = [str(self.tag_ids[t]) for t in TAGS]
+        db_order = list(self.tag_ids)
+        tag_rank = [db_order.index(t) for t in TAGS]
         customers: list[list[Any]] = [[] for _ in _CUSTOMER_FIELDS]
         contacts: list[list[Any]] = [[] for _ in _CONTACT_FIELDS]
         tag_customer: list[str] = []
@@ -637,13 +642,16 @@ class Generator:
             if has_website[i]:
                 site = f"https://www.{domain}"
                 points.append(("website", "", site, site.lower()))
-            picked = tag_pick[i][: n_tags[i]]
+            # In the order the customers service reads them back (contact points by kind,
+            # tags by name), so search_text is exactly what a later save would compute.
+            picked = sorted(tag_pick[i][: n_tags[i]], key=tag_rank.__getitem__)
             tags = [tag_names[t] for t in picked]
             normalized_values = []
             primary_seen: set[str] = set()
+            points.sort(key=lambda point: point[0])
             for kind_, label, value, norm in points:
                 if not norm:
-                    norm = _normalize_free_text(value)
+                    norm = normalize_text(value)
                 normalized_values.append(norm)
                 primary = kind_ not in primary_seen
                 primary_seen.add(kind_)
@@ -682,7 +690,7 @@ class Generator:
                 "fa" if fa[i] else "en",
                 channel_name,
                 CURRENCIES[currency[i]],
-                self.empty_json,
+                "{}",
                 "",
                 search_text_for(
                     display_name=name,
@@ -841,12 +849,6 @@ def _business_hours(minutes: np.ndarray, rng: np.random.Generator) -> np.ndarray
 def _name_key(name: str) -> str:
     # Names repeat a great deal in generated data; the key of each is computed once.
     return name_key_for(name)
-
-
-def _normalize_free_text(value: str) -> str:
-    from peyvand.core.text import normalize_text
-
-    return normalize_text(value)
 
 
 # --- writers ------------------------------------------------------------------------------
@@ -1205,7 +1207,8 @@ def _ensure_tags() -> dict[str, int]:
 
     for name in TAGS:
         Tag.objects.get_or_create(name=name)
-    return dict(Tag.objects.filter(name__in=TAGS).values_list("name", "pk"))
+    # In the database's order of names, which is how a customer's tags are read back.
+    return dict(Tag.objects.filter(name__in=TAGS).order_by("name").values_list("name", "pk"))
 
 
 def _blocks(count: int) -> range:

@@ -42,12 +42,16 @@ def _job_for(request: HttpRequest, pk: int) -> ImportJob:
 @login_required
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
-    _require_import(request)
-    jobs = ImportJob.objects.filter(created_by_id=request.user.pk).select_related("created_by")[:50]
+    """The user's imports and the export links: the page of whoever may do either."""
+    can_import = can(request.user, "customer", "import")
+    can_export = can(request.user, "customer", "export")
+    if not (can_import or can_export):
+        raise Http404
+    jobs = ImportJob.objects.filter(created_by_id=request.user.pk)[:50] if can_import else []
     return render(
         request,
         "imports/job_list.html",
-        {"jobs": jobs, "can_export": can(request.user, "customer", "export")},
+        {"jobs": jobs, "can_import": can_import, "can_export": can_export},
     )
 
 
