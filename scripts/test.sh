@@ -21,4 +21,5 @@ python -m ruff format --check src tests bench
 python -m mypy src
 peyvand manage makemigrations --check --dry-run >/dev/null
 peyvand manage check_openapi
-python -m pytest "$@"
+# Two workers: the machines have two cores, and the browser tests wait on I/O.
+python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

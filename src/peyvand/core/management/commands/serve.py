@@ -25,9 +25,10 @@ def serve(host: str, port: int, *, with_worker: bool, stdout: Any) -> None:
     from daphne.cli import CommandLineInterface
 
     if with_worker:
-        from peyvand.core.worker import start_worker_thread
+        from peyvand.core.worker import start_clock_thread, start_worker_thread
 
         start_worker_thread()
+        start_clock_thread()
         stdout.write("background worker running in this process")
     stdout.write(f"Peyvand is listening on http://{host}:{port}/")
     CommandLineInterface().run(

@@ -15,6 +15,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--max-tasks", type=int, default=None)
         parser.add_argument("--batch", action="store_true", help="exit once the queue is empty")
+        parser.add_argument(
+            "--no-clock", action="store_true", help="do not enqueue periodic jobs from this worker"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         argv = ["--queue-name", ",".join(opts["queues"] or ["*"]), "--interval", "0.5"]
@@ -22,4 +25,8 @@ class Command(BaseCommand):
             argv += ["--max-tasks", str(opts["max_tasks"])]
         if opts["batch"]:
             argv.append("--batch")
+        elif not opts["no_clock"]:
+            from peyvand.core.worker import start_clock_thread
+
+            start_clock_thread()
         call_command("db_worker", *argv)
