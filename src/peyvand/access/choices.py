@@ -31,6 +31,8 @@ class ObjectType(models.TextChoices):
     CUSTOMER = "customer", _("Customers")
     INTERACTION = "interaction", _("Interactions")
     ORDER = "order", _("Orders")
+    LEAD = "lead", _("Leads")
+    OPPORTUNITY = "opportunity", _("Opportunities")
     PRODUCT = "product", _("Products")
     TASK = "task", _("Tasks")
     AUDIT = "audit", _("Audit log")

@@ -33,6 +33,8 @@ ROLES: list[dict[str, Any]] = [
             "customer": [*_CRUD, "export", "import"],
             "interaction": ["view", "add", "change"],
             "order": ["view", "add", "change"],
+            "lead": ["view", "add", "change"],
+            "opportunity": ["view", "add", "change"],
             "product": ["view"],
             "task": ["view", "add", "change", "assign"],
         },

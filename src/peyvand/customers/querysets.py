@@ -48,7 +48,11 @@ class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[ove
             condition = self._fragments_q([email])
         else:
             exact, condition = [], self._fragments_q(text.split(" "))
-        return self.filter(Q(pk__in=exact) | condition if exact else condition)
+        if exact:
+            # A complete phone or email found on a contact point is the answer; the trigram
+            # scan is only for fragments and for rows bulk-loaded without contact points.
+            return self.filter(pk__in=exact)
+        return self.filter(condition)
 
     def _exact_contact_ids(self, kind: str, normalized: str) -> list[int]:
         from peyvand.customers.models import ContactPoint

@@ -1,4 +1,4 @@
-"""Fetch-and-authorise helpers for orders: out-of-scope answers exactly like missing."""
+"""Fetch-and-authorise helpers of sales: out-of-scope answers exactly like missing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from peyvand.access.choices import ObjectType, Scope
 from peyvand.access.scopes import department_ids, get_for, scope_for
 from peyvand.customers.models import Customer
-from peyvand.sales.models import Order
+from peyvand.sales.models import Lead, Opportunity, Order
 
 
 def live_orders() -> QuerySet[Order]:
@@ -36,3 +36,24 @@ def get_order_for(user: Any, pk: Any, action: str = "view") -> Order:
 
 def get_order_customer_for(user: Any, pk: Any, action: str = "add") -> Customer:
     return get_for(user, order_customers(user, action), pk, "view")
+
+
+def live_leads() -> QuerySet[Lead]:
+    return Lead.objects.filter(deleted_at__isnull=True)
+
+
+def live_opportunities() -> QuerySet[Opportunity]:
+    return Opportunity.objects.filter(deleted_at__isnull=True, customer__deleted_at__isnull=True)
+
+
+def get_lead_for(user: Any, pk: Any, action: str = "view") -> Lead:
+    return get_for(user, live_leads().select_related("source", "owner"), pk, action)
+
+
+def get_opportunity_for(user: Any, pk: Any, action: str = "view") -> Opportunity:
+    return get_for(
+        user,
+        live_opportunities().select_related("customer", "pipeline", "stage", "owner"),
+        pk,
+        action,
+    )

@@ -1,4 +1,4 @@
-"""Forms of the order screens; numbers and dates accept Persian digits and Jalali dates."""
+"""Forms of the order, lead and pipeline screens; numbers and dates accept Persian digits and Jalali dates."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from peyvand.catalog.forms import (
 )
 from peyvand.catalog.models import Product
 from peyvand.core.problems import ServiceError
-from peyvand.sales.choices import OrderStatus, PaymentMethod
+from peyvand.sales.choices import OPEN_LEAD_STATUSES, LeadStatus, OrderStatus, PaymentMethod
+from peyvand.sales.models import LeadSource, Stage
 
 MAX_LINES = 200
 
@@ -104,3 +105,79 @@ class PaymentForm(forms.Form):
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     paid_on = LocalDateField(label=_("Paid on"), required=False, help_text=_("Empty: today."))
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+
+
+class LeadForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    source = forms.ModelChoiceField(
+        label=_("Source"), queryset=LeadSource.objects.filter(is_active=True), required=False
+    )
+    round_robin = forms.BooleanField(
+        label=_("Assign to the next rep of my department"),
+        required=False,
+        help_text=_("Otherwise the lead is yours."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    utm_source = forms.CharField(label=_("UTM source"), max_length=100, required=False)
+    utm_medium = forms.CharField(label=_("UTM medium"), max_length=100, required=False)
+    utm_campaign = forms.CharField(label=_("UTM campaign"), max_length=100, required=False)
+    utm_term = forms.CharField(label=_("UTM term"), max_length=100, required=False)
+    utm_content = forms.CharField(label=_("UTM content"), max_length=100, required=False)
+    referrer = forms.CharField(label=_("Referrer"), max_length=500, required=False)
+
+    CAMPAIGN_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in self.campaign_names()]
+
+    def campaign_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.campaign_names()]
+
+    def campaign_names(self) -> tuple[str, ...]:
+        return (*self.CAMPAIGN_FIELDS, "referrer")
+
+
+class LeadFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *LeadStatus.choices]
+    )
+
+
+class LeadStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[(s.value, s.label) for s in (*OPEN_LEAD_STATUSES, LeadStatus.DISQUALIFIED)],
+    )
+
+
+class ConvertLeadForm(forms.Form):
+    title = forms.CharField(
+        label=_("Opportunity title"),
+        max_length=200,
+        required=False,
+        help_text=_("Empty: the lead's name."),
+    )
+    amount = LocalDecimalField(label=_("Amount"), required=False)
+    currency = forms.ChoiceField(label=_("Currency"))
+    expected_close_date = LocalDateField(label=_("Expected close date"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "currency", currency_choices())
+
+
+class MoveOpportunityForm(forms.Form):
+    stage = forms.TypedChoiceField(label=_("Move to"), coerce=int)
+
+    def __init__(self, *args: Any, stages: list[Stage], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "stage", [(stage.pk, str(stage)) for stage in stages])
+
+
+class CloseOpportunityForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)

@@ -1,16 +1,24 @@
-"""Read side of sales: totals and balances, always in the order's own currency."""
+"""Read side of sales: order totals and balances (always in the order's own currency), the
+pipeline board and the time deals spend in each stage."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Count, F, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 from djmoney.money import Money
 
+from peyvand.access.scopes import restrict
 from peyvand.customers.models import Customer
-from peyvand.sales.choices import OrderStatus
-from peyvand.sales.models import Order
+from peyvand.sales.access import live_opportunities
+from peyvand.sales.choices import OpportunityStatus, OrderStatus
+from peyvand.sales.models import Opportunity, Order, Pipeline, Stage, StageHistory
 from peyvand.sales.services import paid_amount
 
 
@@ -41,3 +49,96 @@ def balance(order: Order) -> Money:
 def with_paid_totals(orders: Any) -> Any:
     """Annotate `paid_total` so listing balances costs no query per row."""
     return orders.annotate(paid_total=Sum("payments__amount", default=Decimal(0)))
+
+
+# Cards shown per board column; the column still counts and totals every deal in it.
+CARDS_PER_COLUMN = 50
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    cards: list[Opportunity] = field(default_factory=list)
+    count: int = 0
+    # One total per currency, ordered by code: amounts in different currencies never add up.
+    totals: list[Money] = field(default_factory=list)
+
+    @property
+    def hidden(self) -> int:
+        return self.count - len(self.cards)
+
+
+def pipeline_board(
+    user: Any, pipeline: Pipeline, *, per_column: int = CARDS_PER_COLUMN
+) -> list[BoardColumn]:
+    """The open stages of `pipeline` with the open deals the user may see: three queries
+    whatever the number of deals (stages, per-stage totals, the first cards of each stage)."""
+    columns = {
+        stage.pk: BoardColumn(stage)
+        for stage in pipeline.stages.filter(is_won=False, is_lost=False).order_by("position", "pk")
+    }
+    deals = restrict(live_opportunities(), user).filter(
+        pipeline=pipeline, status=OpportunityStatus.OPEN, stage__in=list(columns)
+    )
+    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for row in (
+        deals.values("stage_id", "amount_currency")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .order_by("stage_id", "amount_currency")
+    ):
+        column = columns[row["stage_id"]]
+        column.count += row["n"]
+        sums[row["stage_id"]][row["amount_currency"]] = row["total"]
+    for stage_id, by_currency in sums.items():
+        columns[stage_id].totals = [Money(total, code) for code, total in by_currency.items()]
+    cards = (
+        deals.select_related("customer", "owner")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("stage_id")],
+                order_by=[F("stage_entered_at").asc(), F("pk").asc()],
+            )
+        )
+        .filter(rank__lte=per_column)
+        .order_by("stage_id", "rank")
+    )
+    for card in cards:
+        columns[card.stage_id].cards.append(card)
+    return list(columns.values())
+
+
+@dataclass(frozen=True)
+class StageVisit:
+    stage: Stage
+    entered_at: dt.datetime
+    left_at: dt.datetime | None
+    by: Any
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return (self.left_at or timezone.now()) - self.entered_at
+
+    @property
+    def days(self) -> int:
+        return self.duration.days
+
+    @property
+    def hours(self) -> int:
+        return self.duration.seconds // 3600
+
+
+def stage_visits(opportunity: Opportunity) -> list[StageVisit]:
+    """Each stage the deal entered, in order, with how long it stayed; the last visit of
+    an open deal is still running."""
+    entries = list(
+        StageHistory.objects.filter(opportunity=opportunity)
+        .select_related("to_stage", "by")
+        .order_by("at", "pk")
+    )
+    visits = []
+    for index, entry in enumerate(entries):
+        following = entries[index + 1] if index + 1 < len(entries) else None
+        left_at = following.at if following is not None else opportunity.closed_at
+        visits.append(StageVisit(entry.to_stage, entry.at, left_at, entry.by))
+    return visits
