@@ -39,7 +39,10 @@ def setup(_args: argparse.Namespace) -> Any:
 def token(_args: argparse.Namespace) -> Any:
     from peyvand.access.models import ApiToken, User
 
-    _, raw = ApiToken.issue(User.objects.get(username="manager"), name="bench")
+    # Read-only, as an integration that shows customers would hold.
+    _, raw = ApiToken.issue(
+        User.objects.get(username="manager"), name="bench", scopes=["customers:read"]
+    )
     return {"token": raw}
 
 

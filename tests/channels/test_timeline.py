@@ -136,3 +136,15 @@ def test_deleted_interactions_and_unrelated_customers_stay_out(
         if e.kind == "interaction"
     }
     assert titles == {kept.subject}
+
+
+def test_history_of_a_merged_customer_appears_on_the_kept_one(manager: Any) -> None:
+    from peyvand.customers.services import create_customer, merge_customers, update_customer
+
+    keep = create_customer(actor=manager, display_name="Keep")
+    drop = create_customer(actor=manager, display_name="Drop")
+    update_customer(drop, actor=manager, notes="note written before the merge")
+    merge_customers(keep, drop, actor=manager)
+    titles = [e.title for e in customer_timeline(keep, user=manager) if e.kind == "change"]
+    assert "Created: Drop" in titles
+    assert any(title.startswith("Changed:") and "notes" in title.lower() for title in titles), titles

@@ -355,3 +355,15 @@ def test_custom_errors_stop_create(manager: Any) -> None:
         create_customer(actor=manager, display_name="X", custom={})
     assert "custom.nid" in _errors(exc)
     assert not Customer.objects.exists()
+
+
+def test_update_writes_the_old_and_new_values_to_the_change_log(manager) -> None:
+    from peyvand.audit.models import ChangeLog
+    from peyvand.customers.services import create_customer, update_customer
+
+    customer = create_customer(actor=manager, display_name="Before", notes="old")
+    update_customer(customer, actor=manager, display_name="After", notes="new")
+    row = ChangeLog.objects.filter(action="update", object_id=str(customer.pk)).get()
+    assert (row.before["display_name"], row.after["display_name"]) == ("Before", "After")
+    assert (row.before["notes"], row.after["notes"]) == ("old", "new")
+    assert row.actor == manager

@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Exists
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -149,12 +150,14 @@ def _changes(
 ) -> Iterator[TimelineEntry]:
     # Task rows are left out: tasks appear as their own entries, and a task on this
     # customer may lie outside the user's task scope. The customer gate keeps the whole
-    # history of a customer the user may not see out, in the same single query.
+    # history of a customer the user may not see out, in the same single query. Customers
+    # merged into this one keep their change rows under their own id; they are its history too.
     hidden_types = ContentType.objects.get_for_models(Task, TaskComment).values()
+    merged_ids = Customer.objects.filter(merged_into=customer.pk).values("pk")
     qs = (
         ChangeLog.objects.filter(
-            customer_id=customer.pk,
-            customer_id__in=Customer.objects.visible_to(user).filter(pk=customer.pk).values("pk"),
+            models.Q(customer_id=customer.pk) | models.Q(customer_id__in=merged_ids),
+            Exists(Customer.objects.visible_to(user).filter(pk=customer.pk)),
         )
         .exclude(content_type__in=list(hidden_types))
         .order_by("-at", "-seq")

@@ -4,7 +4,7 @@ import re
 from typing import Any
 
 from django.db import connections
-from django.db.models import Q, Value
+from django.db.models import Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
@@ -17,6 +17,10 @@ from peyvand.core.text import normalize_email, normalize_phone, normalize_text, 
 MIN_FRAGMENT = 3
 # A search that hits more contact points than this is not an exact lookup any more.
 MAX_EXACT_HITS = 1000
+# A page of search results is cut from at most this many matches. A common fragment
+# ("زهرا موسو") matches tens of thousands of customers, and sorting every one of them by
+# name before the first page is taken costs over a second on a million customers.
+PAGE_CANDIDATES = 1000
 FTS_TABLE = "customers_customer_fts"
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
 _EMAIL_LIKE = re.compile(r"^[^@\s]*@[^@\s]*$")
@@ -28,11 +32,26 @@ def _fts_phrase(token: str) -> str:
 
 # The stubs type each QuerySet's generated manager separately; the mixins are compatible.
 class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[override]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages_from_candidates = False
+
+    def _clone(self) -> Any:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._pages_from_candidates = self._pages_from_candidates
+        return clone
+
     def search(self, q: str) -> Any:
         """Customers matching a name fragment, email, phone (any format), tag or custom value.
 
         Exact email/phone hits come from the indexed `ContactPoint(kind, normalized)`;
         fragments from the database's trigram index over `search_text`.
+
+        Unsliced (an export, a count) the result holds every match. A page (any slice) of a
+        fragment search is cut from the first `PAGE_CANDIDATES` matches the index yields,
+        in the caller's order: exactly the same page whenever there are fewer matches than
+        that, and for a fragment too common to sort in time, the first page of a bounded
+        sample of its matches, each a true match. See `_fetch_all`.
         """
         text = normalize_text(q)
         if not text:
@@ -52,7 +71,26 @@ class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[ove
             # A complete phone or email found on a contact point is the answer; the trigram
             # scan is only for fragments and for rows bulk-loaded without contact points.
             return self.filter(pk__in=exact)
-        return self.filter(condition)
+        found = self.filter(condition)
+        found._pages_from_candidates = True
+        return found
+
+    def _fetch_all(self) -> None:
+        """Narrow a sliced fragment search to its candidates just before it runs, so the
+        filters, ordering and cursor the caller added after `search()` are part of the
+        probe: a page never comes out empty while matches remain."""
+        if self._result_cache is None and self._pages_from_candidates and self.query.is_sliced:
+            self._pages_from_candidates = False
+            self.query.add_q(Q(pk__in=self._page_candidates()))
+        super()._fetch_all()
+
+    def _page_candidates(self) -> list[Any]:
+        # A plain QuerySet over the same conditions, unordered and unsliced: the database
+        # may stop at the first PAGE_CANDIDATES matches it meets instead of sorting them all.
+        probe: QuerySet[Any] = QuerySet(model=self.model, query=self.query.chain(), using=self.db)
+        probe.query.clear_limits()
+        probe.query.clear_ordering(force=True)
+        return list(probe.values_list("pk", flat=True)[:PAGE_CANDIDATES])
 
     def _exact_contact_ids(self, kind: str, normalized: str) -> list[int]:
         from peyvand.customers.models import ContactPoint

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from peyvand.audit.choices import ChangeAction
 from peyvand.audit.models import ChangeLog
-from peyvand.audit.services import Change, record, snapshot, write_changes
+from peyvand.audit.services import Change, diff, record, snapshot, write_changes
 from peyvand.core.text import normalize_digits, normalize_email, normalize_phone, normalize_text
 from peyvand.customers.choices import (
     Channel,
@@ -462,6 +462,9 @@ def update_customer(customer: Customer, *, actor: Any, **changes: Any) -> Custom
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.is_deleted:
             raise ValidationError(_("This customer is in the recycle bin."))
+        # Taken before the fields are applied: a snapshot taken after would equal the new
+        # state and the change would go unlogged.
+        before = snapshot(customer)
         problems: list[ValidationError] = []
         field_errors = _apply_fields(customer, changes)
         try:
@@ -496,9 +499,11 @@ def update_customer(customer: Customer, *, actor: Any, **changes: Any) -> Custom
                 problems.append(exc)
         if problems:
             raise _merge_errors(*problems)
-        with record(customer, actor=actor):
-            customer.name_key = name_key_for(customer.display_name)
-            customer.save()
+        customer.name_key = name_key_for(customer.display_name)
+        customer.save()
+        after = snapshot(customer)
+        if diff(before, after):
+            write_changes([Change(ChangeAction.UPDATE, customer, before, after)], actor=actor)
         if tag_names is not None:
             _set_tags(customer, tag_names, actor=actor)
         if points is not None:

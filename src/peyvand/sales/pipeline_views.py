@@ -22,7 +22,7 @@ from peyvand.access.scopes import can, restrict
 from peyvand.catalog.forms import apply_service_error
 from peyvand.core.problems import ServiceError
 from peyvand.sales.access import get_lead_for, get_opportunity_for, live_leads
-from peyvand.sales.choices import OPEN_LEAD_STATUSES, OpportunityStatus
+from peyvand.sales.choices import OPEN_LEAD_STATUSES, LeadStatus, OpportunityStatus
 from peyvand.sales.forms import (
     CloseOpportunityForm,
     ConvertLeadForm,
@@ -144,7 +144,7 @@ def _lead_detail(
                 email=lead.email, phone=lead.phone, actor=request.user, exclude=lead
             ),
             "status_form": (status_form or LeadStatusForm(initial={"status": lead.status}))
-            if can_change and lead.status != "converted"
+            if can_change and lead.status != LeadStatus.CONVERTED
             else None,
             "convert_form": (convert_form or ConvertLeadForm(initial={"currency": "IRR"}))
             if can_convert
