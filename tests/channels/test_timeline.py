@@ -147,4 +147,6 @@ def test_history_of_a_merged_customer_appears_on_the_kept_one(manager: Any) -> N
     merge_customers(keep, drop, actor=manager)
     titles = [e.title for e in customer_timeline(keep, user=manager) if e.kind == "change"]
     assert "Created: Drop" in titles
-    assert any(title.startswith("Changed:") and "notes" in title.lower() for title in titles), titles
+    assert any(title.startswith("Changed:") and "notes" in title.lower() for title in titles), (
+        titles
+    )

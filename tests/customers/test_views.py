@@ -392,3 +392,15 @@ def test_custom_field_create_and_edit(client_for: Any, manager: Any) -> None:
     assert definition.key == "tier"  # keys never change: stored values are keyed by them
     assert definition.show_in_list and definition.choices == ["Gold"]
     assert client.get(reverse("customers:custom_field_edit", args=[999])).status_code == 404
+
+
+def test_list_links_the_export_of_the_current_search(
+    client_for, sales1, marketing1, service1
+) -> None:
+    page = client_for(sales1).get("/customers/?q=%D8%B9%D9%84%DB%8C").content.decode()
+    assert "/imports/export/customers.csv?q=%D8%B9%D9%84%DB%8C" in page
+    assert "/imports/export/customers.xlsx?q=" in page
+    assert (
+        "/imports/export/customers.csv"
+        not in client_for(service1).get("/customers/").content.decode()
+    )

@@ -160,7 +160,9 @@ def test_main_screens_fit_a_phone_without_csp_violations(
         if csp or errors:
             problems.append(f"{name}: console {csp + errors}")
         if seen["scrollWidth"] > seen["innerWidth"] + 1:
-            problems.append(f"{name}: {seen['scrollWidth']}px wide on a {seen['innerWidth']}px screen")
+            problems.append(
+                f"{name}: {seen['scrollWidth']}px wide on a {seen['innerWidth']}px screen"
+            )
         if language == "fa" and seen["latinDates"]:
             problems.append(f"{name}: dates not in Persian digits {seen['latinDates']}")
         if seen["telDirection"] not in (None, "ltr"):

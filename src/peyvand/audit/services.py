@@ -288,9 +288,7 @@ class _CopySink:
         self, at: dt.datetime, actor_id: int | None, actor_name: str, rid: str, ct_id: int
     ) -> None:
         actor = COPY_NULL if actor_id is None else str(actor_id)
-        self.after_seq = (
-            f"\t{at.isoformat()}\t{actor}\t{copy_text(actor_name)}\t{copy_text(rid)}\t"
-        )
+        self.after_seq = f"\t{at.isoformat()}\t{actor}\t{copy_text(actor_name)}\t{copy_text(rid)}\t"
         self.after_action = f"\t{ct_id}\t"
         self.lines: list[str] = []
         self.sql = "COPY {} ({}) FROM STDIN".format(

@@ -80,6 +80,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
         "can_add": can(user, ObjectType.CUSTOMER, "add"),
         "can_merge": can(user, ObjectType.CUSTOMER, "merge"),
+        "can_export": can(user, ObjectType.CUSTOMER, "export"),
         "is_manager": is_manager(user),
     }
     if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "customer-results":
