@@ -468,7 +468,7 @@ def bench_search(size: dict[str, int], label: str, work: Path) -> list[Row]:
             f"{label}, {data}",
             f"p95 {pct(times, 95) * 1000:.1f} ms (p50 {pct(times, 50) * 1000:.1f})",
             f"pk lookup p95 {pk95 * 1000:.2f} ms",
-            f"{pct(times, 95) / pk95:.0f}",
+            f"{pct(times, 95) / pk95:.1f}",
         )
         for kind, times in measured.items()
         if kind != "pk"

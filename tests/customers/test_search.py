@@ -4,7 +4,9 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from peyvand.customers import querysets
 from peyvand.customers.models import Customer
 from peyvand.customers.search import name_key_for, search_text_for
 from tests.factories import CustomFieldDefinitionFactory
@@ -124,6 +126,59 @@ def test_search_respects_visibility(make_customer: Any, sales1: Any, sales2: Any
     make_customer(owner=sales2, display_name="Shared Name Two")
     mine = Customer.objects.visible_to(sales1).alive().search("shared name")
     assert list(mine.values_list("display_name", flat=True)) == ["Shared Name One"]
+
+
+@pytest.fixture
+def many_matches(make_customer: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """More matches of one fragment than a page is cut from."""
+    monkeypatch.setattr(querysets, "PAGE_CANDIDATES", 3)
+    names = [f"Common Name {letter}" for letter in "EDCBA"]
+    for name in names:
+        make_customer(display_name=name)
+    make_customer(display_name="Common Name Org", kind="organization")
+    make_customer(display_name="Unrelated")
+    return sorted([*names, "Common Name Org"])
+
+
+def test_unsliced_search_holds_every_match(many_matches: list[str]) -> None:
+    """An export iterates the whole result: the page bound must not truncate it."""
+    assert _found("common name") == set(many_matches)
+    assert Customer.objects.search("common name").count() == len(many_matches)
+
+
+def test_a_page_of_a_common_fragment_is_bounded_and_in_order(many_matches: list[str]) -> None:
+    page = list(
+        Customer.objects.search("common name")
+        .order_by("display_name", "pk")[:10]
+        .values_list("display_name", flat=True)
+    )
+    assert len(page) == 3
+    assert page == sorted(page)
+    assert set(page) <= set(many_matches)
+
+
+def test_filters_after_search_are_part_of_the_probe(many_matches: list[str]) -> None:
+    """The organization was created last; a bound taken before the filter would miss it."""
+    page = Customer.objects.search("common name").filter(kind="organization")[:10]
+    assert [c.display_name for c in page] == ["Common Name Org"]
+
+
+def test_a_page_below_the_bound_is_exact(make_customer: Any) -> None:
+    for name in ("Rare Bb", "Rare Aa", "Rare Cc"):
+        make_customer(display_name=name)
+    qs = Customer.objects.search("rare").order_by("display_name", "pk")
+    assert [c.display_name for c in qs[:2]] == ["Rare Aa", "Rare Bb"]
+    assert [c.display_name for c in qs[1:3]] == ["Rare Bb", "Rare Cc"]
+    assert qs.get(display_name="Rare Cc").display_name == "Rare Cc"
+
+
+def test_the_probe_is_unordered_and_limited(many_matches: list[str]) -> None:
+    """Unordered with a LIMIT is what lets the database stop early instead of sorting."""
+    with CaptureQueriesContext(connection) as ctx:
+        list(Customer.objects.search("common name").order_by("display_name")[:2])
+    probe, page = (q["sql"] for q in ctx.captured_queries)
+    assert "ORDER BY" not in probe and "LIMIT 3" in probe
+    assert "ORDER BY" in page and "LIMIT 2" in page
 
 
 def test_database_keeps_the_index_for_bulk_inserts(db: Any) -> None:
