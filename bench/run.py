@@ -211,7 +211,11 @@ def raw_copy(db_url: str, files: dict[str, Any]) -> float:
             ):
                 while chunk := source.read(1 << 22):
                     copy.write(chunk)
-        cur.execute("SELECT gin_clean_pending_list('customers_search_trgm'::regclass)")
+        cur.execute(
+            "SELECT gin_clean_pending_list(i.indexrelid::regclass) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+            "WHERE am.amname = 'gin' AND i.indrelid = 'customers_customer'::regclass"
+        )
         conn.commit()
     return time.perf_counter() - started
 
