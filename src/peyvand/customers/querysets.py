@@ -17,10 +17,11 @@ from peyvand.core.text import normalize_email, normalize_phone, normalize_text, 
 MIN_FRAGMENT = 3
 # A search that hits more contact points than this is not an exact lookup any more.
 MAX_EXACT_HITS = 1000
-# A page of search results is cut from at most this many matches. A common fragment
-# ("زهرا موسو") matches tens of thousands of customers, and sorting every one of them by
-# name before the first page is taken costs over a second on a million customers.
-PAGE_CANDIDATES = 1000
+# A page of search results is cut from at most this many matches (a dozen list pages). A
+# common fragment ("زهرا موسو") matches tens of thousands of customers, and sorting every one
+# of them by name before the first page is taken costs over a second on a million customers;
+# fetching the candidates back by primary key is what grows with this number.
+PAGE_CANDIDATES = 300
 FTS_TABLE = "customers_customer_fts"
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
 _EMAIL_LIKE = re.compile(r"^[^@\s]*@[^@\s]*$")

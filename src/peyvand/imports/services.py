@@ -756,7 +756,7 @@ class _CustomerTemplate:
                     **dict.fromkeys(["contact_points"] * contacts + ["tags"] * tags),
                 }
                 self.layouts[contacts, tags] = (
-                    "{"
+                    "{{"
                     + ",".join(
                         encode_basestring(key)
                         + ":"
@@ -767,7 +767,7 @@ class _CustomerTemplate:
                         )
                         for key, value in sorted(shape.items())
                     )
-                    + "}"
+                    + "}}"
                 )
         self.row_defaults = {
             name: canonical_json(self.base_snapshot[name]) for name in self._FROM_ROW
