@@ -6,10 +6,18 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from peyvand.access.defaults import PERSONAS, ensure_departments_and_roles, ensure_persona
 
 PASSWORD = "correct-horse-battery-staple"
+
+# The machines are shared and noisy: a per-example deadline would fail on load, not on bugs.
+hypothesis_settings.register_profile(
+    "peyvand", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("peyvand")
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,12 @@ a customer the importing user may change has the same normalised name. A match w
 customer the user may not change is reported as an error, never silently updated or
 duplicated. Rows within the file match each other the same way: rows of earlier chunks are
 already in the database, rows of the same chunk are merged in memory.
+
+Writing: no model instance per row. New customers get ids reserved up front and go in with
+their contact points and tags by `COPY` (PostgreSQL) or one `executemany` (SQLite); their
+change-log rows go through `audit.services.append_changes`, with the after-snapshot
+serialised once from a per-shape template (`_CustomerTemplate.after_json`; tests keep it equal to
+`canonical_json` of the snapshot). The audit rows say exactly what they said before.
 """
 
 from __future__ import annotations
