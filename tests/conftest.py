@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -23,6 +24,15 @@ hypothesis_settings.load_profile("peyvand")
 @pytest.fixture(autouse=True)
 def _isolated_media(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Any:
+    # A request leaves its reader's language active in the thread; a test calling services
+    # directly must not inherit the language of whatever test ran before it on this worker.
+    translation.activate("en")
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture(autouse=True)
