@@ -273,3 +273,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PEYVAND_LOG_LEVEL", "WARNING")},
 }
+
+FORMAT_MODULE_PATH = ["peyvand.formats"]

@@ -11,7 +11,11 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
     from peyvand.access.scopes import can, is_manager
 
     user = request.user
-    return {"is_manager": is_manager(user), "can_audit": can(user, "audit", "view")}
+    return {
+        "is_manager": is_manager(user),
+        "can_audit": can(user, "audit", "view"),
+        "can_transfer": can(user, "customer", "import") or can(user, "customer", "export"),
+    }
 
 
 def ui(request: HttpRequest) -> dict[str, Any]:
