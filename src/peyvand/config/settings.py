@@ -118,7 +118,14 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'peyvand.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Persistent connections are per thread, and daphne runs each sync request in a thread of
+# its own: under concurrent load they pile up past PostgreSQL's max_connections. Off by
+# default; set it when serving from a fixed thread pool.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("PEYVAND_DB_CONN_MAX_AGE", "0"))
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A web server and a worker write at once: WAL, a busy timeout and IMMEDIATE
     # transactions keep SQLite from answering "database is locked" under load.
