@@ -4,7 +4,6 @@ import datetime as dt
 import re
 from typing import Any
 
-import jdatetime
 from django import forms
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -13,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.audit.choices import ChangeAction
+from peyvand.core.dates import calendar_date
 from peyvand.core.text import normalize_digits
 
 _DATE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
 # Jalali years are around 1400 for a long while yet; Gregorian ones are near 2000.
-_LAST_JALALI_YEAR = 1700
 
 
 class CalendarDateField(forms.Field):
@@ -36,9 +35,7 @@ class CalendarDateField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         year, month, day = (int(part) for part in match.groups())
         try:
-            if year < _LAST_JALALI_YEAR:
-                return jdatetime.date(year, month, day).togregorian()
-            return dt.date(year, month, day)
+            return calendar_date(year, month, day)
         except ValueError as exc:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
 

@@ -16,15 +16,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, cast
 
-import jdatetime
 from django.utils.translation import gettext as _
 
+from peyvand.core.dates import calendar_date
 from peyvand.core.text import normalize_digits
 
 _GROUPING = re.compile(r"[,\s\u066c\u060c\u00a0\u202f]")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 # Jalali years are around 1300-1500; Gregorian ones are not.
-_JALALI_BEFORE = 1700
 
 
 class CsvError(ValueError):
@@ -119,8 +118,6 @@ def parse_date(text: str) -> dt.date:
         raise ValueError(_("Enter a date as YYYY-MM-DD."))
     year, month, day = (int(g) for g in match.groups())
     try:
-        if year < _JALALI_BEFORE:
-            return jdatetime.date(year, month, day).togregorian()
-        return dt.date(year, month, day)
+        return calendar_date(year, month, day)
     except ValueError as exc:
         raise ValueError(_("This date does not exist.")) from exc

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from typing import Any
 
-import jdatetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.models import Department, User
+from peyvand.core.dates import calendar_date
 from peyvand.core.templatetags.peyvand import jdate
 from peyvand.core.text import normalize_digits
 from peyvand.desk.choices import TaskKind, TaskPriority
@@ -22,7 +22,6 @@ _DATE_TIME = re.compile(
     r"^\s*(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})(?:[\sT]+(\d{1,2}):(\d{2}))?\s*$"
 )
 # Jalali years are around 1400, Gregorian ones around 2000: the year says which calendar.
-_JALALI_BEFORE = 1700
 
 
 class LocalDateTimeField(forms.Field):
@@ -64,10 +63,7 @@ class LocalDateTimeField(forms.Field):
             else self.default_time
         )
         try:
-            if year < _JALALI_BEFORE:
-                date = jdatetime.date(year, month, day).togregorian()
-            else:
-                date = dt.date(year, month, day)
+            date = calendar_date(year, month, day)
             return timezone.make_aware(dt.datetime.combine(date, time))
         except ValueError as exc:
             raise ValidationError(_("This date does not exist."), code="invalid") from exc
