@@ -13,7 +13,7 @@ from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
-from peyvand.sales.api import router as orders_router
+from peyvand.sales.api.orders import router as orders_router
 
 api = PeyvandAPI(
     title="Peyvand API",

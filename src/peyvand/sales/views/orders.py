@@ -1,4 +1,4 @@
-"""Views of the sales app: parse, authorise through access helpers, call services, render."""
+"""Order views: parse, authorise through access helpers, call services, render."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""REST endpoints of the sales app, mounted by peyvand.config.api at /orders."""
+"""Order endpoints, mounted by peyvand.config.api at /orders."""
 
 from __future__ import annotations
 

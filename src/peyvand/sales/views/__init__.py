@@ -1,0 +1,1 @@
+"""Staff views of the sales app, one module per screen family (see urls.py)."""
