@@ -35,9 +35,10 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB = "pv_bench"
-REF_DB = "pv_bench_ref"
-IMPORT_DB = "pv_bench_import"
+# BENCH_DB names the scratch databases, so that two runs on one server keep apart.
+DB = os.environ.get("BENCH_DB", "pv_bench")
+REF_DB = f"{DB}_ref"
+IMPORT_DB = f"{DB}_import"
 PORT = int(os.environ.get("BENCH_PORT", "8109"))
 SEED = 1
 # A fixed end of history: the same rows on any day.
