@@ -57,3 +57,5 @@ class ApiScope(models.TextChoices):
     PRODUCTS_READ = "products:read", _("Read products")
     TASKS_READ = "tasks:read", _("Read tasks")
     TASKS_WRITE = "tasks:write", _("Change tasks")
+    OPPORTUNITIES_READ = "opportunities:read", _("Read opportunities and pipelines")
+    OPPORTUNITIES_WRITE = "opportunities:write", _("Change opportunities")

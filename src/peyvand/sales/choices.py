@@ -33,3 +33,19 @@ class OpportunityStatus(models.TextChoices):
     OPEN = "open", _("Open")
     WON = "won", _("Won")
     LOST = "lost", _("Lost")
+
+
+class CloseOutcome(models.TextChoices):
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("Email")
+
+
+class ActivityStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Done")

@@ -24,6 +24,7 @@ from peyvand.customers.choices import ContactKind, PartyKind, RelationshipKind
 from peyvand.customers.models import ContactPoint, Customer
 from peyvand.customers.services import add_relationship, create_customer
 from peyvand.sales.access import live_leads
+from peyvand.sales.activities import carry_lead_activities
 from peyvand.sales.choices import OPEN_LEAD_STATUSES, LeadStatus
 from peyvand.sales.models import Lead, LeadAssignmentCursor, LeadSource, Opportunity, Pipeline
 from peyvand.sales.opportunities import create_opportunity
@@ -321,4 +322,5 @@ def convert_lead(
         lead.converted_customer = customer
         lead.converted_opportunity = opportunity
         lead.save()
+    carry_lead_activities(lead, actor=actor)
     return customer, opportunity

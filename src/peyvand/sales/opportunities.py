@@ -13,14 +13,23 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from peyvand.access.scopes import restrict
-from peyvand.audit.services import record
+from peyvand.audit.choices import ChangeAction
+from peyvand.audit.services import Change, record, snapshot, write_changes
+from peyvand.catalog.models import Product
 from peyvand.catalog.money import decimal_places, quantize
 from peyvand.catalog.services import active_currency
 from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer
 from peyvand.sales.access import live_opportunities
-from peyvand.sales.choices import OpportunityStatus
-from peyvand.sales.models import Opportunity, Pipeline, Stage, StageHistory
+from peyvand.sales.choices import CloseOutcome, OpportunityStatus
+from peyvand.sales.models import (
+    CloseReason,
+    Competitor,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageHistory,
+)
 from peyvand.sales.services import MAX_AMOUNT, NotFound
 
 # name, Persian name, win probability, won, lost
@@ -102,6 +111,8 @@ def create_opportunity(
     next_step: str = "",
     owner: Any = None,
     department: Any = None,
+    competitors: list[Competitor] | None = None,
+    products: list[Product] | None = None,
 ) -> Opportunity:
     """A new open deal in `stage` (default: the pipeline's first open stage), with its first
     stage-history entry. Raises ValidationError naming every bad field."""
@@ -149,12 +160,17 @@ def create_opportunity(
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, messages)
+    _check_related(errors, competitors, products)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
     opportunity.stage_entered_at = now
     with record(opportunity, actor=actor):
         opportunity.save()
+    if competitors:
+        opportunity.competitors.set(competitors)
+    if products:
+        opportunity.products.set(products)
     StageHistory.objects.create(
         opportunity=opportunity, from_stage=None, to_stage=stage, at=now, by=_user(actor)
     )
@@ -177,10 +193,16 @@ def _locked(opportunity: Opportunity, actor: Any) -> Opportunity:
 
 @transaction.atomic
 def move_opportunity(
-    opportunity: Opportunity, stage: Stage, *, actor: Any, reason: str = ""
+    opportunity: Opportunity,
+    stage: Stage,
+    *,
+    actor: Any,
+    reason: str = "",
+    close_reason: CloseReason | None = None,
 ) -> Opportunity:
     """Put the deal in `stage` and record the move; a won or lost stage closes the deal
-    (a lost one needs the reason). Moving to the stage it is in changes nothing."""
+    (a lost one needs a reason: from the managed list, in words, or both). Moving to the
+    stage it is in changes nothing."""
     opportunity = _locked(opportunity, actor)
     if stage.pipeline_id != opportunity.pipeline_id:
         raise ServiceError(_("Choose a stage of this opportunity's pipeline."), field="stage")
@@ -193,7 +215,13 @@ def move_opportunity(
     reason = (reason or "").strip()
     if len(reason) > 255:
         raise ServiceError(_("Keep the reason under 255 characters."), field="reason")
-    if stage.is_lost and not reason:
+    if close_reason is not None:
+        outcome = CloseOutcome.WON if stage.is_won else CloseOutcome.LOST
+        if not stage.is_closed or close_reason.outcome != outcome or not close_reason.is_active:
+            raise ServiceError(
+                _("Choose a reason from the list for this outcome."), field="close_reason"
+            )
+    if stage.is_lost and not reason and close_reason is None:
         raise ServiceError(_("Say why the opportunity was lost."), field="reason", code="required")
     now = timezone.now()
     previous = opportunity.stage
@@ -204,6 +232,7 @@ def move_opportunity(
             opportunity.status = OpportunityStatus.WON if stage.is_won else OpportunityStatus.LOST
             opportunity.closed_at = now
             opportunity.close_reason = reason
+            opportunity.reason = close_reason
         opportunity.save()
     StageHistory.objects.create(
         opportunity=opportunity, from_stage=previous, to_stage=stage, at=now, by=_user(actor)
@@ -225,13 +254,116 @@ def _closing_stage(opportunity: Opportunity, *, won: bool) -> Stage:
     return stage
 
 
-def win_opportunity(opportunity: Opportunity, *, actor: Any, reason: str = "") -> Opportunity:
+def win_opportunity(
+    opportunity: Opportunity,
+    *,
+    actor: Any,
+    reason: str = "",
+    close_reason: CloseReason | None = None,
+) -> Opportunity:
     return move_opportunity(
-        opportunity, _closing_stage(opportunity, won=True), actor=actor, reason=reason
+        opportunity,
+        _closing_stage(opportunity, won=True),
+        actor=actor,
+        reason=reason,
+        close_reason=close_reason,
     )
 
 
-def lose_opportunity(opportunity: Opportunity, *, actor: Any, reason: str) -> Opportunity:
+def lose_opportunity(
+    opportunity: Opportunity,
+    *,
+    actor: Any,
+    reason: str = "",
+    close_reason: CloseReason | None = None,
+) -> Opportunity:
     return move_opportunity(
-        opportunity, _closing_stage(opportunity, won=False), actor=actor, reason=reason
+        opportunity,
+        _closing_stage(opportunity, won=False),
+        actor=actor,
+        reason=reason,
+        close_reason=close_reason,
     )
+
+
+# Fields update_opportunity may change; pipeline, stage and status change only by moving.
+EDITABLE_FIELDS = frozenset(
+    {"title", "amount", "currency", "expected_close_date", "next_step", "competitors", "products"}
+)
+
+
+def _related_ids(opportunity: Opportunity) -> dict[str, list[int]]:
+    return {
+        "competitors": sorted(opportunity.competitors.values_list("pk", flat=True)),
+        "products": sorted(opportunity.products.values_list("pk", flat=True)),
+    }
+
+
+def _check_related(
+    errors: dict[str, list[str]],
+    competitors: list[Competitor] | None,
+    products: list[Product] | None,
+) -> None:
+    if competitors:
+        ids = {c.pk for c in competitors}
+        if Competitor.objects.filter(pk__in=ids, is_active=True).count() != len(ids):
+            errors["competitors"] = [_("Choose competitors from the list.")]
+    if products:
+        ids = {p.pk for p in products}
+        if Product.objects.sellable().filter(pk__in=ids).count() != len(ids):
+            errors["products"] = [_("Choose active products from the catalog.")]
+
+
+@transaction.atomic
+def update_opportunity(opportunity: Opportunity, *, actor: Any, **changes: Any) -> Opportunity:
+    """Change the deal's details (title, amount and currency, expected close date, next step,
+    competitors, products of interest). Raises ValidationError naming every bad field and
+    changes nothing then; an unchanged value writes no audit row."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
+    opportunity = _locked(opportunity, actor)
+    errors: dict[str, list[str]] = {}
+    if "title" in changes:
+        changes["title"] = (changes["title"] or "").strip()
+        if not changes["title"]:
+            errors["title"] = [_("Give the opportunity a title.")]
+    code = str(opportunity.amount.currency)
+    if changes.get("currency") is not None:
+        try:
+            code = active_currency(changes["currency"]).code
+        except ServiceError as exc:
+            errors["currency"] = [exc.message]
+    value = opportunity.amount.amount
+    if changes.get("amount") is not None or code != str(opportunity.amount.currency):
+        try:
+            value = _amount(changes.get("amount", value), code)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    competitors, products = changes.get("competitors"), changes.get("products")
+    _check_related(errors, competitors, products)
+    before = snapshot(opportunity) | _related_ids(opportunity)
+    for name in ("title", "expected_close_date", "next_step"):
+        if name in changes:
+            setattr(
+                opportunity,
+                name,
+                changes[name] if name != "next_step" else (changes[name] or "").strip(),
+            )
+    opportunity.amount = Money(value, code)
+    try:
+        opportunity.full_clean(exclude=["customer", "pipeline", "stage", "owner", "department"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages)
+    if errors:
+        raise ValidationError(errors)
+    opportunity.save()
+    if competitors is not None:
+        opportunity.competitors.set(competitors)
+    if products is not None:
+        opportunity.products.set(products)
+    after = snapshot(opportunity) | _related_ids(opportunity)
+    if before != after:
+        write_changes([Change(ChangeAction.UPDATE, opportunity, before, after)], actor=actor)
+    return opportunity

@@ -4,6 +4,7 @@ Each module defines its own models; this package re-exports them so that
 `from peyvand.sales.models import Order` keeps working and Django finds them all.
 """
 
+from peyvand.sales.models.activities import Activity, CalendarFeed, CloseReason, Competitor
 from peyvand.sales.models.orders import Order, OrderLine, OrderNumberSequence, Payment
 from peyvand.sales.models.pipeline import (
     Lead,
@@ -16,6 +17,10 @@ from peyvand.sales.models.pipeline import (
 )
 
 __all__ = [
+    "Activity",
+    "CalendarFeed",
+    "CloseReason",
+    "Competitor",
     "Lead",
     "LeadAssignmentCursor",
     "LeadSource",

@@ -234,6 +234,24 @@ class Opportunity(TimeStampedModel, SoftDeleteModel):
     close_reason = models.CharField(_("won/lost reason"), max_length=255, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
+    # The managed-list reason it was won or lost for; close_reason holds the free text.
+    reason = models.ForeignKey(
+        "sales.CloseReason",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        verbose_name=_("reason"),
+    )
+    competitors = models.ManyToManyField(
+        "sales.Competitor", blank=True, related_name="opportunities", verbose_name=_("competitors")
+    )
+    products = models.ManyToManyField(
+        "catalog.Product",
+        blank=True,
+        related_name="interested_opportunities",
+        verbose_name=_("products of interest"),
+    )
 
     objects = OpportunityQuerySet.as_manager()
 
