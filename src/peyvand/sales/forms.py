@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from peyvand.access.models import User
 from peyvand.catalog.forms import (
     LocalDateField,
     LocalDecimalField,
@@ -15,9 +16,18 @@ from peyvand.catalog.forms import (
     set_choices,
 )
 from peyvand.catalog.models import Product
+from peyvand.channels.choices import Direction
 from peyvand.core.problems import ServiceError
-from peyvand.sales.choices import OPEN_LEAD_STATUSES, LeadStatus, OrderStatus, PaymentMethod
-from peyvand.sales.models import LeadSource, Stage
+from peyvand.desk.forms import LocalDateTimeField, date_placeholder
+from peyvand.sales.choices import (
+    OPEN_LEAD_STATUSES,
+    ActivityKind,
+    LeadStatus,
+    OpportunityStatus,
+    OrderStatus,
+    PaymentMethod,
+)
+from peyvand.sales.models import CloseReason, Competitor, LeadSource, Pipeline, Stage
 
 MAX_LINES = 200
 
@@ -180,4 +190,133 @@ class MoveOpportunityForm(forms.Form):
 
 
 class CloseOpportunityForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+    close_reason = forms.ModelChoiceField(
+        label=_("Reason"), queryset=CloseReason.objects.none(), required=False
+    )
+    reason = forms.CharField(label=_("In your words"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, outcome: str, **kwargs: Any) -> None:
+        # The won and lost forms share a page: their ids must differ.
+        kwargs.setdefault("auto_id", f"{outcome}-%s")
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["close_reason"])
+        field.queryset = CloseReason.objects.filter(outcome=outcome, is_active=True)
+
+
+class OpportunityFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+    pipeline = forms.ModelChoiceField(
+        label=_("Pipeline"), queryset=Pipeline.objects.filter(is_active=True), required=False
+    )
+    stage = forms.ModelChoiceField(
+        label=_("Stage"), queryset=Stage.objects.select_related("pipeline"), required=False
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.filter(is_active=True).order_by("first_name", "last_name"),
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *OpportunityStatus.choices]
+    )
+    close_from = LocalDateField(label=_("Expected close from"), required=False, help_text="")
+    close_to = LocalDateField(label=_("Expected close to"), required=False, help_text="")
+
+
+class OpportunityForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    amount = LocalDecimalField(label=_("Amount"), required=False)
+    currency = forms.ChoiceField(label=_("Currency"))
+    expected_close_date = LocalDateField(label=_("Expected close date"), required=False)
+    next_step = forms.CharField(label=_("Next step"), max_length=255, required=False)
+    competitors = forms.ModelMultipleChoiceField(
+        label=_("Competitors"),
+        queryset=Competitor.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    products = forms.ModelMultipleChoiceField(
+        label=_("Products of interest"),
+        queryset=Product.objects.sellable().order_by("name"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+
+    def __init__(self, *args: Any, pipelines: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "currency", currency_choices())
+        if pipelines:
+            self.fields["pipeline"] = forms.ModelChoiceField(
+                label=_("Pipeline"),
+                queryset=Pipeline.objects.filter(is_active=True),
+                empty_label=None,
+            )
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(label=_("Name (English)"), max_length=120)
+    name_fa = forms.CharField(label=_("Name (Persian)"), max_length=120, required=False)
+    is_default = forms.BooleanField(label=_("Default pipeline"), required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+class StageForm(forms.Form):
+    pk = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name (English)"), max_length=120, required=False)
+    name_fa = forms.CharField(label=_("Name (Persian)"), max_length=120, required=False)
+    win_probability = forms.IntegerField(
+        label=_("Win probability %"), min_value=0, max_value=100, initial=0
+    )
+    is_won = forms.BooleanField(label=_("Won"), required=False)
+    is_lost = forms.BooleanField(label=_("Lost"), required=False)
+
+
+class BaseStageFormSet(forms.BaseFormSet):
+    def rows(self) -> list[forms.Form]:
+        """The filled rows in the order the user gave (ORDER, then their place on the page)."""
+        filled = [
+            (index, form)
+            for index, form in enumerate(self.forms)
+            if form.cleaned_data and (form.cleaned_data.get("name") or form.cleaned_data.get("pk"))
+        ]
+        filled.sort(key=lambda item: (item[1].cleaned_data.get("ORDER") or item[0] + 1, item[0]))
+        return [form for _index, form in filled]
+
+
+StageFormSet = forms.formset_factory(
+    StageForm, formset=BaseStageFormSet, extra=1, can_order=True, can_delete=True, max_num=40
+)
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=255)
+    starts_at = LocalDateTimeField(label=_("When"), required=True)
+    ends_at = LocalDateTimeField(label=_("Ends"), help_text=_("Meetings only."))
+    location = forms.CharField(label=_("Location"), max_length=255, required=False)
+    attendees = forms.ModelMultipleChoiceField(
+        label=_("Attendees"),
+        queryset=User.objects.filter(is_active=True).order_by("first_name", "last_name"),
+        required=False,
+        help_text=_("Meetings only."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, logging: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        placeholder = date_placeholder()
+        self.fields["starts_at"].widget.attrs["placeholder"] = placeholder
+        self.fields["ends_at"].widget.attrs["placeholder"] = placeholder
+        if logging:
+            self.fields["direction"] = forms.ChoiceField(
+                label=_("Direction"),
+                choices=[(d.value, d.label) for d in (Direction.OUTBOUND, Direction.INBOUND)],
+            )
+
+
+class CompleteActivityForm(forms.Form):
+    notes = forms.CharField(
+        label=_("Outcome"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from peyvand.sales.views import orders, pipeline
+from peyvand.sales.views import activities, opportunities, orders, pipeline, pipeline_admin
 
 app_name = "sales"
 
@@ -19,6 +19,37 @@ urlpatterns: list[URLPattern] = [
     path("leads/<int:pk>/status/", pipeline.lead_status, name="lead_status"),
     path("leads/<int:pk>/convert/", pipeline.lead_convert, name="lead_convert"),
     path("pipeline/", pipeline.board, name="board"),
+    path("opportunities/", opportunities.opportunity_list, name="opportunity_list"),
+    path("opportunities/new/", opportunities.opportunity_create, name="opportunity_create"),
+    path("opportunities/<int:pk>/edit/", opportunities.opportunity_edit, name="opportunity_edit"),
+    path("pipelines/", pipeline_admin.pipeline_admin_list, name="pipeline_admin_list"),
+    path("pipelines/new/", pipeline_admin.pipeline_admin_edit, name="pipeline_admin_create"),
+    path("pipelines/<int:pk>/", pipeline_admin.pipeline_admin_edit, name="pipeline_admin_edit"),
+    path(
+        "<str:about>/<int:pk>/activities/",
+        activities.activity_panel,
+        name="activity_panel",
+    ),
+    path(
+        "<str:about>/<int:pk>/activities/plan/",
+        activities.activity_form,
+        {"mode": "plan"},
+        name="activity_plan",
+    ),
+    path(
+        "<str:about>/<int:pk>/activities/log/",
+        activities.activity_form,
+        {"mode": "log"},
+        name="activity_log",
+    ),
+    path(
+        "activities/<int:pk>/complete/",
+        activities.activity_complete,
+        name="activity_complete",
+    ),
+    path("calendar/", activities.calendar_settings, name="calendar"),
+    path("calendar/meetings.ics", activities.calendar_download, name="calendar_download"),
+    path("calendar/feed/<str:token>.ics", activities.calendar_feed, name="calendar_feed"),
     path("opportunities/<int:pk>/", pipeline.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<int:pk>/move/", pipeline.opportunity_move, name="opportunity_move"),
     path(

@@ -265,8 +265,13 @@ def _opportunity_detail(
             )
             if is_open
             else None,
-            "win_form": (forms_.get("win_form") or CloseOpportunityForm()) if is_open else None,
-            "lose_form": (forms_.get("lose_form") or CloseOpportunityForm()) if is_open else None,
+            "win_form": (forms_.get("win_form") or CloseOpportunityForm(outcome="won"))
+            if is_open
+            else None,
+            "lose_form": (forms_.get("lose_form") or CloseOpportunityForm(outcome="lost"))
+            if is_open
+            else None,
+            "can_change": can_change,
         },
         status=status,
     )
@@ -315,14 +320,16 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def opportunity_close(request: HttpRequest, pk: int, outcome: str) -> HttpResponse:
     opportunity = get_opportunity_for(request.user, pk, "change")
-    form = CloseOpportunityForm(request.POST)
+    form = CloseOpportunityForm(request.POST, outcome=outcome)
     if form.is_valid():
-        reason = form.cleaned_data["reason"]
+        close = win_opportunity if outcome == "won" else lose_opportunity
         try:
-            if outcome == "won":
-                win_opportunity(opportunity, actor=request.user, reason=reason)
-            else:
-                lose_opportunity(opportunity, actor=request.user, reason=reason)
+            close(
+                opportunity,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                close_reason=form.cleaned_data["close_reason"],
+            )
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
