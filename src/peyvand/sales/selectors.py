@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Sum, Window
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from djmoney.money import Money
 
 from peyvand.access.scopes import restrict
+from peyvand.core.text import normalize_text
 from peyvand.customers.models import Customer
 from peyvand.sales.access import live_opportunities
 from peyvand.sales.choices import OpportunityStatus, OrderStatus
@@ -142,3 +143,36 @@ def stage_visits(opportunity: Opportunity) -> list[StageVisit]:
         left_at = following.at if following is not None else opportunity.closed_at
         visits.append(StageVisit(entry.to_stage, entry.at, left_at, entry.by))
     return visits
+
+
+def filter_opportunities(qs: QuerySet[Opportunity], data: dict[str, Any]) -> QuerySet[Opportunity]:
+    """The list's filters, shared by the screens and the API."""
+    if data.get("pipeline"):
+        qs = qs.filter(pipeline=data["pipeline"])
+    if data.get("stage"):
+        qs = qs.filter(stage=data["stage"])
+    if data.get("owner"):
+        qs = qs.filter(owner=data["owner"])
+    if data.get("status"):
+        qs = qs.filter(status=data["status"])
+    if data.get("close_from"):
+        qs = qs.filter(expected_close_date__gte=data["close_from"])
+    if data.get("close_to"):
+        qs = qs.filter(expected_close_date__lte=data["close_to"])
+    text = normalize_text(data.get("q") or "")
+    if text:
+        qs = qs.filter(
+            Q(title__icontains=text)
+            | Q(customer__display_name__icontains=text)
+            | Q(next_step__icontains=text)
+        )
+    return qs
+
+
+def totals_by_currency(qs: QuerySet[Opportunity]) -> list[Money]:
+    """One total per currency, ordered by code: amounts in different currencies never add up."""
+    rows = qs.order_by().values("amount_currency").annotate(total=Sum("amount"), n=Count("pk"))
+    return [
+        Money(row["total"], row["amount_currency"])
+        for row in sorted(rows, key=lambda row: row["amount_currency"])
+    ]

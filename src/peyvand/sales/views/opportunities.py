@@ -9,23 +9,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from djmoney.money import Money
 
 from peyvand.access.choices import ObjectType
 from peyvand.access.scopes import get_for, restrict
 from peyvand.catalog.forms import apply_service_error
 from peyvand.core.problems import ServiceError
-from peyvand.core.text import normalize_text
 from peyvand.customers.models import Customer
 from peyvand.sales.access import get_opportunity_for, live_opportunities
 from peyvand.sales.forms import OpportunityFilterForm, OpportunityForm
-from peyvand.sales.models import Opportunity
 from peyvand.sales.opportunities import create_opportunity, update_opportunity
+from peyvand.sales.selectors import filter_opportunities, totals_by_currency
 from peyvand.sales.views.pipeline import PAGE_SIZE, _apply_validation_error, _require
 
 # Sort keys offered as column headers; the primary key breaks ties so pages are stable.
@@ -39,39 +36,6 @@ SORTS = {
     "created": "created_at",
 }
 DEFAULT_SORT = "-created"
-
-
-def filter_opportunities(qs: QuerySet[Opportunity], data: dict[str, Any]) -> QuerySet[Opportunity]:
-    """The list's filters, shared by the screens and the API."""
-    if data.get("pipeline"):
-        qs = qs.filter(pipeline=data["pipeline"])
-    if data.get("stage"):
-        qs = qs.filter(stage=data["stage"])
-    if data.get("owner"):
-        qs = qs.filter(owner=data["owner"])
-    if data.get("status"):
-        qs = qs.filter(status=data["status"])
-    if data.get("close_from"):
-        qs = qs.filter(expected_close_date__gte=data["close_from"])
-    if data.get("close_to"):
-        qs = qs.filter(expected_close_date__lte=data["close_to"])
-    text = normalize_text(data.get("q") or "")
-    if text:
-        qs = qs.filter(
-            Q(title__icontains=text)
-            | Q(customer__display_name__icontains=text)
-            | Q(next_step__icontains=text)
-        )
-    return qs
-
-
-def totals_by_currency(qs: QuerySet[Opportunity]) -> list[Money]:
-    """One total per currency, ordered by code: amounts in different currencies never add up."""
-    rows = qs.order_by().values("amount_currency").annotate(total=Sum("amount"), n=Count("pk"))
-    return [
-        Money(row["total"], row["amount_currency"])
-        for row in sorted(rows, key=lambda row: row["amount_currency"])
-    ]
 
 
 @login_required
