@@ -120,7 +120,11 @@ def _build(
         owner=actor if getattr(actor, "pk", None) else None,
     )
     try:
-        activity.full_clean(exclude=["lead", "opportunity", "owner", "task", "interaction"])
+        # The constraints are checked above with messages that name the field.
+        activity.full_clean(
+            exclude=["lead", "opportunity", "owner", "task", "interaction"],
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, messages)
