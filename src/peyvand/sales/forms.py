@@ -22,6 +22,7 @@ from peyvand.desk.forms import LocalDateTimeField, date_placeholder
 from peyvand.sales.choices import (
     OPEN_LEAD_STATUSES,
     ActivityKind,
+    CloseOutcome,
     LeadStatus,
     OpportunityStatus,
     OrderStatus,
@@ -320,3 +321,17 @@ class CompleteActivityForm(forms.Form):
     notes = forms.CharField(
         label=_("Outcome"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class CompetitorForm(forms.Form):
+    name = forms.CharField(label=_("Name (English)"), max_length=120)
+    name_fa = forms.CharField(label=_("Name (Persian)"), max_length=120, required=False)
+    website = forms.CharField(label=_("Website"), max_length=200, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+class CloseReasonForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CloseOutcome.choices)
+    name = forms.CharField(label=_("Name (English)"), max_length=120)
+    name_fa = forms.CharField(label=_("Name (Persian)"), max_length=120, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

@@ -1,5 +1,6 @@
-"""Managing pipelines and their stages: one service saves a pipeline with all its stages,
-so the rules that span stages (one won and one lost stage, unique names) hold after every save."""
+"""Managing pipelines and their stages (one service saves a pipeline with all its stages, so
+the rules that span stages, one won and one lost stage and unique names, hold after every
+save) and the managed lists deals refer to: competitors and won/lost reasons."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from django.utils.translation import gettext as _
 from peyvand.audit.choices import ChangeAction
 from peyvand.audit.services import record
 from peyvand.core.text import normalize_text
-from peyvand.sales.models import Opportunity, Pipeline, Stage, StageHistory
+from peyvand.sales.models import (
+    CloseReason,
+    Competitor,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageHistory,
+)
 
 
 @dataclass
@@ -136,3 +144,70 @@ def save_pipeline(
             stage.is_won, stage.is_lost = row.is_won, row.is_lost
             stage.save()
     return target
+
+
+def _names(name: str, name_fa: str) -> tuple[str, str, dict[str, list[str]]]:
+    name, name_fa = (name or "").strip(), (name_fa or "").strip()
+    errors = {"name": [_("Give it a name.")]} if not name else {}
+    return name, name_fa, errors
+
+
+@transaction.atomic
+def save_competitor(
+    competitor: Competitor | None,
+    *,
+    actor: Any,
+    name: str,
+    name_fa: str = "",
+    website: str = "",
+    is_active: bool = True,
+) -> Competitor:
+    """Add (`competitor` None) or edit an entry of the competitor list; entries are
+    deactivated rather than deleted, so deals keep naming them."""
+    name, name_fa, errors = _names(name, name_fa)
+    target = competitor or Competitor()
+    target.name, target.name_fa = name, name_fa
+    target.website, target.is_active = (website or "").strip(), is_active
+    _clean(target, errors)
+    with record(target, actor=actor):
+        target.save()
+    return target
+
+
+@transaction.atomic
+def save_close_reason(
+    reason: CloseReason | None,
+    *,
+    actor: Any,
+    outcome: str,
+    name: str,
+    name_fa: str = "",
+    is_active: bool = True,
+) -> CloseReason:
+    """Add or edit a won/lost reason of the managed list; its outcome is fixed once used."""
+    name, name_fa, errors = _names(name, name_fa)
+    if reason is not None and reason.outcome != outcome and reason.opportunities.exists():
+        errors["outcome"] = [_("Deals were closed with this reason; its outcome cannot change.")]
+    target = reason or CloseReason()
+    target.outcome, target.name, target.name_fa, target.is_active = (
+        outcome,
+        name,
+        name_fa,
+        is_active,
+    )
+    if reason is None:
+        target.position = CloseReason.objects.filter(outcome=outcome).count()
+    _clean(target, errors)
+    with record(target, actor=actor):
+        target.save()
+    return target
+
+
+def _clean(obj: Competitor | CloseReason, errors: dict[str, list[str]]) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages)
+    if errors:
+        raise ValidationError(errors)

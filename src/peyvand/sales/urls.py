@@ -25,6 +25,9 @@ urlpatterns: list[URLPattern] = [
     path("pipelines/", pipeline_admin.pipeline_admin_list, name="pipeline_admin_list"),
     path("pipelines/new/", pipeline_admin.pipeline_admin_edit, name="pipeline_admin_create"),
     path("pipelines/<int:pk>/", pipeline_admin.pipeline_admin_edit, name="pipeline_admin_edit"),
+    path("lists/", pipeline_admin.sales_lists, name="sales_lists"),
+    path("lists/<str:kind>/", pipeline_admin.sales_list_save, name="sales_list_add"),
+    path("lists/<str:kind>/<int:pk>/", pipeline_admin.sales_list_save, name="sales_list_save"),
     path(
         "<str:about>/<int:pk>/activities/",
         activities.activity_panel,

@@ -1,4 +1,5 @@
-"""Managing pipelines and their stages (managers): parse the formset, call save_pipeline."""
+"""Managing pipelines, their stages and the competitor and won/lost reason lists (managers):
+parse the forms, call the services."""
 
 from __future__ import annotations
 
@@ -8,16 +9,27 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from peyvand.access.choices import ObjectType
-from peyvand.sales.forms import BaseStageFormSet, PipelineForm, StageFormSet
-from peyvand.sales.models import Pipeline
-from peyvand.sales.pipelines import StageInput, save_pipeline
-from peyvand.sales.views.pipeline import _require
+from peyvand.sales.forms import (
+    BaseStageFormSet,
+    CloseReasonForm,
+    CompetitorForm,
+    PipelineForm,
+    StageFormSet,
+)
+from peyvand.sales.models import CloseReason, Competitor, Pipeline
+from peyvand.sales.pipelines import (
+    StageInput,
+    save_close_reason,
+    save_competitor,
+    save_pipeline,
+)
+from peyvand.sales.views.pipeline import _apply_validation_error, _require
 
 
 @login_required
@@ -105,3 +117,90 @@ def pipeline_admin_edit(request: HttpRequest, pk: int | None = None) -> HttpResp
         {"form": form, "formset": formset, "pipeline": pipeline},
         status=400 if form.is_bound else 200,
     )
+
+
+def _lists(
+    request: HttpRequest, *, failed: tuple[str, int | None, forms.Form] | None = None
+) -> HttpResponse:
+    """The competitor and won/lost reason lists, each row an inline edit form; `failed` is
+    the (list, pk, bound form) that did not validate, shown with its errors."""
+
+    def form_for(kind: str, obj: Competitor | CloseReason | None) -> forms.Form:
+        pk = obj.pk if obj is not None else None
+        if failed is not None and failed[0] == kind and failed[1] == pk:
+            return failed[2]
+        prefix = f"{kind}-{pk or 'new'}"
+        if kind == "competitor":
+            initial = (
+                {
+                    "name": obj.name,
+                    "name_fa": obj.name_fa,
+                    "website": obj.website,
+                    "is_active": obj.is_active,
+                }
+                if isinstance(obj, Competitor)
+                else {"is_active": True}
+            )
+            return CompetitorForm(initial=initial, prefix=prefix)
+        initial = (
+            {
+                "outcome": obj.outcome,
+                "name": obj.name,
+                "name_fa": obj.name_fa,
+                "is_active": obj.is_active,
+            }
+            if isinstance(obj, CloseReason)
+            else {"is_active": True}
+        )
+        return CloseReasonForm(initial=initial, prefix=prefix)
+
+    competitors = [(c, form_for("competitor", c)) for c in Competitor.objects.all()]
+    reasons = [(r, form_for("reason", r)) for r in CloseReason.objects.all()]
+    return render(
+        request,
+        "sales/sales_lists.html",
+        {
+            "competitors": competitors,
+            "reasons": reasons,
+            "new_competitor": form_for("competitor", None),
+            "new_reason": form_for("reason", None),
+        },
+        status=400 if failed is not None else 200,
+    )
+
+
+@login_required
+@require_GET
+def sales_lists(request: HttpRequest) -> HttpResponse:
+    _require(request.user, ObjectType.SETTINGS, "change")
+    return _lists(request)
+
+
+@login_required
+@require_POST
+def sales_list_save(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
+    _require(request.user, ObjectType.SETTINGS, "change")
+    prefix = f"{kind}-{pk or 'new'}"
+    form: forms.Form
+    if kind == "competitor":
+        competitor = get_object_or_404(Competitor, pk=pk) if pk is not None else None
+        form = CompetitorForm(request.POST, prefix=prefix)
+        if form.is_valid():
+            try:
+                save_competitor(competitor, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_validation_error(form, exc)
+    elif kind == "reason":
+        reason = get_object_or_404(CloseReason, pk=pk) if pk is not None else None
+        form = CloseReasonForm(request.POST, prefix=prefix)
+        if form.is_valid():
+            try:
+                save_close_reason(reason, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_validation_error(form, exc)
+    else:
+        raise Http404
+    if form.errors:
+        return _lists(request, failed=(kind, pk, form))
+    messages.success(request, _("Saved."))
+    return redirect("sales:sales_lists")
