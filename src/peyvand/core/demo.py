@@ -284,6 +284,9 @@ def load_demo_company() -> None:
     _orders(customers, products, users, now)
     _interactions(customers, users, now)
     _tasks(customers, users, departments, now)
+    from peyvand.sales.activities import load_demo_activities
+
+    load_demo_activities()
 
 
 def _products() -> dict[str, Any]:

@@ -324,3 +324,62 @@ def calendar_feed_user(raw: str) -> User | None:
     if feed.last_used_at is None or now - feed.last_used_at > dt.timedelta(hours=1):
         CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
     return feed.user
+
+
+# Demo data: (name, Persian name) of competitors, and (outcome, name, Persian name) of reasons.
+DEMO_COMPETITORS = [("Zarin Trading", "بازرگانی زرین"), ("Golestan Foods", "صنایع غذایی گلستان")]
+DEMO_REASONS = [
+    ("won", "Best price", "بهترین قیمت"),
+    ("won", "Product fit", "تناسب محصول با نیاز"),
+    ("lost", "Price too high", "قیمت بالا"),
+    ("lost", "Chose a competitor", "انتخاب رقیب"),
+    ("lost", "No budget", "نبود بودجه"),
+]
+
+
+def load_demo_activities() -> None:
+    """Competitors, won/lost reasons, and a deal per demo sales rep with a planned meeting
+    and a logged call; running it again adds nothing."""
+    from peyvand.customers.models import Customer
+    from peyvand.sales.models import CloseReason, Competitor
+    from peyvand.sales.opportunities import create_opportunity
+
+    for name, name_fa in DEMO_COMPETITORS:
+        Competitor.objects.get_or_create(name=name, defaults={"name_fa": name_fa})
+    for position, (outcome, name, name_fa) in enumerate(DEMO_REASONS):
+        CloseReason.objects.get_or_create(
+            outcome=outcome, name=name, defaults={"name_fa": name_fa, "position": position}
+        )
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for username, title in (("sales1", "قرارداد تأمین سالانه"), ("sales2", "Annual supply deal")):
+        user = User.objects.filter(username=username).first()
+        customer = (
+            Customer.objects.filter(owner=user, deleted_at__isnull=True).order_by("pk").first()
+        )
+        if user is None or customer is None or Opportunity.objects.filter(title=title).exists():
+            continue
+        deal = create_opportunity(
+            actor=user,
+            customer=customer,
+            title=title,
+            amount=1_500_000_000 if customer.currency == "IRR" else 25_000,
+            competitors=list(Competitor.objects.all()[:1]),
+        )
+        log_activity(
+            actor=user,
+            kind=ActivityKind.CALL,
+            subject="تماس آشنایی" if username == "sales1" else "Intro call",
+            starts_at=now - dt.timedelta(days=2),
+            opportunity=deal,
+        )
+        start = now + dt.timedelta(days=3, hours=10)
+        plan_activity(
+            actor=user,
+            kind=ActivityKind.MEETING,
+            subject="جلسهٔ ارائهٔ محصول" if username == "sales1" else "Product demo",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            location="دفتر مرکزی، تهران" if username == "sales1" else "Head office, Tehran",
+            opportunity=deal,
+            attendees=[user],
+        )
