@@ -372,7 +372,8 @@ def load_demo_activities() -> None:
             starts_at=now - dt.timedelta(days=2),
             opportunity=deal,
         )
-        start = now + dt.timedelta(days=3, hours=10)
+        # Ten in the morning, company time, three days from now.
+        start = timezone.localtime(now + dt.timedelta(days=3)).replace(hour=10)
         plan_activity(
             actor=user,
             kind=ActivityKind.MEETING,
