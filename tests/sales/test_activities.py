@@ -159,3 +159,23 @@ def test_log_from_lead_page_without_js_shows_errors_in_persian(
     assert ok.status_code == 302
     assert "تماس اول" in client.get(reverse("sales:lead_detail", args=[lead.pk])).content.decode()
     assert client.get(reverse("sales:activity_panel", args=["order", lead.pk])).status_code == 404
+
+
+def test_mark_done_from_the_panel(
+    sales1: Any, sales2: Any, customer1: Any, client_for: Any
+) -> None:
+    deal = make_opportunity(customer1, sales1)
+    call = plan_activity(
+        actor=sales1, kind="call", subject="Ring", starts_at=_at(-1), opportunity=deal
+    )
+    url = reverse("sales:activity_complete", args=[call.pk])
+    assert client_for(sales2).post(url, {"notes": "x"}).status_code == 404
+    call.refresh_from_db()
+    assert call.status == ActivityStatus.PLANNED
+    response = client_for(sales1).post(url, {"notes": f"Outcome {SCRIPT}"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="activities"' in body
+    assert ESCAPED in body and SCRIPT not in body
+    call.refresh_from_db()
+    assert call.status == ActivityStatus.DONE and call.interaction is not None
+    assert Task.objects.get().status == TaskStatus.DONE
