@@ -179,3 +179,21 @@ def test_mark_done_from_the_panel(
     call.refresh_from_db()
     assert call.status == ActivityStatus.DONE and call.interaction is not None
     assert Task.objects.get().status == TaskStatus.DONE
+
+
+def test_htmx_form_errors_come_back_into_the_form_slot(
+    sales1: Any, customer1: Any, client_for: Any
+) -> None:
+    deal = make_opportunity(customer1, sales1)
+    url = reverse("sales:activity_plan", args=["opportunity", deal.pk])
+    response = client_for(sales1).post(
+        url,
+        {"kind": "meeting", "subject": "Demo", "starts_at": "2026-03-01 10:00"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#activity-form-slot"
+    assert "Say when the meeting ends." in response.content.decode()
+    assert not Activity.objects.exists()
+    panel = client_for(sales1).get(reverse("sales:activity_panel", args=["opportunity", deal.pk]))
+    assert panel.status_code == 200 and 'id="activities"' in panel.content.decode()

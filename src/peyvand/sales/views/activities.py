@@ -98,16 +98,17 @@ def activity_form(request: HttpRequest, about: str, pk: int, mode: str) -> HttpR
                 _("Activity logged.") if logging else _("Activity planned; it is on your desk."),
             )
             return redirect(_page_url(subject))
-    template = (
-        "sales/partials/activity_form.html"
-        if request.htmx  # type: ignore[attr-defined]
-        else "sales/activity_form.html"
-    )
+    context = {"form": form, "subject": subject, "about": about, "mode": mode}
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "sales/partials/activity_form.html", context)
+        if form.is_bound:
+            # htmx swaps no 4xx answer: the form with its errors goes back into its slot
+            # (the successful post replaces the whole panel instead).
+            response["HX-Retarget"] = "#activity-form-slot"
+            response["HX-Reswap"] = "innerHTML"
+        return response
     return render(
-        request,
-        template,
-        {"form": form, "subject": subject, "about": about, "mode": mode},
-        status=400 if form.is_bound else 200,
+        request, "sales/activity_form.html", context, status=400 if form.is_bound else 200
     )
 
 
