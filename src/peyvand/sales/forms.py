@@ -204,12 +204,19 @@ class CloseOpportunityForm(forms.Form):
         field.queryset = CloseReason.objects.filter(outcome=outcome, is_active=True)
 
 
+class StageChoiceField(forms.ModelChoiceField):
+    """Stage names repeat across pipelines: each choice says which pipeline it belongs to."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.pipeline} · {obj}"
+
+
 class OpportunityFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     pipeline = forms.ModelChoiceField(
         label=_("Pipeline"), queryset=Pipeline.objects.filter(is_active=True), required=False
     )
-    stage = forms.ModelChoiceField(
+    stage = StageChoiceField(
         label=_("Stage"), queryset=Stage.objects.select_related("pipeline"), required=False
     )
     owner = forms.ModelChoiceField(
