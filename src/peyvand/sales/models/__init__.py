@@ -4,6 +4,7 @@ Each module defines its own models; this package re-exports them so that
 `from peyvand.sales.models import Order` keeps working and Django finds them all.
 """
 
+from peyvand.sales.models.contracts import Contract
 from peyvand.sales.models.orders import Order, OrderLine, OrderNumberSequence, Payment
 from peyvand.sales.models.pipeline import (
     Lead,
@@ -14,8 +15,11 @@ from peyvand.sales.models.pipeline import (
     Stage,
     StageHistory,
 )
+from peyvand.sales.models.quotes import DocumentNumberSequence, Quote, QuoteLine
 
 __all__ = [
+    "Contract",
+    "DocumentNumberSequence",
     "Lead",
     "LeadAssignmentCursor",
     "LeadSource",
@@ -25,6 +29,8 @@ __all__ = [
     "OrderNumberSequence",
     "Payment",
     "Pipeline",
+    "Quote",
+    "QuoteLine",
     "Stage",
     "StageHistory",
 ]
