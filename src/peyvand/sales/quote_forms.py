@@ -16,6 +16,11 @@ from peyvand.sales.choices import BillingPeriod, ContractStatus, QuoteStatus
 MAX_LINES = 200
 
 
+def decimal_text(value: Decimal) -> str:
+    """A form's initial number without trailing zeros or an exponent (7.5E+6 → 7500000)."""
+    return format(value.normalize(), "f")
+
+
 def price_list_choices() -> list[tuple[int, str]]:
     return [(p.pk, f"{p.name} ({p.currency_id})") for p in PriceList.objects.order_by("name")]
 

@@ -29,6 +29,7 @@ from peyvand.sales.quote_forms import (
     ContractFilterForm,
     ContractForm,
     RenewContractForm,
+    decimal_text,
 )
 
 PAGE_SIZE = 25
@@ -94,7 +95,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     if order is not None:
         initial.update(
             title=_("Contract for order %(number)s") % {"number": order.number},
-            value=order.total.amount.normalize(),
+            value=decimal_text(order.total.amount),
             currency=str(order.total.currency),
         )
     form = ContractForm(request.POST or None, initial=initial)

@@ -40,6 +40,7 @@ from peyvand.sales.quote_forms import (
     QuoteLineForm,
     QuoteLineFormSet,
     RejectQuoteForm,
+    decimal_text,
     quote_product_choices,
 )
 
@@ -147,9 +148,9 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial_lines = [
         {
             "product": line.product_id,
-            "quantity": line.quantity.normalize(),
-            "discount_percent": line.discount_percent.normalize(),
-            "tax_percent": line.tax_percent.normalize(),
+            "quantity": decimal_text(line.quantity),
+            "discount_percent": decimal_text(line.discount_percent),
+            "tax_percent": decimal_text(line.tax_percent),
         }
         for line in quote.lines.all()
     ]
