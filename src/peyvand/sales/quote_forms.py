@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from peyvand.catalog.forms import LocalDateField, LocalDecimalField, currency_choices, set_choices
 from peyvand.catalog.models import PriceList, Product
@@ -120,7 +121,7 @@ class ContractForm(forms.Form):
     notice_days = forms.IntegerField(
         label=_("Remind days before renewal"), min_value=0, max_value=365, initial=30
     )
-    value = LocalDecimalField(label=_("Value"))
+    value = LocalDecimalField(label=pgettext_lazy("contract", "Value"))
     currency = forms.ChoiceField(label=_("Currency"))
     billing_period = forms.ChoiceField(
         label=_("Billing period"), choices=BillingPeriod.choices, initial=BillingPeriod.YEARLY

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
@@ -58,7 +59,7 @@ class Contract(TimeStampedModel, SoftDeleteModel):
     renewal_date = models.DateField(_("renewal date"), db_index=True)
     notice_days = models.PositiveSmallIntegerField(_("remind days before renewal"), default=30)
     value: MoneyField[Money | Decimal, Money] = MoneyField(
-        _("value"), max_digits=20, decimal_places=2, default_currency="IRR"
+        pgettext_lazy("contract", "value"), max_digits=20, decimal_places=2, default_currency="IRR"
     )
     billing_period = models.CharField(
         _("billing period"),
