@@ -284,6 +284,7 @@ def load_demo_company() -> None:
     _orders(customers, products, users, now)
     _interactions(customers, users, now)
     _tasks(customers, users, departments, now)
+    _sales_documents()
 
 
 def _products() -> dict[str, Any]:
@@ -523,3 +524,9 @@ def _tasks(
             department=department,
             customer=customers[customer_no - 1] if customer_no else None,
         )
+
+
+def _sales_documents() -> None:
+    from peyvand.sales.quote_demo import load_demo_documents
+
+    load_demo_documents()
