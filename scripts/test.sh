@@ -13,6 +13,17 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# WeasyPrint (quote PDFs) shapes Persian text with Debian's Pango and HarfBuzz; a fresh
+# Debian 12 has neither.
+if ! ldconfig -p | grep -q libpangoft2-1.0.so.0 || ! ldconfig -p | grep -q libharfbuzz-subset.so.0; then
+  pdf_libs="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pdf_libs >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pdf_libs >/dev/null
+  fi
+fi
+
 python -m pip install -q --disable-pip-version-check -e ".[test]"
 
 export PEYVAND_DATA_DIR="${PEYVAND_DATA_DIR:-$(mktemp -d)}"

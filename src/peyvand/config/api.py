@@ -13,9 +13,11 @@ from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
+from peyvand.sales.api.contracts import router as contracts_router
 from peyvand.sales.api.opportunities import pipelines_router
 from peyvand.sales.api.opportunities import router as opportunities_router
 from peyvand.sales.api.orders import router as orders_router
+from peyvand.sales.api.quotes import router as quotes_router
 
 api = PeyvandAPI(
     title="Peyvand API",
@@ -34,6 +36,8 @@ api.add_router("/interactions", interactions_router)
 api.add_router("/orders", orders_router)
 api.add_router("/opportunities", opportunities_router)
 api.add_router("/pipelines", pipelines_router)
+api.add_router("/quotes", quotes_router)
+api.add_router("/contracts", contracts_router)
 api.add_router("/products", catalog_router)
 api.add_router("/tasks", tasks_router)
 api.add_router("/audit", audit_router)

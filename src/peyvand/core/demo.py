@@ -287,6 +287,7 @@ def load_demo_company() -> None:
     from peyvand.sales.activities import load_demo_activities
 
     load_demo_activities()
+    _sales_documents()
 
 
 def _products() -> dict[str, Any]:
@@ -526,3 +527,9 @@ def _tasks(
             department=department,
             customer=customers[customer_no - 1] if customer_no else None,
         )
+
+
+def _sales_documents() -> None:
+    from peyvand.sales.quote_demo import load_demo_documents
+
+    load_demo_documents()

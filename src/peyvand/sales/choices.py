@@ -49,3 +49,29 @@ class ActivityKind(models.TextChoices):
 class ActivityStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     DONE = "done", _("Done")
+
+
+class QuoteStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")
+
+
+# Quotes the customer can still answer; only these expire when their validity ends.
+OPEN_QUOTE_STATUSES = (QuoteStatus.DRAFT, QuoteStatus.SENT)
+
+
+class BillingPeriod(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    YEARLY = "yearly", _("Yearly")
+    ONCE = "once", _("Once")
+
+
+class ContractStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    RENEWED = "renewed", _("Renewed")

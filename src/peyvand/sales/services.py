@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -126,24 +126,31 @@ def _build_line(
     )
 
 
-def _next_number(year: int) -> str:
-    """SO-<year>-<serial>. The sequence row lock serialises concurrent orders; the loop skips
-    numbers an import already took."""
-    sequence = OrderNumberSequence.objects.select_for_update().filter(year=year).first()
+def next_number(
+    sequences: QuerySet[Any], documents: QuerySet[Any], label: str, year: int, **key: Any
+) -> str:
+    """<label>-<year>-<serial>. The sequence row lock serialises concurrent documents; the
+    loop skips numbers an import already took. `key` names the sequence row besides the year."""
+    rows = sequences.select_for_update().filter(year=year, **key)
+    sequence = rows.first()
     if sequence is None:
         try:
             with transaction.atomic():
-                sequence = OrderNumberSequence.objects.create(year=year, last=0)
+                sequence = sequences.create(year=year, last=0, **key)
         except IntegrityError:
             # Another transaction created this year's row first; wait for its lock.
-            sequence = OrderNumberSequence.objects.select_for_update().get(year=year)
+            sequence = rows.get()
     while True:
         sequence.last += 1
-        number = f"SO-{year}-{sequence.last:06d}"
-        if not Order.objects.filter(number=number).exists():
+        number = f"{label}-{year}-{sequence.last:06d}"
+        if not documents.filter(number=number).exists():
             break
     sequence.save(update_fields=["last"])
     return number
+
+
+def _next_number(year: int) -> str:
+    return next_number(OrderNumberSequence.objects.all(), Order.objects.all(), "SO", year)
 
 
 def _check_customer(customer: Customer, actor: Any) -> Customer:

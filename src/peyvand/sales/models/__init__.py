@@ -5,6 +5,7 @@ Each module defines its own models; this package re-exports them so that
 """
 
 from peyvand.sales.models.activities import Activity, CalendarFeed, CloseReason, Competitor
+from peyvand.sales.models.contracts import Contract
 from peyvand.sales.models.orders import Order, OrderLine, OrderNumberSequence, Payment
 from peyvand.sales.models.pipeline import (
     Lead,
@@ -15,12 +16,15 @@ from peyvand.sales.models.pipeline import (
     Stage,
     StageHistory,
 )
+from peyvand.sales.models.quotes import DocumentNumberSequence, Quote, QuoteLine
 
 __all__ = [
     "Activity",
     "CalendarFeed",
     "CloseReason",
     "Competitor",
+    "Contract",
+    "DocumentNumberSequence",
     "Lead",
     "LeadAssignmentCursor",
     "LeadSource",
@@ -30,6 +34,8 @@ __all__ = [
     "OrderNumberSequence",
     "Payment",
     "Pipeline",
+    "Quote",
+    "QuoteLine",
     "Stage",
     "StageHistory",
 ]

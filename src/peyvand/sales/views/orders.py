@@ -181,6 +181,7 @@ def _detail(
             # A refused payment keeps its form (and error) even if the order was just cancelled.
             "payment_form": payment_form if can_change and (open_order or status != 200) else None,
             "can_cancel": can_change and order.status in {OrderStatus.DRAFT, OrderStatus.CONFIRMED},
+            "can_contract": open_order and can(request.user, ObjectType.CONTRACT, "add"),
         },
         status=status,
     )
