@@ -94,8 +94,9 @@ def open_tasks(customer: CustomerArg, *, user: Any) -> QuerySet[Any] | None:
 
     if not can(user, "task", "view"):
         return None
+    # Undated work last on every database (SQLite would put NULLs first).
     return Task.objects.filter(customer=customer, status__in=OPEN_STATUSES).order_by(
-        "due_at", "-priority", "pk"
+        F("due_at").asc(nulls_last=True), "-priority", "pk"
     )
 
 
@@ -263,6 +264,8 @@ def customer_360_document(user: Any, pk: Any) -> dict[str, Any]:
         Customer.objects.alive().select_related("owner", "department").annotate(**parts),
         pk,
     )
+    for point in profile.contact_points_json or []:
+        point["is_primary"] = bool(point["is_primary"])  # SQLite's JSON holds 0/1
     contact_points = sorted(
         profile.contact_points_json or [],
         key=lambda p: (p["kind"], not p["is_primary"], p["id"]),
@@ -282,7 +285,7 @@ def customer_360_document(user: Any, pk: Any) -> dict[str, Any]:
         task["assignee"] = _user(task["assignee"])
         task["department"] = _department(task["department"])
         open_work.append(task)
-    # Tasks without a due date come last, as the database sorts NULLs in ascending order.
+    # The order of `open_tasks`: undated work last.
     open_work.sort(
         key=lambda t: (
             t["due_at"] is None,
