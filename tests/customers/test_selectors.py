@@ -227,3 +227,19 @@ def test_api_document_query_count_is_constant(
     TaskFactory.create_batch(3, customer=rich_customer)
     with django_assert_num_queries(3):
         customer_360_document(manager, rich_customer.pk)
+
+
+def test_api_document_follows_the_users_current_rights(
+    rich_customer: Any, sales1: Any, manager: Any
+) -> None:
+    other = Customer.objects.create(display_name="Another", owner=manager)
+    assert customer_360_document(sales1, rich_customer.pk)["profile"] == rich_customer
+    # Prepared once for sales1's rights, the query still answers for each customer asked.
+    assert customer_360_document(manager, other.pk)["profile"] == other
+    assert customer_360_document(manager, rich_customer.pk)["profile"] == rich_customer
+    with pytest.raises(Http404):
+        customer_360_document(sales1, other.pk)
+    sales1.roles.clear()
+    # A fresh user object, as the next request would read it.
+    with pytest.raises(Http404):
+        customer_360_document(type(sales1).objects.get(pk=sales1.pk), rich_customer.pk)
