@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
@@ -272,7 +275,11 @@ def _folded_customer(customer_id: int, *, user: Any) -> QuerySet[Customer]:
     parts["owner_json"] = JSONObject(**_user_fields("owner"))
     parts["department_json"] = JSONObject(**_department_fields("department"))
     return (
-        restrict(Customer.objects.alive(), user).filter(pk=customer_id).order_by().annotate(**parts)
+        restrict(Customer.objects.alive(), user)
+        .filter(pk=customer_id)
+        .order_by()
+        .defer("search_text", "name_key")  # large, and no part of the view
+        .annotate(**parts)
     )
 
 
@@ -327,6 +334,35 @@ def _prepared(
     return sql, values
 
 
+# PostgreSQL plans the folded query in several times the time it takes to run it. Prepared
+# on the server once per connection (a pooled or persistent one lives on), it is planned
+# once there too. Statements are named after their SQL; few differ (one per shape of rights).
+_SERVER_PREPARED: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
+_SERVER_PREPARED_MAX = 64
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _server_prepared(using: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """`sql` as an EXECUTE of a statement prepared on this connection (PostgreSQL)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return sql, params
+    connection.ensure_connection()
+    with _PREPARED_LOCK:
+        done = _SERVER_PREPARED.setdefault(connection.connection, set())
+    name = "peyvand_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
+    if name not in done:
+        numbers = iter(range(1, len(params) + 1))
+        text = _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
+        with connection.cursor() as cursor:
+            if len(done) >= _SERVER_PREPARED_MAX:
+                cursor.execute("DEALLOCATE ALL")
+                done.clear()
+            cursor.execute(f"PREPARE {name} AS {text}")
+        done.add(name)
+    return f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params
+
+
 def _json(value: Any) -> Any:
     # Decimals stay exact; PostgreSQL hands jsonb over as text here, SQLite always does.
     return json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
@@ -346,7 +382,11 @@ def customer_360_document(user: Any, pk: Any) -> dict[str, Any]:
         raise Http404 from exc
     using = router.db_for_read(Customer)
     query = _prepared("customer", _folded_customer, customer_id, user=user, using=using)
-    found = list(Customer.objects.db_manager(using).raw(*query)) if query else []
+    found = (
+        list(Customer.objects.db_manager(using).raw(*_server_prepared(using, *query)))
+        if query
+        else []
+    )
     if not found:
         raise Http404
     profile = found[0]
