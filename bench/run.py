@@ -1,6 +1,6 @@
 """Peyvand benchmarks: one table of figures, each beside a reference measured in the same run.
 
-    python bench/run.py [--size small|full] [--only seed|import|api|search]
+    python bench/run.py [--size small|full] [--only seed|import|api|search] [--reuse]
 
 Workloads (see bench/README.md): seeding (vs raw COPY of the same rows), customer import
 (bench/import_customers.py, vs raw COPY and bulk_create), the customer 360 API (vs a bare
@@ -260,10 +260,26 @@ def ensure_seeded(size: dict[str, int], work: Path) -> dict[str, str]:
         have = task("counts", env)
     except SystemExit:
         have = {}
-    if have.get("customers", 0) < size["customers"]:
+    if size.get("reuse"):
+        if not have.get("customers"):
+            raise SystemExit(f"--reuse: {DB} holds no seeded customers")
+        # The table names the data actually there.
+        size["customers"] = have["customers"]
+    elif have.get("customers", 0) < size["customers"]:
         say("the benchmark database is not seeded at this size: seeding it first")
         bench_seed(size, "setup", work)
+    analyze(DB)
     return env
+
+
+def analyze(db: str) -> None:
+    """Fresh planner statistics: right after a bulk load they still describe empty tables,
+    and the plans of the API and search workloads would be the planner's guesses."""
+    import psycopg
+
+    say(f"ANALYZE {db}")
+    with psycopg.connect(url(db), autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 @contextlib.contextmanager
@@ -530,8 +546,14 @@ def main() -> None:
     )
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--only", choices=WORKLOADS, action="append")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help=f"measure api/search on whatever {DB} holds now (seeded once beforehand, e.g. "
+        "with fewer orders), never seeding it",
+    )
     args = parser.parse_args()
-    size = SIZES[args.size]
+    size = {**SIZES[args.size], "reuse": int(args.reuse)}
     started = time.perf_counter()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="pv-bench-") as scratch:

@@ -9,7 +9,10 @@ from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from peyvand.access.models import ApiToken, hash_token
+from peyvand.access.models import ApiToken, Role, hash_token
+from peyvand.access.services import revoke_token, set_user_active
+from peyvand.core.api.auth import token_for
+from peyvand.customers.services import create_customer
 from tests.api.conftest import problem_of
 from tests.conftest import speak_persian
 
@@ -75,6 +78,60 @@ def test_token_of_a_deactivated_user_is_refused(sales1) -> None:
     problem_of(bearer(raw).get("/api/v1/me"), 401)
 
 
+def test_a_resolved_token_is_reused_without_queries(sales1, django_assert_num_queries) -> None:
+    _token, raw = ApiToken.issue(sales1, scopes=["*"])
+    first = token_for(RequestFactory().get("/"), raw)
+    with django_assert_num_queries(0):
+        again = token_for(RequestFactory().get("/"), raw)
+    assert again is not None and first is not None
+    assert (again.pk, again.user.pk) == (first.pk, sales1.pk)
+
+
+def test_a_token_in_use_stops_working_when_revoked(sales1, manager) -> None:
+    token, raw = ApiToken.issue(sales1, scopes=["*"])
+    client = bearer(raw)
+    assert client.get("/api/v1/me").status_code == 200
+    revoke_token(token.pk, actor=manager)
+    problem_of(client.get("/api/v1/me"), 401)
+
+
+def test_a_token_in_use_stops_working_when_its_user_is_deactivated(sales1, manager) -> None:
+    _token, raw = ApiToken.issue(sales1, scopes=["*"])
+    client = bearer(raw)
+    assert client.get("/api/v1/me").status_code == 200
+    set_user_active(sales1.pk, False, actor=manager)
+    problem_of(client.get("/api/v1/me"), 401)
+
+
+def test_a_token_in_use_stops_working_when_it_expires(sales1, monkeypatch) -> None:
+    token, raw = ApiToken.issue(sales1, scopes=["*"])
+    token.expires_at = timezone.now() + dt.timedelta(seconds=5)
+    token.save()
+    client = bearer(raw)
+    assert client.get("/api/v1/me").status_code == 200
+    later = token.expires_at + dt.timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    problem_of(client.get("/api/v1/me"), 401)
+
+
+def test_a_token_follows_its_users_roles_at_once(sales1) -> None:
+    customer = create_customer(actor=sales1, owner=sales1, display_name="Mine")
+    client = bearer(ApiToken.issue(sales1, scopes=["*"])[1])
+    path = f"/api/v1/customers/{customer.pk}"
+    assert client.get(path).status_code == 200
+    roles = list(sales1.roles.all())
+    sales1.roles.clear()
+    problem_of(client.get(path), 404)
+    sales1.roles.set(roles)
+    assert client.get(path).status_code == 200
+    # A role losing the right to see customers takes it from every token of its users.
+    for role in roles:
+        role.permissions = {k: v for k, v in role.permissions.items() if k != "customer"}
+        role.save()
+    assert not Role.objects.filter(users=sales1, permissions__has_key="customer").exists()
+    problem_of(client.get(path), 404)
+
+
 def test_wrong_scope_is_403_and_changes_nothing(api_client, sales1) -> None:
     client = api_client(sales1, ["customers:read"])
     problem = problem_of(
@@ -105,7 +162,9 @@ def test_last_used_at_is_written_at_most_once_a_minute(sales1) -> None:
     client.get("/api/v1/me")
     token.refresh_from_db()
     assert token.last_used_at == first
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - dt.timedelta(minutes=2))
+    # Saved like any change to the token, so that a cached copy goes too.
+    token.last_used_at = first - dt.timedelta(minutes=2)
+    token.save(update_fields=["last_used_at"])
     client.get("/api/v1/me")
     token.refresh_from_db()
     assert token.last_used_at > first

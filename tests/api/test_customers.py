@@ -223,11 +223,12 @@ def test_360_view(api_client, sales1, rich_customer) -> None:
 
 
 def test_360_query_count_is_small_and_constant(
-    api_client, sales1, rich_customer, django_assert_max_num_queries
+    api_client, sales1, rich_customer, django_assert_num_queries
 ) -> None:
     client = api_client(sales1)
-    client.get("/api/v1/me")  # last_used_at is written at most once a minute
-    with django_assert_max_num_queries(12):
+    # The token is resolved (and last_used_at written) once, then reused for a few seconds.
+    client.get("/api/v1/me")
+    with django_assert_num_queries(3):
         assert client.get(f"/api/v1/customers/{rich_customer.pk}").status_code == 200
 
 

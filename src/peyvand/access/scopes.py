@@ -19,7 +19,8 @@ from peyvand.access.choices import SCOPE_RANK, Scope
 M = TypeVar("M", bound=models.Model)
 
 
-def _roles(user: Any) -> list[Any]:
+def roles_of(user: Any) -> list[Any]:
+    """The user's roles, read once per user object."""
     cached = getattr(user, "_peyvand_roles", None)
     if cached is None:
         cached = list(user.roles.all())
@@ -38,7 +39,7 @@ def department_ids(user: Any) -> list[int]:
 def is_manager(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return bool(user.is_superuser or any(r.is_manager for r in _roles(user)))
+    return bool(user.is_superuser or any(r.is_manager for r in roles_of(user)))
 
 
 def scope_for(user: Any, object_type: str, action: str = "view") -> Scope:
@@ -48,7 +49,7 @@ def scope_for(user: Any, object_type: str, action: str = "view") -> Scope:
     if is_manager(user):
         return Scope.ALL
     best = Scope.NONE
-    for role in _roles(user):
+    for role in roles_of(user):
         if role.allows(object_type, action) and SCOPE_RANK[Scope(role.scope)] > SCOPE_RANK[best]:
             best = Scope(role.scope)
     return best

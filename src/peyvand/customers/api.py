@@ -33,7 +33,7 @@ from peyvand.customers.choices import (
     PartyKind,
 )
 from peyvand.customers.models import Consent, ContactPoint, Customer
-from peyvand.customers.selectors import customer_360
+from peyvand.customers.selectors import customer_360_document
 from peyvand.customers.services import (
     add_contact_point,
     create_customer,
@@ -327,8 +327,7 @@ def search_customers(request: HttpRequest, params: Query[SearchParams]) -> dict[
 def read_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     """Profile, contact points, consent, relationships, latest interactions, order totals
     by currency, open tasks and custom fields, in a fixed number of queries."""
-    user = api_user(request)
-    view = customer_360(get_customer_for(user, customer_id), user=user)
+    view = customer_360_document(api_user(request), customer_id)
     profile: Customer = view["profile"]
     return {
         **{field: getattr(profile, field) for field in CustomerFields.model_fields},
@@ -337,13 +336,13 @@ def read_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
         "consents": view["consents"],
         "relationships": [
             {
-                "id": rel.pk,
-                "kind": rel.kind,
-                "direction": "outgoing" if rel.from_customer_id == profile.pk else "incoming",
-                "customer": rel.to_customer
-                if rel.from_customer_id == profile.pk
-                else rel.from_customer,
-                "note": rel.note,
+                "id": rel["id"],
+                "kind": rel["kind"],
+                "direction": "outgoing" if rel["from_id"] == profile.pk else "incoming",
+                "customer": {"id": rel["to_id"], "display_name": rel["to_name"]}
+                if rel["from_id"] == profile.pk
+                else {"id": rel["from_id"], "display_name": rel["from_name"]},
+                "note": rel["note"],
             }
             for rel in view["relationships"]
         ],

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone, translation
@@ -25,6 +28,7 @@ from ninja.utils import check_csrf, contribute_operation_callback
 
 from peyvand.access.choices import ApiScope
 from peyvand.access.models import ApiToken, User, hash_token
+from peyvand.access.scopes import department_ids, roles_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +36,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 _CACHE_ATTR = "_peyvand_api_token"
+
+# The token, its user and the user's roles and departments are what every API request reads
+# before anything else: resolved once, they are kept for a few seconds. Any change to a
+# token, user, role or membership moves the generation (access.signals), so the change
+# holds at once wherever the cache is shared (Redis) and in the process that made it; with
+# the per-process memory cache, other processes follow within PRINCIPAL_TTL seconds.
+PRINCIPAL_TTL = 10
+_GENERATION_KEY = "peyvand:api-principals:generation"
+
+
+def forget_principals() -> None:
+    """Drop every cached token resolution, now and again when the transaction commits
+    (a request in between may have cached what was still committed)."""
+    cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(_GENERATION_KEY, uuid.uuid4().hex, None))
+
+
+def _principal_key(key_hash: str) -> str:
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        if not cache.add(_GENERATION_KEY, generation, None):
+            generation = cache.get(_GENERATION_KEY, generation)
+    return f"peyvand:api-principal:{generation}:{key_hash}"
 
 
 def _activate_language(request: HttpRequest, user: User) -> None:
@@ -42,30 +70,51 @@ def _activate_language(request: HttpRequest, user: User) -> None:
     request.LANGUAGE_CODE = user.language
 
 
+def _cached_token(key: str) -> ApiToken | None:
+    token: ApiToken | None = cache.get(key)
+    # Expiry and deactivation are checked again: the cached copy may have outlived either.
+    if token is not None and token.is_usable and token.user.is_active:
+        return token
+    return None
+
+
+def _load_token(key_hash: str) -> ApiToken | None:
+    token = ApiToken.objects.usable().select_related("user").filter(key_hash=key_hash).first()
+    if token is not None:
+        roles_of(token.user)
+        department_ids(token.user)
+    return token
+
+
 def token_for(request: HttpRequest, raw: str) -> ApiToken | None:
     """The usable token behind a raw bearer value, looked up once per request."""
     if hasattr(request, _CACHE_ATTR):
         return cast(ApiToken | None, getattr(request, _CACHE_ATTR))
-    token = (
-        ApiToken.objects.usable().select_related("user").filter(key_hash=hash_token(raw)).first()
-        if raw
-        else None
-    )
+    token = None
+    if raw:
+        key_hash = hash_token(raw)
+        key = _principal_key(key_hash)
+        token = _cached_token(key)
+        loaded = token is None
+        if loaded:
+            token = _load_token(key_hash)
+        if token is not None and (_touch(token) or loaded):
+            cache.set(key, token, PRINCIPAL_TTL)
     setattr(request, _CACHE_ATTR, token)
-    if token is not None:
-        _touch(token)
     return token
 
 
-def _touch(token: ApiToken) -> None:
+def _touch(token: ApiToken) -> bool:
+    """Record the use at most once per LAST_USED_RESOLUTION; True when it was recorded."""
     now = timezone.now()
     if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
-        return
+        return False
     # Conditional so that concurrent requests with one token write at most once.
     ApiToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ).update(last_used_at=now)
     token.last_used_at = now
+    return True
 
 
 def bearer_value(request: HttpRequest) -> str | None:
