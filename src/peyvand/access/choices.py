@@ -57,3 +57,5 @@ class ApiScope(models.TextChoices):
     PRODUCTS_READ = "products:read", _("Read products")
     TASKS_READ = "tasks:read", _("Read tasks")
     TASKS_WRITE = "tasks:write", _("Change tasks")
+    LEADS_READ = "leads:read", _("Read leads")
+    LEADS_WRITE = "leads:write", _("Change leads")

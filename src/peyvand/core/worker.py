@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # so two workers' clocks enqueueing the same job on PostgreSQL do no harm.
 PERIODIC_TASKS: list[tuple[str, float]] = [
     ("peyvand.desk.tasks.send_due_reminders", 60.0),
+    ("peyvand.sales.tasks.escalate_lead_sla", 300.0),
+    ("peyvand.sales.tasks.retrain_lead_scoring", 86_400.0),
 ]
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from peyvand.sales.views import orders, pipeline
+from peyvand.sales.views import lead_setup, orders, pipeline
 
 app_name = "sales"
 
@@ -18,6 +18,14 @@ urlpatterns: list[URLPattern] = [
     path("leads/<int:pk>/", pipeline.lead_detail, name="lead_detail"),
     path("leads/<int:pk>/status/", pipeline.lead_status, name="lead_status"),
     path("leads/<int:pk>/convert/", pipeline.lead_convert, name="lead_convert"),
+    path("leads/forms/", lead_setup.web_form_list, name="web_form_list"),
+    path("leads/forms/new/", lead_setup.web_form_edit, name="web_form_create"),
+    path("leads/forms/<int:pk>/", lead_setup.web_form_edit, name="web_form_edit"),
+    path("leads/assignment/", lead_setup.assignment_rules, name="assignment_rules"),
+    path("leads/assignment/<int:pk>/", lead_setup.assignment_rules, name="assignment_rule_edit"),
+    path("leads/scoring/", lead_setup.scoring, name="scoring"),
+    path("leads/scoring/<int:pk>/", lead_setup.scoring, name="scoring_rule_edit"),
+    path("leads/scoring/retrain/", lead_setup.scoring_retrain, name="scoring_retrain"),
     path("pipeline/", pipeline.board, name="board"),
     path("opportunities/<int:pk>/", pipeline.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<int:pk>/move/", pipeline.opportunity_move, name="opportunity_move"),

@@ -4,6 +4,7 @@ Each module defines its own models; this package re-exports them so that
 `from peyvand.sales.models import Order` keeps working and Django finds them all.
 """
 
+from peyvand.sales.models.leads import AssignmentRule, LeadScoringModel, ScoringRule, WebForm
 from peyvand.sales.models.orders import Order, OrderLine, OrderNumberSequence, Payment
 from peyvand.sales.models.pipeline import (
     Lead,
@@ -16,8 +17,10 @@ from peyvand.sales.models.pipeline import (
 )
 
 __all__ = [
+    "AssignmentRule",
     "Lead",
     "LeadAssignmentCursor",
+    "LeadScoringModel",
     "LeadSource",
     "Opportunity",
     "Order",
@@ -25,6 +28,8 @@ __all__ = [
     "OrderNumberSequence",
     "Payment",
     "Pipeline",
+    "ScoringRule",
     "Stage",
     "StageHistory",
+    "WebForm",
 ]

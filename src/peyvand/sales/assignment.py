@@ -1,0 +1,119 @@
+"""Assignment rules: who a new lead goes to (by territory, language, product, source; to a
+person, by round robin, or to the least-loaded rep), and the audited changes to the rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from peyvand.access.models import Department, User
+from peyvand.audit.services import record
+from peyvand.core.problems import ServiceError
+from peyvand.core.text import normalize_text
+from peyvand.sales.choices import OPEN_LEAD_STATUSES, AssignmentAction
+from peyvand.sales.leads import next_rep, round_robin_members
+from peyvand.sales.models import AssignmentRule, Lead
+
+
+@dataclass(frozen=True)
+class Assignment:
+    owner: User
+    department: Department | None
+    rule: AssignmentRule | None
+
+
+def _cities(rule: AssignmentRule) -> set[str]:
+    return {normalize_text(city) for city in rule.match_city.split(",") if city.strip()}
+
+
+def rule_matches(rule: AssignmentRule, lead: Lead) -> bool:
+    """Every condition the rule sets holds for the lead (unset conditions match anything)."""
+    if rule.match_city and normalize_text(lead.city) not in _cities(rule):
+        return False
+    if rule.match_language and lead.language != rule.match_language:
+        return False
+    if rule.match_product_id and lead.product_id != rule.match_product_id:
+        return False
+    return not (rule.match_source_id and lead.source_id != rule.match_source_id)
+
+
+def least_loaded_rep(department: Department) -> User:
+    """The rep of the department with the fewest open leads (ties: the lowest id)."""
+    members = round_robin_members(department)
+    if not members:
+        raise ServiceError(
+            _("Nobody in %(department)s works leads.") % {"department": department},
+            field="department",
+            code="no_members",
+        )
+    loads = dict(
+        User.objects.filter(pk__in=[m.pk for m in members])
+        .annotate(
+            load=Count(
+                "owned_leads",
+                filter=Q(
+                    owned_leads__status__in=OPEN_LEAD_STATUSES,
+                    owned_leads__deleted_at__isnull=True,
+                ),
+            )
+        )
+        .values_list("pk", "load")
+    )
+    return min(members, key=lambda user: (loads.get(user.pk, 0), user.pk))
+
+
+def _apply(rule: AssignmentRule, lead: Lead) -> Assignment | None:
+    if rule.action == AssignmentAction.USER:
+        if rule.user is None or not rule.user.is_active:
+            return None  # a rule naming someone who left falls through to the next one
+        return Assignment(rule.user, rule.department or lead.department, rule)
+    if rule.department is None or not rule.department.is_active:
+        return None
+    if rule.action == AssignmentAction.LEAST_LOADED:
+        return Assignment(least_loaded_rep(rule.department), rule.department, rule)
+    return Assignment(next_rep(rule.department), rule.department, rule)
+
+
+def choose_owner(lead: Lead, *, department: Department | None) -> Assignment:
+    """The first active matching rule decides; with none, round robin in `department` (the
+    default). Must run inside the capturing transaction: round robin locks its cursor."""
+    rules = AssignmentRule.objects.filter(is_active=True).select_related("user", "department")
+    for rule in rules:
+        if rule_matches(rule, lead):
+            assignment = _apply(rule, lead)
+            if assignment is not None:
+                return assignment
+    if department is None:
+        raise ServiceError(
+            _("Choose the department whose reps share the leads."), field="department"
+        )
+    return Assignment(next_rep(department), department, None)
+
+
+def _check_rule(rule: AssignmentRule) -> None:
+    errors: dict[str, list[str]] = {}
+    if rule.action == AssignmentAction.USER and rule.user_id is None:
+        errors["user"] = [_("Choose the person who gets the leads.")]
+    if rule.action != AssignmentAction.USER and rule.department_id is None:
+        errors["department"] = [_("Choose the department whose reps share the leads.")]
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def save_assignment_rule(rule: AssignmentRule, *, actor: Any) -> AssignmentRule:
+    """Create or change a rule (audited); ValidationError per field, nothing written then."""
+    _check_rule(rule)
+    with record(rule, actor=actor):
+        rule.save()
+    return rule
