@@ -36,6 +36,13 @@ class WebFormForm(forms.ModelForm):
     form, under which field name, required or not, and its labels in both languages."""
 
     owner = _UserChoice(label=_("Owner"), queryset=User.objects.none(), required=False)
+    redirect_url = forms.URLField(
+        label=_("Redirect URL"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_("After a browser post, send the visitor here instead of the thank-you page."),
+    )
 
     class Meta:
         model = WebForm
