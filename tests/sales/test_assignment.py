@@ -56,7 +56,9 @@ def test_first_rule_by_position_wins_and_inactive_rules_are_skipped(
     AssignmentRule.objects.create(
         name="Second", position=2, action=AssignmentAction.USER, user=sales1
     )
-    AssignmentRule.objects.create(name="First", position=1, action=AssignmentAction.USER, user=sales2)
+    AssignmentRule.objects.create(
+        name="First", position=1, action=AssignmentAction.USER, user=sales2
+    )
     assignment = choose_owner(_lead(), department=_sales())
     assert (assignment.owner, assignment.rule.name) == (sales2, "First")
 
@@ -87,9 +89,7 @@ def test_round_robin_rule_uses_its_department(sales1: Any, sales2: Any) -> None:
     rep = User.objects.create_user("exporter", password=PASSWORD)
     rep.departments.add(other)
     rep.roles.add(Role.objects.get(code="sales_rep"))
-    AssignmentRule.objects.create(
-        name="English to export", match_language="en", department=other
-    )
+    AssignmentRule.objects.create(name="English to export", match_language="en", department=other)
     assignment = choose_owner(_lead(language="en"), department=_sales())
     assert (assignment.owner, assignment.department) == (rep, other)
 

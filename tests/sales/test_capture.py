@@ -36,7 +36,10 @@ def test_capture_assigns_scores_sets_deadline_in_one_audited_write(
     settings.PEYVAND_LEAD_RESPONSE_HOURS = 8
     ScoringRule.objects.create(name="Company", field="company", points=15)
     ScoringRule.objects.create(
-        name="Google", field="utm_source", condition=ScoringCondition.EQUALS, value="google",
+        name="Google",
+        field="utm_source",
+        condition=ScoringCondition.EQUALS,
+        value="google",
         points=5,
     )
     ScoringRule.objects.create(name="Fax", field="city", condition="contains", value="x", points=9)
@@ -58,8 +61,8 @@ def test_capture_assigns_scores_sets_deadline_in_one_audited_write(
     assert lead.learned_score is None  # no model trained yet
     assert lead.channel == LeadChannel.WEB_FORM
     assert lead.respond_by is not None
-    assert before + dt.timedelta(hours=8) <= lead.respond_by <= timezone.now() + dt.timedelta(
-        hours=8
+    assert (
+        before + dt.timedelta(hours=8) <= lead.respond_by <= timezone.now() + dt.timedelta(hours=8)
     )
     [log] = _logs(lead)
     assert log.action == "create" and log.actor_id is None
@@ -83,16 +86,24 @@ def test_a_matching_rule_decides_before_round_robin(sales1: Any, sales2: Any) ->
     )
     tehran = [
         capture_lead(
-            actor=sales1, name=f"T{i}", email=f"t{i}@example.com", city=" تهران ",
-            department=_sales(), assign=True,
+            actor=sales1,
+            name=f"T{i}",
+            email=f"t{i}@example.com",
+            city=" تهران ",
+            department=_sales(),
+            assign=True,
         )[0]
         for i in range(3)
     ]
     assert {lead.owner for lead in tehran} == {sales2}
     elsewhere = [
         capture_lead(
-            actor=sales1, name=f"S{i}", email=f"s{i}@example.com", city="Shiraz",
-            department=_sales(), assign=True,
+            actor=sales1,
+            name=f"S{i}",
+            email=f"s{i}@example.com",
+            city="Shiraz",
+            department=_sales(),
+            assign=True,
         )[0]
         for i in range(2)
     ]

@@ -26,7 +26,9 @@ from tests.sales.lead_factories import closed_history
 def test_rule_score_adds_the_points_of_matching_rules(db: None) -> None:
     web = LeadSource.objects.create(code="web", name="Website")
     ScoringRule.objects.create(name="Has phone", field="phone", points=10)
-    ScoringRule.objects.create(name="Web", field="source", condition="equals", value="web", points=7)
+    ScoringRule.objects.create(
+        name="Web", field="source", condition="equals", value="web", points=7
+    )
     ScoringRule.objects.create(
         name="Gmail", field="email", condition="contains", value="gmail", points=-4
     )
@@ -56,9 +58,7 @@ def test_too_little_history_trains_nothing_and_uses_the_rule_score(sales1: Any) 
 
 def test_model_learns_the_signal_in_history_and_explains_itself(sales1: Any) -> None:
     closed_history(600)
-    open_lead, _ = capture_lead(
-        actor=sales1, name="Early", email="e@example.com", owner=sales1
-    )
+    open_lead, _ = capture_lead(actor=sales1, name="Early", email="e@example.com", owner=sales1)
     result = retrain_lead_scoring.enqueue(force=False)
     model = LeadScoringModel.objects.get(version=result.return_value)
     stats = history()

@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from peyvand.core.api.errors import TITLES
 from peyvand.core.problems import problem
@@ -130,7 +131,7 @@ def submit_form(request: HttpRequest, key: str) -> Any:
     with override(form.language):
         message = form.thank_you or _("Thank you. We will be in touch soon.")
         if not _is_browser(request):
-            return 201, {"message": message}
+            return Status(201, {"message": message})
         if form.redirect_url:
             return HttpResponseRedirect(form.redirect_url, status=303)
         return render(
