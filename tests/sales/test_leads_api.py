@@ -13,7 +13,7 @@ from peyvand.audit.models import ChangeLog
 from peyvand.customers.models import Customer
 from peyvand.sales.choices import LeadChannel
 from peyvand.sales.models import Lead, LeadSource, Opportunity
-from tests.api.conftest import api_client, fields_of, problem_of  # noqa: F401 (fixture)
+from tests.api.conftest import fields_of, problem_of
 from tests.sales.pipeline_factories import make_lead
 
 URL = "/api/v1/leads"
