@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from peyvand.access.models import Department, Role, User
 from peyvand.audit.models import ChangeLog
 from peyvand.catalog.models import Product
-from peyvand.sales.assignment import choose_owner, least_loaded_rep, save_assignment_rule
+from peyvand.sales.assignment import Assigner, choose_owner, save_assignment_rule
 from peyvand.sales.choices import AssignmentAction
 from peyvand.sales.models import AssignmentRule, Lead, LeadSource
 from tests.conftest import PASSWORD
@@ -77,11 +77,22 @@ def test_least_loaded_gives_to_the_rep_with_fewest_open_leads(sales1: Any, sales
     AssignmentRule.objects.create(
         name="Load", action=AssignmentAction.LEAST_LOADED, department=_sales()
     )
-    assert least_loaded_rep(_sales()) == sales2
+    assert Assigner().least_loaded(_sales()) == sales2
     # Closed leads are not load.
     Lead.objects.filter(owner=sales1).update(status="disqualified")
-    assert least_loaded_rep(_sales()) == sales1
+    assert Assigner().least_loaded(_sales()) == sales1
     assert choose_owner(_lead(), department=None).owner == sales1
+
+
+def test_one_assigner_counts_the_leads_it_deals_itself(sales1: Any, sales2: Any) -> None:
+    make_lead(sales1, email="a@example.com")
+    AssignmentRule.objects.create(
+        name="Load", action=AssignmentAction.LEAST_LOADED, department=_sales()
+    )
+    assigner = Assigner()
+    owners = [assigner.choose(_lead(), department=None).owner for _ in range(5)]
+    # sales2 starts one lead behind, then they alternate.
+    assert owners == [sales2, sales1, sales2, sales1, sales2]
 
 
 def test_round_robin_rule_uses_its_department(sales1: Any, sales2: Any) -> None:

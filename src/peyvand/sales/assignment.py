@@ -3,6 +3,7 @@ person, by round robin, or to the least-loaded rep), and the audited changes to 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,16 +43,17 @@ def rule_matches(rule: AssignmentRule, lead: Lead) -> bool:
     return not (rule.match_source_id and lead.source_id != rule.match_source_id)
 
 
-def least_loaded_rep(department: Department) -> User:
-    """The rep of the department with the fewest open leads (ties: the lowest id)."""
-    members = round_robin_members(department)
-    if not members:
-        raise ServiceError(
-            _("Nobody in %(department)s works leads.") % {"department": department},
-            field="department",
-            code="no_members",
-        )
-    loads = dict(
+def _no_members(department: Department) -> ServiceError:
+    return ServiceError(
+        _("Nobody in %(department)s works leads.") % {"department": department},
+        field="department",
+        code="no_members",
+    )
+
+
+def open_lead_loads(members: Sequence[User]) -> dict[int, int]:
+    """Open leads per rep."""
+    return dict(
         User.objects.filter(pk__in=[m.pk for m in members])
         .annotate(
             load=Count(
@@ -64,35 +66,76 @@ def least_loaded_rep(department: Department) -> User:
         )
         .values_list("pk", "load")
     )
-    return min(members, key=lambda user: (loads.get(user.pk, 0), user.pk))
 
 
-def _apply(rule: AssignmentRule, lead: Lead) -> Assignment | None:
-    if rule.action == AssignmentAction.USER:
-        if rule.user is None or not rule.user.is_active:
-            return None  # a rule naming someone who left falls through to the next one
-        return Assignment(rule.user, rule.department or lead.department, rule)
-    if rule.department is None or not rule.department.is_active:
-        return None
-    if rule.action == AssignmentAction.LEAST_LOADED:
-        return Assignment(least_loaded_rep(rule.department), rule.department, rule)
-    return Assignment(next_rep(rule.department), rule.department, rule)
+def active_rules() -> list[AssignmentRule]:
+    return list(AssignmentRule.objects.filter(is_active=True).select_related("user", "department"))
+
+
+class Assigner:
+    """Deals leads to owners inside the capturing transaction (round robin locks its
+    cursor). Rules, reps and loads are read once per Assigner, so a bulk capture creates
+    one for all its leads; least-loaded counts include the leads it has dealt itself."""
+
+    def __init__(self) -> None:
+        self.rules = active_rules()
+        self._members: dict[int, list[User]] = {}
+        self._loads: dict[int, dict[int, int]] = {}
+
+    def members(self, department: Department) -> list[User]:
+        if department.pk not in self._members:
+            self._members[department.pk] = round_robin_members(department)
+        members = self._members[department.pk]
+        if not members:
+            raise _no_members(department)
+        return members
+
+    def least_loaded(self, department: Department) -> User:
+        """The rep of the department with the fewest open leads (ties: the lowest id)."""
+        members = self.members(department)
+        loads = self._loads.setdefault(department.pk, open_lead_loads(members))
+        return min(members, key=lambda user: (loads.get(user.pk, 0), user.pk))
+
+    def _apply(self, rule: AssignmentRule, lead: Lead) -> Assignment | None:
+        if rule.action == AssignmentAction.USER:
+            if rule.user is None or not rule.user.is_active:
+                return None  # a rule naming someone who left falls through to the next
+            return Assignment(rule.user, rule.department or lead.department, rule)
+        if rule.department is None or not rule.department.is_active:
+            return None
+        if rule.action == AssignmentAction.LEAST_LOADED:
+            return Assignment(self.least_loaded(rule.department), rule.department, rule)
+        return Assignment(self._next(rule.department), rule.department, rule)
+
+    def _next(self, department: Department) -> User:
+        return next_rep(department, members=self.members(department))
+
+    def choose(self, lead: Lead, *, department: Department | None) -> Assignment:
+        """The first active matching rule decides; with none, round robin in `department`
+        (the default)."""
+        assignment = next(
+            (
+                found
+                for rule in self.rules
+                if rule_matches(rule, lead) and (found := self._apply(rule, lead)) is not None
+            ),
+            None,
+        )
+        if assignment is None:
+            if department is None:
+                raise ServiceError(
+                    _("Choose the department whose reps share the leads."), field="department"
+                )
+            assignment = Assignment(self._next(department), department, None)
+        if assignment.department is not None and assignment.department.pk in self._loads:
+            loads = self._loads[assignment.department.pk]
+            loads[assignment.owner.pk] = loads.get(assignment.owner.pk, 0) + 1
+        return assignment
 
 
 def choose_owner(lead: Lead, *, department: Department | None) -> Assignment:
-    """The first active matching rule decides; with none, round robin in `department` (the
-    default). Must run inside the capturing transaction: round robin locks its cursor."""
-    rules = AssignmentRule.objects.filter(is_active=True).select_related("user", "department")
-    for rule in rules:
-        if rule_matches(rule, lead):
-            assignment = _apply(rule, lead)
-            if assignment is not None:
-                return assignment
-    if department is None:
-        raise ServiceError(
-            _("Choose the department whose reps share the leads."), field="department"
-        )
-    return Assignment(next_rep(department), department, None)
+    """Who one new lead goes to (see Assigner)."""
+    return Assigner().choose(lead, department=department)
 
 
 def _check_rule(rule: AssignmentRule) -> None:

@@ -212,10 +212,11 @@ def assign_lead(lead: Lead, *, actor: Any, department: Department | None = None)
     return _give_to_next_rep(_locked_lead(lead, actor), department, actor=actor)
 
 
-def next_rep(department: Department) -> User:
-    """The department's next rep in turn, advancing its cursor (locked until commit)."""
+def next_rep(department: Department, *, members: list[User] | None = None) -> User:
+    """The department's next rep in turn, advancing its cursor (locked until commit).
+    Bulk callers pass the department's `members` (round_robin_members) read once."""
     cursor = _locked_cursor(department)
-    members = round_robin_members(department)
+    members = round_robin_members(department) if members is None else members
     if not members:
         raise ServiceError(
             _("Nobody in %(department)s works leads.") % {"department": department},

@@ -138,7 +138,7 @@ FEATURE_COLUMNS = (
 )
 
 
-def _row_of(lead: Lead) -> dict[str, Any]:
+def feature_row(lead: Lead) -> dict[str, Any]:
     return {
         "source__code": lead.source.code if lead.source_id and lead.source else "",
         **{name: getattr(lead, name) for name in FEATURE_COLUMNS if name != "source__code"},
@@ -204,7 +204,7 @@ def _dump(vectorizer: DictVectorizer, classifier: LogisticRegression) -> bytes:
     return buffer.getvalue()
 
 
-def _load(model: LeadScoringModel) -> tuple[DictVectorizer, LogisticRegression]:
+def load_estimators(model: LeadScoringModel) -> tuple[DictVectorizer, LogisticRegression]:
     loaded = _LOADED.get(model.version)
     if loaded is None:
         # Safe to unpickle: these bytes were written by train_lead_model, nobody else.
@@ -262,7 +262,7 @@ def train_lead_model(*, force: bool = False) -> LeadScoringModel | None:
 def probabilities(
     model: LeadScoringModel, rows: Iterable[Mapping[str, Any]], *, now: Any = None
 ) -> np.ndarray:
-    vectorizer, classifier = _load(model)
+    vectorizer, classifier = load_estimators(model)
     now = now or timezone.now()
     matrix = vectorizer.transform([features(row, now=now) for row in rows])
     return np.asarray(classifier.predict_proba(matrix)[:, 1])
@@ -300,7 +300,7 @@ def score_lead(lead: Lead, *, rules: Sequence[ScoringRule] | None = None) -> Non
     """Set both scores on a (possibly unsaved) lead: capture calls this before saving."""
     lead.score = rule_score(lead, rules)
     model = current_model()
-    lead.learned_score = float(probabilities(model, [_row_of(lead)])[0]) if model else None
+    lead.learned_score = float(probabilities(model, [feature_row(lead)])[0]) if model else None
 
 
 @dataclass(frozen=True)
@@ -339,8 +339,8 @@ def top_reasons(lead: Lead, *, limit: int = TOP_REASONS) -> list[Reason]:
     model = current_model()
     if model is None:
         return []
-    vectorizer, classifier = _load(model)
-    vector = vectorizer.transform([features(_row_of(lead))]).toarray()[0]
+    vectorizer, classifier = load_estimators(model)
+    vector = vectorizer.transform([features(feature_row(lead))]).toarray()[0]
     contributions = classifier.coef_[0] * vector
     order = np.argsort(-np.abs(contributions))
     names = vectorizer.get_feature_names_out()
