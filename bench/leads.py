@@ -145,11 +145,11 @@ def _assign_and_score(leads: list[Any], sales: Any) -> float:
     from peyvand.sales.sla import response_deadline
 
     started = time.perf_counter()
-    assigner, scoring_rules, model = Assigner(), active_scoring_rules(), current_model()
+    scoring_rules, model = active_scoring_rules(), current_model()
     batch = 5000
     for start in range(0, len(leads), batch):
         chunk = leads[start : start + batch]
-        with transaction.atomic():
+        with transaction.atomic(), Assigner() as assigner:
             for lead in chunk:
                 assignment = assigner.choose(lead, department=sales)
                 lead.owner, lead.department = assignment.owner, assignment.department

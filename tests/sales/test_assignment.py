@@ -89,8 +89,8 @@ def test_one_assigner_counts_the_leads_it_deals_itself(sales1: Any, sales2: Any)
     AssignmentRule.objects.create(
         name="Load", action=AssignmentAction.LEAST_LOADED, department=_sales()
     )
-    assigner = Assigner()
-    owners = [assigner.choose(_lead(), department=None).owner for _ in range(5)]
+    with Assigner() as assigner:
+        owners = [assigner.choose(_lead(), department=None).owner for _ in range(5)]
     # sales2 starts one lead behind, then they alternate.
     assert owners == [sales2, sales1, sales2, sales1, sales2]
 

@@ -17,8 +17,8 @@ from peyvand.audit.services import record
 from peyvand.core.problems import ServiceError
 from peyvand.core.text import normalize_text
 from peyvand.sales.choices import OPEN_LEAD_STATUSES, AssignmentAction
-from peyvand.sales.leads import next_rep, round_robin_members
-from peyvand.sales.models import AssignmentRule, Lead
+from peyvand.sales.leads import locked_cursor, round_robin_members, take_turn
+from peyvand.sales.models import AssignmentRule, Lead, LeadAssignmentCursor
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,24 @@ def active_rules() -> list[AssignmentRule]:
 
 
 class Assigner:
-    """Deals leads to owners inside the capturing transaction (round robin locks its
-    cursor). Rules, reps and loads are read once per Assigner, so a bulk capture creates
-    one for all its leads; least-loaded counts include the leads it has dealt itself."""
+    """Deals leads to owners; use it as a context manager inside the capturing transaction.
+    Rules, reps, loads and the locked round-robin cursors are read once per Assigner, so a
+    bulk capture uses one for all its leads (cursors are written back on exit), and its
+    least-loaded counts include the leads it has dealt itself."""
 
     def __init__(self) -> None:
         self.rules = active_rules()
         self._members: dict[int, list[User]] = {}
         self._loads: dict[int, dict[int, int]] = {}
+        self._cursors: dict[int, LeadAssignmentCursor] = {}
+
+    def __enter__(self) -> Assigner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            for cursor in self._cursors.values():
+                cursor.save(update_fields=["last_user_id"])
 
     def members(self, department: Department) -> list[User]:
         if department.pk not in self._members:
@@ -93,7 +103,9 @@ class Assigner:
     def least_loaded(self, department: Department) -> User:
         """The rep of the department with the fewest open leads (ties: the lowest id)."""
         members = self.members(department)
-        loads = self._loads.setdefault(department.pk, open_lead_loads(members))
+        if department.pk not in self._loads:
+            self._loads[department.pk] = open_lead_loads(members)
+        loads = self._loads[department.pk]
         return min(members, key=lambda user: (loads.get(user.pk, 0), user.pk))
 
     def _apply(self, rule: AssignmentRule, lead: Lead) -> Assignment | None:
@@ -108,7 +120,11 @@ class Assigner:
         return Assignment(self._next(rule.department), rule.department, rule)
 
     def _next(self, department: Department) -> User:
-        return next_rep(department, members=self.members(department))
+        members = self.members(department)
+        if department.pk not in self._cursors:
+            # Locked until the transaction ends: concurrent captures take distinct turns.
+            self._cursors[department.pk] = locked_cursor(department)
+        return take_turn(self._cursors[department.pk], members)
 
     def choose(self, lead: Lead, *, department: Department | None) -> Assignment:
         """The first active matching rule decides; with none, round robin in `department`
@@ -135,7 +151,8 @@ class Assigner:
 
 def choose_owner(lead: Lead, *, department: Department | None) -> Assignment:
     """Who one new lead goes to (see Assigner)."""
-    return Assigner().choose(lead, department=department)
+    with Assigner() as assigner:
+        return assigner.choose(lead, department=department)
 
 
 def _check_rule(rule: AssignmentRule) -> None:

@@ -179,7 +179,7 @@ def round_robin_members(department: Department) -> list[User]:
     ]
 
 
-def _locked_cursor(department: Department) -> LeadAssignmentCursor:
+def locked_cursor(department: Department) -> LeadAssignmentCursor:
     cursor = LeadAssignmentCursor.objects.select_for_update().filter(department=department).first()
     if cursor is not None:
         return cursor
@@ -212,19 +212,24 @@ def assign_lead(lead: Lead, *, actor: Any, department: Department | None = None)
     return _give_to_next_rep(_locked_lead(lead, actor), department, actor=actor)
 
 
-def next_rep(department: Department, *, members: list[User] | None = None) -> User:
-    """The department's next rep in turn, advancing its cursor (locked until commit).
-    Bulk callers pass the department's `members` (round_robin_members) read once."""
-    cursor = _locked_cursor(department)
-    members = round_robin_members(department) if members is None else members
+def take_turn(cursor: LeadAssignmentCursor, members: list[User]) -> User:
+    """The rep after the cursor's last one (wrapping around); moves the cursor, unsaved."""
+    owner = next((user for user in members if user.pk > cursor.last_user_id), members[0])
+    cursor.last_user_id = owner.pk
+    return owner
+
+
+def next_rep(department: Department) -> User:
+    """The department's next rep in turn, advancing its cursor (locked until commit)."""
+    cursor = locked_cursor(department)
+    members = round_robin_members(department)
     if not members:
         raise ServiceError(
             _("Nobody in %(department)s works leads.") % {"department": department},
             field="department",
             code="no_members",
         )
-    owner = next((user for user in members if user.pk > cursor.last_user_id), members[0])
-    cursor.last_user_id = owner.pk
+    owner = take_turn(cursor, members)
     cursor.save(update_fields=["last_user_id"])
     return owner
 
