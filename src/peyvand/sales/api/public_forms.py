@@ -20,7 +20,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from peyvand.core.api.errors import TITLES
-from peyvand.core.problems import problem
+from peyvand.core.problems import PROBLEM_CONTENT_TYPE, problem
 from peyvand.sales.models import WebForm
 from peyvand.sales.webforms import SubmissionRefused, specs_of, submit, take_rate_slot
 
@@ -95,7 +95,20 @@ def _data(request: HttpRequest) -> dict[str, Any]:
                 "application/json": {"schema": {"type": "object"}},
                 "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
             },
-        }
+        },
+        "responses": {
+            code: {
+                "description": description,
+                "content": {
+                    PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+            for code, description in (
+                (400, "Unknown field, wrong type or missing required field: see `errors`."),
+                (413, "The body is larger than the limit."),
+                (429, "Too many posts from this address; see Retry-After."),
+            )
+        },
     },
 )
 def submit_form(request: HttpRequest, key: str) -> Any:
