@@ -63,6 +63,7 @@ class WebFormForm(forms.ModelForm):
         _queryset(self, "owner", _users())
         _queryset(self, "department", _departments())
         _queryset(self, "source", LeadSource.objects.filter(is_active=True))
+        self.fields["success_message_fa"].widget.attrs["dir"] = "rtl"
         current = {spec.lead_field: spec for spec in specs_of(self.instance)}
         is_new = self.instance.pk is None
         for lead_field in MAPPABLE_FIELDS:
@@ -94,6 +95,7 @@ class WebFormForm(forms.ModelForm):
                 max_length=100,
                 required=False,
                 initial=spec.label_fa if spec else "",
+                widget=forms.TextInput(attrs={"dir": "rtl"}),
             )
         self.mapping_rows = [
             (label, [self[f"f_{lead_field}_{part}"] for part in _PARTS])
