@@ -31,7 +31,7 @@ def test_database_worker_runs_the_reminder_job(settings, sales1) -> None:
     later = Task.objects.create(
         title="Later", assignee=sales1, remind_at=timezone.now() + dt.timedelta(days=1)
     )
-    enqueue_due({}, 0.0)
+    enqueue_due({}, 0.0, [("peyvand.desk.tasks.send_due_reminders", 60.0)])
     assert DBTaskResult.objects.filter(status="READY").count() == 1
     call_command("worker", "--batch")
     due.refresh_from_db()
