@@ -59,6 +59,8 @@ def test_the_required_endpoints_exist(schema: dict[str, Any]) -> None:
 
 def test_every_operation_is_typed_and_documents_its_problems(schema: dict[str, Any]) -> None:
     for path, method, op in operations(schema):
+        if path.startswith("/api/v1/public/"):
+            continue  # anonymous by design: see test_public_endpoints_are_anonymous
         success = [code for code in op["responses"] if str(code).startswith("2")]
         assert success, (path, method)
         for code in success:
@@ -78,6 +80,17 @@ def test_every_operation_is_typed_and_documents_its_problems(schema: dict[str, A
         if method == "post":
             names = {p["name"] for p in op["parameters"]}
             assert "Idempotency-Key" in names, path
+
+
+def test_public_endpoints_are_anonymous(schema: dict[str, Any]) -> None:
+    public = [(p, m, op) for p, m, op in operations(schema) if p.startswith("/api/v1/public/")]
+    assert public
+    for _path, _method, op in public:
+        assert not op.get("security")
+        for code in ("400", "404", "413", "429"):
+            assert op["responses"][code]["content"] == {
+                "application/problem+json": {"schema": PROBLEM}
+            }
 
 
 def test_scopes_are_documented(schema: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import pytest
 from peyvand.access.models import Department
 from peyvand.catalog.services import ensure_currencies
 from peyvand.customers.models import Customer
+from tests.api.conftest import api_client  # noqa: F401 (the sales API tests use it)
 from tests.factories import CustomerFactory
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from peyvand.access.models import Department
 from peyvand.customers.models import Customer
-from peyvand.sales.leads import create_lead
+from peyvand.sales.capture import capture_lead
 from peyvand.sales.models import Lead, Opportunity
 from peyvand.sales.opportunities import create_opportunity
 
@@ -15,7 +15,7 @@ def make_lead(owner: Any, **kwargs: Any) -> Lead:
     kwargs.setdefault("name", "Lead Person")
     if "email" not in kwargs and "phone" not in kwargs:
         kwargs["email"] = f"lead{Lead.objects.count()}@example.com"
-    lead, _duplicates = create_lead(
+    lead, _duplicates = capture_lead(
         actor=owner,
         owner=owner,
         department=Department.objects.get(code="sales"),

@@ -18,11 +18,11 @@ from peyvand.catalog.services import ensure_currencies
 from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer, Relationship
 from peyvand.customers.services import create_customer
+from peyvand.sales.capture import capture_lead
 from peyvand.sales.choices import LeadStatus, OpportunityStatus
 from peyvand.sales.leads import (
     assign_lead,
     convert_lead,
-    create_lead,
     find_duplicates,
     set_lead_status,
 )
@@ -38,7 +38,7 @@ def _sales() -> Department:
 
 def test_create_lead_normalises_contacts_keeps_campaign_and_is_audited(sales1: Any) -> None:
     source = LeadSource.objects.create(code="web", name="Website", name_fa="وبسایت")
-    lead, duplicates = create_lead(
+    lead, duplicates = capture_lead(
         actor=sales1,
         name="Sara  Karimi",
         company="Arian Co",
@@ -65,13 +65,13 @@ def test_create_lead_normalises_contacts_keeps_campaign_and_is_audited(sales1: A
 
 def test_bad_lead_names_every_field_and_writes_nothing(sales1: Any) -> None:
     with pytest.raises(ValidationError) as caught:
-        create_lead(actor=sales1, email="not-an-email", phone="123", utm_source="x" * 101)
+        capture_lead(actor=sales1, email="not-an-email", phone="123", utm_source="x" * 101)
     assert set(caught.value.message_dict) == {"name", "email", "phone", "utm_source"}
     with pytest.raises(ValidationError) as caught:
-        create_lead(actor=sales1, name="Nobody")
+        capture_lead(actor=sales1, name="Nobody")
     assert "email" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
-        create_lead(actor=sales1, name="X", email="x@example.com", status="converted")
+        capture_lead(actor=sales1, name="X", email="x@example.com", status="converted")
     assert "status" in caught.value.message_dict
     assert not Lead.objects.exists()
     assert not ChangeLog.objects.exists()
@@ -96,7 +96,7 @@ def test_duplicates_match_customer_contacts_and_open_leads_within_scope(
     make_lead(sales1, name="Closed", email="dup@example.com")
     Lead.objects.filter(name="Closed").update(status=LeadStatus.DISQUALIFIED)
 
-    lead, duplicates = create_lead(
+    lead, duplicates = capture_lead(
         actor=sales1, name="New", email="DUP@example.com", phone="0912 111 2233", owner=sales1
     )
     assert [c.display_name for c in duplicates.customers] == ["Mine"]
@@ -127,33 +127,33 @@ def test_round_robin_takes_turns_among_the_departments_reps(
     inactive.is_active = False
     inactive.save()
     leads = [
-        create_lead(actor=manager, name=f"L{i}", email=f"l{i}@example.com")[0] for i in range(5)
+        capture_lead(actor=manager, name=f"L{i}", email=f"l{i}@example.com")[0] for i in range(5)
     ]
     owners = [assign_lead(lead, actor=manager, department=_sales()) for lead in leads]
     assert owners == [sales1, sales2, sales1, sales2, sales1]
     assert Lead.objects.get(pk=leads[1].pk).owner == sales2
     # A rep joining later simply takes the next turn after the last one served.
     newcomer = _rep("sales3")
-    extra = create_lead(actor=manager, name="Later", email="later@example.com")[0]
+    extra = capture_lead(actor=manager, name="Later", email="later@example.com")[0]
     assert assign_lead(extra, actor=manager, department=_sales()) == sales2
-    another = create_lead(actor=manager, name="Later 2", email="later2@example.com")[0]
+    another = capture_lead(actor=manager, name="Later 2", email="later2@example.com")[0]
     assert assign_lead(another, actor=manager, department=_sales()) == newcomer
 
 
 def test_create_lead_can_assign_by_round_robin_even_for_an_own_scope_rep(
     sales1: Any, sales2: Any
 ) -> None:
-    first, _ = create_lead(
+    first, _ = capture_lead(
         actor=sales2, name="A", email="a@example.com", department=_sales(), assign=True
     )
-    second, _ = create_lead(
+    second, _ = capture_lead(
         actor=sales2, name="B", email="b@example.com", department=_sales(), assign=True
     )
     assert {first.owner, second.owner} == {sales1, sales2}
 
 
 def test_round_robin_without_reps_is_refused(manager: Any) -> None:
-    lead = create_lead(actor=manager, name="A", email="a@example.com")[0]
+    lead = capture_lead(actor=manager, name="A", email="a@example.com")[0]
     with pytest.raises(ServiceError) as caught:
         assign_lead(lead, actor=manager, department=Department.objects.get(code="marketing"))
     assert caught.value.field == "department"
@@ -169,7 +169,7 @@ def test_concurrent_round_robin_deals_evenly() -> None:
     manager = ensure_persona("manager", PASSWORD)
     reps = [_rep(f"rep{i}") for i in range(4)]
     leads = [
-        create_lead(actor=manager, name=f"L{i}", email=f"l{i}@example.com")[0] for i in range(40)
+        capture_lead(actor=manager, name=f"L{i}", email=f"l{i}@example.com")[0] for i in range(40)
     ]
     barrier = threading.Barrier(8)
     failures: list[BaseException] = []

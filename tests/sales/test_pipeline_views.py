@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from peyvand.customers.models import Customer
 from peyvand.sales.choices import LeadStatus
@@ -36,6 +38,23 @@ def test_lead_list_shows_own_leads_escaped_with_pinned_queries(
     assert "Not yours" not in body
     filtered = client.get(reverse("sales:lead_list"), {"status": "converted"}).content.decode()
     assert "Mine 0" not in filtered
+
+
+def test_lead_search_stays_in_scope_and_marks_overdue_leads(
+    sales1: Any, sales2: Any, manager: Any, client_for: Any
+) -> None:
+    mine = make_lead(sales1, name="Shared Name A", email="a@example.com")
+    make_lead(sales2, name="Shared Name B", email="b@example.com", phone="09121234567")
+    Lead.objects.filter(pk=mine.pk).update(respond_by=timezone.now() - dt.timedelta(hours=2))
+    url = reverse("sales:lead_list")
+    body = client_for(sales1).get(url, {"q": "shared name"}).content.decode()
+    assert "Shared Name A" in body and "Shared Name B" not in body
+    assert 'class="sla-breached"' in body and "Response overdue" in body
+    assert (
+        "Shared Name B" not in client_for(sales1).get(url, {"q": "0912 123 4567"}).content.decode()
+    )
+    found = client_for(manager).get(url, {"q": "۰۹۱۲۱۲۳۴۵۶۷"}).content.decode()
+    assert "Shared Name B" in found and "Shared Name A" not in found
 
 
 @pytest.mark.parametrize(

@@ -65,3 +65,5 @@ class ApiScope(models.TextChoices):
     QUOTES_WRITE = "quotes:write", _("Change quotes")
     CONTRACTS_READ = "contracts:read", _("Read contracts")
     CONTRACTS_WRITE = "contracts:write", _("Change contracts")
+    LEADS_READ = "leads:read", _("Read leads")
+    LEADS_WRITE = "leads:write", _("Change leads")

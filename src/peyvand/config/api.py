@@ -14,9 +14,11 @@ from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
 from peyvand.sales.api.contracts import router as contracts_router
+from peyvand.sales.api.leads import router as leads_router
 from peyvand.sales.api.opportunities import pipelines_router
 from peyvand.sales.api.opportunities import router as opportunities_router
 from peyvand.sales.api.orders import router as orders_router
+from peyvand.sales.api.public_forms import router as public_forms_router
 from peyvand.sales.api.quotes import router as quotes_router
 
 api = PeyvandAPI(
@@ -43,6 +45,8 @@ api.add_router("/tasks", tasks_router)
 api.add_router("/audit", audit_router)
 api.add_router("/imports", imports_router)
 api.add_router("/me", access_router)
+api.add_router("/leads", leads_router)
+api.add_router("/public/forms", public_forms_router)
 
 # Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.
 _unmatched = Router(auth=None)

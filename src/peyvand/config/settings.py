@@ -265,6 +265,10 @@ PEYVAND_MAX_IMPORT_BYTES = int(os.environ.get("PEYVAND_MAX_IMPORT_BYTES", str(51
 PEYVAND_MAX_ATTACHMENT_BYTES = int(
     os.environ.get("PEYVAND_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024))
 )
+# Leads: first-response deadline when the lead's source sets none; public web-form limits.
+PEYVAND_LEAD_RESPONSE_HOURS = int(os.environ.get("PEYVAND_LEAD_RESPONSE_HOURS", "24"))
+PEYVAND_WEBFORM_MAX_BYTES = int(os.environ.get("PEYVAND_WEBFORM_MAX_BYTES", str(64 * 1024)))
+PEYVAND_WEBFORM_RATE = os.environ.get("PEYVAND_WEBFORM_RATE", "10/60")
 
 EMAIL_BACKEND = os.environ.get(
     "PEYVAND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"

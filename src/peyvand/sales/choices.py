@@ -75,3 +75,26 @@ class ContractStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     CANCELLED = "cancelled", _("Cancelled")
     RENEWED = "renewed", _("Renewed")
+
+
+class LeadChannel(models.TextChoices):
+    """How a lead reached us: every channel captures through the same service."""
+
+    MANUAL = "manual", _("Entered by staff")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    WEB_FORM = "web_form", _("Web form")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+
+
+class AssignmentAction(models.TextChoices):
+    USER = "user", _("Give to a specific person")
+    ROUND_ROBIN = "round_robin", _("Round robin in the department")
+    LEAST_LOADED = "least_loaded", _("Fewest open leads in the department")
+
+
+class ScoringCondition(models.TextChoices):
+    IS_SET = "is_set", _("is filled in")
+    EQUALS = "equals", _("equals")
+    CONTAINS = "contains", _("contains")

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from peyvand.access.choices import Language
 from peyvand.access.models import User
 from peyvand.catalog.forms import (
     LocalDateField,
@@ -140,6 +141,15 @@ class LeadForm(forms.Form):
     utm_term = forms.CharField(label=_("UTM term"), max_length=100, required=False)
     utm_content = forms.CharField(label=_("UTM content"), max_length=100, required=False)
     referrer = forms.CharField(label=_("Referrer"), max_length=500, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", "---------"), *Language.choices]
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product of interest"),
+        queryset=Product.objects.filter(deleted_at__isnull=True),
+        required=False,
+    )
 
     CAMPAIGN_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
@@ -154,6 +164,7 @@ class LeadForm(forms.Form):
 
 
 class LeadFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), *LeadStatus.choices]
     )

@@ -1,5 +1,5 @@
-"""Every change to leads: capture with a duplicate check, round-robin assignment, status,
-and conversion into a customer with an opportunity."""
+"""Every change to leads after capture (peyvand.sales.capture): round-robin assignment,
+status, and conversion into a customer with an opportunity; the duplicate check."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from peyvand.access.choices import ObjectType
 from peyvand.access.models import Department, User
 from peyvand.access.scopes import restrict
 from peyvand.audit.services import record
+from peyvand.catalog.models import Product
 from peyvand.core.problems import ServiceError
 from peyvand.core.text import normalize_email, normalize_phone
 from peyvand.customers.choices import ContactKind, PartyKind, RelationshipKind
@@ -80,13 +82,26 @@ def find_duplicates(
     return Duplicates(customers=shown_customers, leads=shown_leads, hidden=hidden)
 
 
+def lead_search(text: str) -> Q:
+    """Name, company or email containing the text, or the same phone number."""
+    text = text.strip()
+    condition = Q(name__icontains=text) | Q(company__icontains=text)
+    email = normalize_email(text)
+    if email:
+        condition |= Q(email__icontains=email)
+    phone = normalize_phone(text)
+    if phone:
+        condition |= Q(phone=phone)
+    return condition
+
+
 def _clean(value: Any) -> str:
     return str(value or "").strip()
 
 
 def _validated_lead(lead: Lead, errors: dict[str, list[str]]) -> None:
     try:
-        lead.full_clean(exclude=["source", "owner", "department"])
+        lead.full_clean(exclude=["source", "owner", "department", "product", "web_form"])
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(name, messages)
@@ -94,27 +109,22 @@ def _validated_lead(lead: Lead, errors: dict[str, list[str]]) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
-def create_lead(
+def build_lead(
     *,
-    actor: Any,
     name: str = "",
     company: str = "",
     email: str = "",
     phone: str = "",
     source: LeadSource | None = None,
     status: str = LeadStatus.NEW,
-    owner: Any = None,
-    department: Department | None = None,
-    assign: bool = False,
     referrer: str = "",
     notes: str = "",
-    score: int = 0,
+    city: str = "",
+    language: str = "",
+    product: Product | None = None,
     **utm: str,
-) -> tuple[Lead, Duplicates]:
-    """Record a lead and report the customers and open leads it may duplicate (the lead is
-    created either way: a person decides). With `assign`, the owner comes by round robin
-    in `department`. Raises ValidationError naming every bad field; nothing is written then."""
+) -> Lead:
+    """An unsaved lead with normalised contacts, or ValidationError naming every bad field."""
     unknown = set(utm) - set(UTM_FIELDS)
     if unknown:
         raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))}")
@@ -139,8 +149,6 @@ def create_lead(
         errors["status"] = [_("A new lead cannot have this status.")]
     if source is not None and not source.is_active:
         errors["source"] = [_("This lead source is no longer in use.")]
-    if assign and department is None:
-        errors["department"] = [_("Choose the department whose reps share the leads.")]
     lead = Lead(
         name=name,
         company=company,
@@ -148,23 +156,18 @@ def create_lead(
         phone=phone_key,
         source=source,
         status=status,
-        owner=owner,
-        department=department,
         referrer=_clean(referrer),
         notes=notes or "",
-        score=score,
+        city=_clean(city),
+        language=language or "",
+        product=product,
         **{key: _clean(utm.get(key)) for key in UTM_FIELDS},
     )
     _validated_lead(lead, errors)
-    with record(lead, actor=actor):
-        lead.save()
-    if assign and department is not None:
-        _give_to_next_rep(lead, department, actor=actor)
-    duplicates = find_duplicates(email=email_key, phone=phone_key, actor=actor, exclude=lead)
-    return lead, duplicates
+    return lead
 
 
-def _round_robin_members(department: Department) -> list[User]:
+def round_robin_members(department: Department) -> list[User]:
     """Active members whose own (non-manager) role lets them work leads, in a fixed order."""
     members = department.members.filter(is_active=True).prefetch_related("roles").order_by("pk")
     return [
@@ -177,7 +180,7 @@ def _round_robin_members(department: Department) -> list[User]:
     ]
 
 
-def _locked_cursor(department: Department) -> LeadAssignmentCursor:
+def locked_cursor(department: Department) -> LeadAssignmentCursor:
     cursor = LeadAssignmentCursor.objects.select_for_update().filter(department=department).first()
     if cursor is not None:
         return cursor
@@ -210,23 +213,74 @@ def assign_lead(lead: Lead, *, actor: Any, department: Department | None = None)
     return _give_to_next_rep(_locked_lead(lead, actor), department, actor=actor)
 
 
-def _give_to_next_rep(lead: Lead, department: Department, *, actor: Any) -> User:
-    cursor = _locked_cursor(department)
-    members = _round_robin_members(department)
+def take_turn(cursor: LeadAssignmentCursor, members: list[User]) -> User:
+    """The rep after the cursor's last one (wrapping around); moves the cursor, unsaved."""
+    owner = next((user for user in members if user.pk > cursor.last_user_id), members[0])
+    cursor.last_user_id = owner.pk
+    return owner
+
+
+def next_rep(department: Department) -> User:
+    """The department's next rep in turn, advancing its cursor (locked until commit)."""
+    cursor = locked_cursor(department)
+    members = round_robin_members(department)
     if not members:
         raise ServiceError(
             _("Nobody in %(department)s works leads.") % {"department": department},
             field="department",
             code="no_members",
         )
-    owner = next((user for user in members if user.pk > cursor.last_user_id), members[0])
-    cursor.last_user_id = owner.pk
+    owner = take_turn(cursor, members)
     cursor.save(update_fields=["last_user_id"])
+    return owner
+
+
+def _give_to_next_rep(lead: Lead, department: Department, *, actor: Any) -> User:
+    owner = next_rep(department)
     with record(lead, actor=actor):
         lead.owner = owner
         lead.department = department
         lead.save(update_fields=["owner", "department", "updated_at"])
     return owner
+
+
+# What a person may correct on a lead after capture; the rest is set by capture itself.
+EDITABLE_FIELDS = ("name", "company", "email", "phone", "city", "language", "notes", "product")
+
+
+@transaction.atomic
+def update_lead(lead: Lead, *, actor: Any, **changes: Any) -> Lead:
+    """Correct a lead's details (validated and normalised like a new lead), audited. A
+    converted lead is history and stays as it was."""
+    unknown = set(changes) - {*EDITABLE_FIELDS, "source"}
+    if unknown:
+        raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))}")
+    lead = _locked_lead(lead, actor)
+    if lead.status == LeadStatus.CONVERTED:
+        raise ServiceError(_("This lead is already converted."), field="lead", code="converted")
+    values = {name: getattr(lead, name) for name in EDITABLE_FIELDS} | changes
+    # An unchanged source passes even if it was retired since; a new one must be in use.
+    source = changes.get("source") if changes.get("source") != lead.source else None
+    checked = build_lead(source=source, **{k: v for k, v in values.items() if k != "source"})
+    with record(lead, actor=actor):
+        for name in EDITABLE_FIELDS:
+            setattr(lead, name, getattr(checked, name))
+        if "source" in changes:
+            lead.source = changes["source"]
+        lead.save()
+    return lead
+
+
+@transaction.atomic
+def reassign_lead(lead: Lead, *, actor: Any, owner: User) -> Lead:
+    """Give the lead to `owner` (the caller checks that the actor may assign)."""
+    lead = _locked_lead(lead, actor)
+    if not owner.is_active:
+        raise ServiceError(_("This user is not active."), field="owner")
+    with record(lead, actor=actor):
+        lead.owner = owner
+        lead.save(update_fields=["owner", "updated_at"])
+    return lead
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ Each module defines its own models; this package re-exports them so that
 
 from peyvand.sales.models.activities import Activity, CalendarFeed, CloseReason, Competitor
 from peyvand.sales.models.contracts import Contract
+from peyvand.sales.models.leads import AssignmentRule, LeadScoringModel, ScoringRule, WebForm
 from peyvand.sales.models.orders import Order, OrderLine, OrderNumberSequence, Payment
 from peyvand.sales.models.pipeline import (
     Lead,
@@ -20,6 +21,7 @@ from peyvand.sales.models.quotes import DocumentNumberSequence, Quote, QuoteLine
 
 __all__ = [
     "Activity",
+    "AssignmentRule",
     "CalendarFeed",
     "CloseReason",
     "Competitor",
@@ -27,6 +29,7 @@ __all__ = [
     "DocumentNumberSequence",
     "Lead",
     "LeadAssignmentCursor",
+    "LeadScoringModel",
     "LeadSource",
     "Opportunity",
     "Order",
@@ -36,6 +39,8 @@ __all__ = [
     "Pipeline",
     "Quote",
     "QuoteLine",
+    "ScoringRule",
     "Stage",
     "StageHistory",
+    "WebForm",
 ]

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
-from peyvand.access.choices import ObjectType
+from peyvand.access.choices import Language, ObjectType
 from peyvand.core.models import SoftDeleteModel, TimeStampedModel
-from peyvand.sales.choices import LeadStatus, OpportunityStatus
+from peyvand.sales.choices import LeadChannel, LeadStatus, OpportunityStatus
 from peyvand.sales.querysets import LeadQuerySet, OpportunityQuerySet
 
 
@@ -80,6 +80,12 @@ class Stage(_BilingualName):
 class LeadSource(_BilingualName):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
+    response_hours = models.PositiveIntegerField(
+        _("first response within (hours)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the default of the installation."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -132,9 +138,34 @@ class Lead(TimeStampedModel, SoftDeleteModel):
     utm_term = models.CharField(_("UTM term"), max_length=100, blank=True)
     utm_content = models.CharField(_("UTM content"), max_length=100, blank=True)
     referrer = models.CharField(_("referrer"), max_length=500, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, blank=True)
+    product = models.ForeignKey(
+        "catalog.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("product of interest"),
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=LeadChannel.choices, default=LeadChannel.MANUAL
+    )
+    web_form = models.ForeignKey(
+        "sales.WebForm",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("web form"),
+    )
+    # The rule score: the sum of the scoring rules that match, explainable line by line.
     score = models.IntegerField(_("score"), default=0)
+    learned_score = models.FloatField(_("learned score"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    respond_by = models.DateTimeField(_("respond by"), null=True, blank=True)
+    sla_escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True, editable=False)
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
     converted_customer = models.ForeignKey(
         "customers.Customer",
@@ -160,6 +191,8 @@ class Lead(TimeStampedModel, SoftDeleteModel):
         indexes = [
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["department", "status"]),
+            # The SLA job: unanswered leads past their deadline, not yet escalated.
+            models.Index(fields=["respond_by"], name="lead_sla_due"),
         ]
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
@@ -168,6 +201,16 @@ class Lead(TimeStampedModel, SoftDeleteModel):
         if self.name and self.company:
             return f"{self.name} ({self.company})"
         return self.name or self.company or self.email or self.phone or f"#{self.pk}"
+
+    @property
+    def sla_breached(self) -> bool:
+        """Unanswered past its first-response deadline (shown red on desks and lists)."""
+        return (
+            self.first_response_at is None
+            and self.respond_by is not None
+            and self.status == LeadStatus.NEW
+            and self.respond_by < timezone.now()
+        )
 
 
 class LeadAssignmentCursor(models.Model):

@@ -22,6 +22,7 @@ from peyvand.access.scopes import can, restrict
 from peyvand.catalog.forms import apply_service_error
 from peyvand.core.problems import ServiceError
 from peyvand.sales.access import get_lead_for, get_opportunity_for, live_leads
+from peyvand.sales.capture import capture_lead
 from peyvand.sales.choices import OPEN_LEAD_STATUSES, LeadStatus, OpportunityStatus
 from peyvand.sales.forms import (
     CloseOpportunityForm,
@@ -31,7 +32,7 @@ from peyvand.sales.forms import (
     LeadStatusForm,
     MoveOpportunityForm,
 )
-from peyvand.sales.leads import convert_lead, create_lead, find_duplicates, set_lead_status
+from peyvand.sales.leads import convert_lead, find_duplicates, lead_search, set_lead_status
 from peyvand.sales.models import Lead, Opportunity, Pipeline, Stage
 from peyvand.sales.opportunities import (
     ensure_default_pipeline,
@@ -40,7 +41,9 @@ from peyvand.sales.opportunities import (
     open_stages,
     win_opportunity,
 )
+from peyvand.sales.scoring import current_model, history, rule_hits, top_reasons
 from peyvand.sales.selectors import pipeline_board, stage_visits
+from peyvand.sales.views.lead_setup import may_set_up_leads
 
 PAGE_SIZE = 25
 
@@ -61,8 +64,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     _require(request.user, ObjectType.LEAD, "view")
     filters = LeadFilterForm(request.GET or None)
     leads = restrict(live_leads(), request.user).select_related("source", "owner")
-    if filters.is_valid() and filters.cleaned_data["status"]:
-        leads = leads.filter(status=filters.cleaned_data["status"])
+    if filters.is_valid():
+        if filters.cleaned_data["status"]:
+            leads = leads.filter(status=filters.cleaned_data["status"])
+        if filters.cleaned_data["q"]:
+            leads = leads.filter(lead_search(filters.cleaned_data["q"]))
     page = Paginator(leads.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -76,6 +82,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "filtered": bool(query),
             "can_add": can(request.user, ObjectType.LEAD, "add"),
+            "can_set_up": may_set_up_leads(request.user),
         },
     )
 
@@ -89,7 +96,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         round_robin = data["round_robin"]
         try:
-            lead, duplicates = create_lead(
+            lead, duplicates = capture_lead(
                 actor=request.user,
                 name=data["name"],
                 company=data["company"],
@@ -103,6 +110,9 @@ def lead_create(request: HttpRequest) -> HttpResponse:
                 assign=round_robin,
                 notes=data["notes"],
                 referrer=data["referrer"],
+                city=data["city"],
+                language=data["language"],
+                product=data["product"],
                 **{name: data[name] for name in LeadForm.CAMPAIGN_FIELDS},
             )
         except ValidationError as exc:
@@ -140,6 +150,10 @@ def _lead_detail(
         "sales/lead_detail.html",
         {
             "lead": lead,
+            "rule_hits": rule_hits(lead),
+            "reasons": top_reasons(lead),
+            "has_model": current_model() is not None,
+            "history": history(),
             "duplicates": find_duplicates(
                 email=lead.email, phone=lead.phone, actor=request.user, exclude=lead
             ),
