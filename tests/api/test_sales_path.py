@@ -1,8 +1,5 @@
-"""The lead → opportunity → quote → order → contract path through the API.
-
-The lead and opportunity endpoints are being added on other branches in parallel; until
-they are merged, the first two steps run through the same services those endpoints call.
-Everything from the quote on goes through /api/v1 with one token of the rep."""
+"""The lead → opportunity → quote → order → contract path through the API, every step
+through /api/v1 with one token of the rep."""
 
 from __future__ import annotations
 
@@ -11,8 +8,7 @@ from typing import Any
 import pytest
 
 from peyvand.catalog.services import ensure_currencies
-from peyvand.sales.leads import convert_lead, create_lead
-from peyvand.sales.opportunities import ensure_default_pipeline, move_opportunity
+from peyvand.sales.opportunities import ensure_default_pipeline
 from tests.api.conftest import problem_of
 from tests.sales.quote_factories import make_price_list
 
@@ -28,26 +24,50 @@ def test_lead_to_contract(api_client: Any, sales1: Any, sales2: Any) -> None:
     pipeline = ensure_default_pipeline()
     price_list, products = make_price_list(prices={"ERP-1": "1500000", "SUP-1": "333333"})
 
-    lead, _duplicates = create_lead(
-        actor=sales1,
-        name="Arash Tehrani",
-        company="Tehran Steel",
-        email="arash@example.com",
-        owner=sales1,
-    )
-    customer, opportunity = convert_lead(lead, actor=sales1, amount="3000000", currency="IRR")
-    move_opportunity(opportunity, pipeline.stages.get(name="Proposal"), actor=sales1)
-
     client = api_client(
         sales1,
-        scopes=["quotes:read", "quotes:write", "orders:read", "contracts:read", "contracts:write"],
+        scopes=[
+            "leads:read",
+            "leads:write",
+            "opportunities:read",
+            "opportunities:write",
+            "quotes:read",
+            "quotes:write",
+            "orders:read",
+            "contracts:read",
+            "contracts:write",
+        ],
     )
+    lead = post(
+        client,
+        "/api/v1/leads",
+        {"name": "Arash Tehrani", "company": "Tehran Steel", "email": "arash@example.com"},
+        "path-lead",
+    )
+    assert lead.status_code == 201, lead.content
+    assert lead.json()["owner"]["id"] == sales1.pk
+    converted = post(
+        client,
+        f"/api/v1/leads/{lead.json()['id']}/convert",
+        {"amount": "3000000", "currency": "IRR"},
+        "path-convert",
+    )
+    assert converted.status_code == 201, converted.content
+    customer_id = converted.json()["customer"]["id"]
+    opportunity_id = converted.json()["opportunity"]["id"]
+    proposal = pipeline.stages.get(name="Proposal")
+    moved = post(
+        client, f"/api/v1/opportunities/{opportunity_id}/move", {"stage": proposal.pk}, "path-move"
+    )
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["stage"]["id"] == proposal.pk
+
     created = post(
         client,
         "/api/v1/quotes",
         {
-            "customer": customer.pk,
-            "opportunity": opportunity.pk,
+            "customer": customer_id,
+            "opportunity": opportunity_id,
             "price_list": price_list.pk,
             "lines": [
                 {"product": products["ERP-1"].pk, "quantity": "2", "discount_percent": "10"},
@@ -58,7 +78,7 @@ def test_lead_to_contract(api_client: Any, sales1: Any, sales2: Any) -> None:
     )
     assert created.status_code == 201, created.content
     quote = created.json()
-    assert quote["opportunity"] == opportunity.pk
+    assert quote["opportunity"] == opportunity_id
     # 2 × 1,500,000 less 10 % + 3 × 333,333 with 9 % tax (89,999.91 → 90,000).
     assert quote["total"] == {"amount": "3789999.00", "currency": "IRR"}
 
@@ -69,15 +89,15 @@ def test_lead_to_contract(api_client: Any, sales1: Any, sales2: Any) -> None:
     accepted = post(client, f"/api/v1/quotes/{quote['id']}/accept", {}, "path-accept")
     assert accepted.status_code == 200, accepted.content
     order = accepted.json()
-    assert order["customer"]["id"] == customer.pk and order["total"] == quote["total"]
-    listed = client.get(f"/api/v1/orders?customer={customer.pk}").json()["items"]
+    assert order["customer"]["id"] == customer_id and order["total"] == quote["total"]
+    listed = client.get(f"/api/v1/orders?customer={customer_id}").json()["items"]
     assert [o["id"] for o in listed] == [order["id"]]
 
     contract = post(
         client,
         "/api/v1/contracts",
         {
-            "customer": customer.pk,
+            "customer": customer_id,
             "order": order["id"],
             "quote": quote["id"],
             "title": "ERP support",
