@@ -900,11 +900,17 @@ class Writer:
     def begin(self) -> None:
         """Settings for a bulk load that live as long as the transaction."""
 
-    def end(self) -> None:
+    def defer_indexes(self, tables: Sequence[str], *, say: Progress) -> None:
+        """Make loading into `tables` cheaper, where the database allows it."""
+
+    def end(self, *, say: Progress) -> None:
         """Last work inside the transaction."""
 
     def finish(self) -> None:
         """Undo what `prepare` changed."""
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics after the commit."""
 
     def reserve_ids(self, table: str, count: int) -> int:
         raise NotImplementedError
@@ -913,39 +919,145 @@ class Writer:
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """An index or constraint dropped for a bulk load, and the statement that remakes it."""
+
+    table: str
+    name: str
+    sql: str
+
+
+# Secondary indexes, including those behind UNIQUE constraints; not the primary key (new
+# ids only ever append to it, which costs little) and not an index a foreign key elsewhere
+# depends on.
+_SECONDARY_INDEXES = """
+SELECT x.relname, pg_get_indexdef(i.indexrelid), con.conname,
+       pg_get_constraintdef(con.oid)
+FROM pg_index i
+JOIN pg_class x ON x.oid = i.indexrelid
+LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+     AND con.contype IN ('u', 'x')
+WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
+ORDER BY x.relname
+"""
+_FOREIGN_KEYS = """
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE contype = 'f' AND conrelid = %s::regclass ORDER BY conname
+"""
+
+
+def bulk_settings(cur: Any, *, superuser: bool) -> None:
+    """Session settings of a bulk load, for the transaction only (also used by the
+    benchmark's raw COPY reference, so both sides load under the same settings)."""
+    if superuser:
+        # Every foreign key of a generated row points at a row this same run reserved
+        # and wrote, or at a user, tag or department it read; replica mode skips the
+        # per-row trigger checks (what pg_restore --disable-triggers does) and leaves
+        # every constraint in place.
+        cur.execute("SET LOCAL session_replication_role = replica")
+    # The trigram index of a non-empty table takes new rows into its pending list in big
+    # gulps instead of merging every 4 MB; `restore_indexes` cleans the list.
+    cur.execute("SET LOCAL gin_pending_list_limit = '256MB'")
+    # Index builds sort in memory and use both cores; the one commit need not wait for
+    # the WAL flush (a crash before it loses the run either way).
+    cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
+    cur.execute("SET LOCAL max_parallel_maintenance_workers = 2")
+    cur.execute("SET LOCAL synchronous_commit = off")
+
+
+def defer_indexes(cur: Any, tables: Sequence[str], *, foreign_keys: bool) -> list[Deferred]:
+    """Drop the secondary indexes (and, with `foreign_keys`, the foreign keys) of each
+    table in `tables` that is empty, and return what `restore_indexes` remakes.
+
+    Building an index once over loaded rows is many times cheaper than maintaining a dozen
+    of them row by row (random inserts into B-trees bigger than the buffer cache). Only
+    empty tables: rebuilding over rows that were already there would cost more than it
+    saves. Inside the transaction, so a failed run leaves every index as it was. Dropping
+    takes an exclusive lock on the table until commit.
+    """
+    indexes: list[Deferred] = []
+    keys: list[Deferred] = []
+    for table in tables:
+        # Writers wait from here, so the table cannot fill between the check and the drop.
+        cur.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
+        cur.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+        if cur.fetchone()[0]:
+            continue
+        if foreign_keys:
+            cur.execute(_FOREIGN_KEYS, [table])
+            for name, definition in cur.fetchall():
+                keys.append(_constraint(table, name, definition))
+                cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        cur.execute(_SECONDARY_INDEXES, [table])
+        for index, index_sql, constraint, definition in cur.fetchall():
+            if constraint:
+                indexes.append(_constraint(table, constraint, definition))
+                cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint}"')
+            else:
+                indexes.append(Deferred(table, index, index_sql))
+                cur.execute(f'DROP INDEX "{index}"')
+    # Foreign keys last: validating them reads the loaded rows, not the indexes.
+    return indexes + keys
+
+
+def _constraint(table: str, name: str, definition: str) -> Deferred:
+    return Deferred(table, name, f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+
+
+def restore_indexes(cur: Any, deferred: Sequence[Deferred], *, say: Progress) -> None:
+    """Remake what `defer_indexes` dropped, then clean the pending list of every trigram
+    index that took rows in while it stayed."""
+    for item in deferred:
+        started = time.perf_counter()
+        cur.execute(item.sql)
+        say(f"  {item.name} ({time.perf_counter() - started:.1f} s)")
+    cur.execute(
+        "SELECT DISTINCT c.oid::regclass::text FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+        "WHERE am.amname = 'gin' AND i.indrelid = ANY(%s::regclass[])",
+        [list({d.table for d in deferred} | {"customers_customer"})],
+    )
+    for (index,) in cur.fetchall():
+        cur.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+
+
 class PostgresWriter(Writer):
     postgres = True
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.is_superuser = False
+        self.deferred: list[Deferred] = []
 
     def begin(self) -> None:
         with self.conn.cursor() as cur:
             cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             self.is_superuser = bool(cur.fetchone()[0])
-            if self.is_superuser:
-                # Every foreign key of a generated row points at a row this same run
-                # reserved and wrote, or at a user, tag or department it read; replica
-                # mode skips the per-row trigger checks (what pg_restore
-                # --disable-triggers does) and leaves every constraint in place.
-                cur.execute("SET LOCAL session_replication_role = replica")
-            # The trigram index takes new rows into its pending list in big gulps instead
-            # of merging every 4 MB; `end` cleans the list before commit.
-            cur.execute("SET LOCAL gin_pending_list_limit = '256MB'")
+            bulk_settings(cur, superuser=self.is_superuser)
 
-    def end(self) -> None:
+    def defer_indexes(self, tables: Sequence[str], *, say: Progress) -> None:
         with self.conn.cursor() as cur:
-            cur.execute(
-                "SELECT c.oid::regclass::text FROM pg_index i "
-                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
-                "WHERE am.amname = 'gin' AND i.indrelid = %s::regclass",
-                ["customers_customer"],
+            # Without replica mode every row would fire its foreign-key triggers: drop
+            # the keys too and validate them once at the end.
+            self.deferred = defer_indexes(cur, tables, foreign_keys=not self.is_superuser)
+        if self.deferred:
+            tables_done = sorted({d.table for d in self.deferred})
+            say(
+                f"{len(self.deferred)} indexes and constraints of empty tables dropped for the load ({', '.join(tables_done)})"
             )
-            for (index,) in cur.fetchall():
-                cur.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+
+    def end(self, *, say: Progress) -> None:
+        with self.conn.cursor() as cur:
+            restore_indexes(cur, self.deferred, say=say)
             if self.is_superuser:
                 cur.execute("SET LOCAL session_replication_role = origin")
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        with self.conn.cursor() as cur:
+            for table in tables:
+                cur.execute(f'ANALYZE "{table}"')
 
     def reserve_ids(self, table: str, count: int) -> int:
         with self.conn.cursor() as cur:
@@ -1238,9 +1350,13 @@ def seed(
             writer.begin()
             gen = _generator(options, writer)
             say(f"plan ready ({time.perf_counter() - started:.1f} s)")
+            tables = _tables(options)
+            writer.defer_indexes(tables, say=say)
             with Blocks(gen, default_workers() if workers is None else workers) as blocks:
                 result.counts = _load(options, writer, blocks, say=say, started=started)
-            writer.end()
+            loaded = time.perf_counter()
+            writer.end(say=say)
+            say(f"indexes and constraints in place ({time.perf_counter() - loaded:.1f} s)")
             plan = gen.plan
             result.id_ranges = {
                 "customers": (plan.customer_id0, plan.customer_id0 + options.customers - 1),
@@ -1249,8 +1365,28 @@ def seed(
             _audit(options, result, actor=actor)
     finally:
         writer.finish()
+    committed = time.perf_counter()
+    writer.analyze(tables)
+    say(f"analyzed ({time.perf_counter() - committed:.1f} s)")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _tables(options: SeedOptions) -> list[str]:
+    """The tables this run writes rows into."""
+    from peyvand.channels.models import Interaction
+    from peyvand.customers.models import ContactPoint, Customer
+    from peyvand.sales.models import Order
+
+    tables = []
+    if options.customers:
+        tables += [Customer._meta.db_table, ContactPoint._meta.db_table]
+        tables.append(Customer.tags.through._meta.db_table)
+    if options.orders:
+        tables.append(Order._meta.db_table)
+    if options.interactions:
+        tables.append(Interaction._meta.db_table)
+    return tables
 
 
 def default_workers() -> int:
