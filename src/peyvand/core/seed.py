@@ -28,8 +28,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.models import Model
 
-from peyvand.core.text import normalize_text
-from peyvand.customers.search import name_key_for, search_text_for
+from peyvand.customers.search import search_text_for
 
 BLOCK = 10_000
 YEARS = 3
@@ -291,8 +290,18 @@ def _timeline(
     days = total // MINUTES_PER_DAY
     day = first_day + (rng.random(len(customer)) * (days - first_day)).astype(np.int64)
     minute = _business_hours(day * MINUTES_PER_DAY, rng)
-    order = np.argsort(minute, kind="stable")
+    order = _stable_argsort(minute)
     return customer[order], minute[order]
+
+
+def _stable_argsort(keys: np.ndarray) -> np.ndarray:
+    """`np.argsort(keys, kind="stable")` for non-negative integer keys, about twice as fast
+    on tens of millions of them: with the position folded in, every key is unique, so the
+    fast unstable sort gives the same order."""
+    n = len(keys)
+    if n == 0 or int(keys.max()) >= np.iinfo(np.int64).max // n - 1:
+        return np.argsort(keys, kind="stable")
+    return np.argsort(keys.astype(np.int64) * n + np.arange(n, dtype=np.int64))
 
 
 def make_plan(
@@ -324,7 +333,7 @@ def make_plan(
     propensity /= propensity.sum() or 1.0
     order_count = rng.multinomial(options.orders, propensity) if n else np.zeros(0, np.int64)
     order_customer, order_minute = _timeline(rng, order_count, created, total)
-    orders_by_customer = np.argsort(order_customer, kind="stable")
+    orders_by_customer = _stable_argsort(order_customer)
     order_first = np.concatenate([[0], np.cumsum(order_count)[:-1]]).astype(np.int64)
     chatter = propensity * 0.6 + rng.lognormal(0.0, 1.0, n) * 0.4 / max(n, 1)
     interaction_count = (
@@ -480,6 +489,9 @@ class Generator:
 
     # customers, their contact points and tags
     def customers(self, block: int) -> CustomerBlock:
+        # The importer's cached normaliser and name key: names, cities and tags repeat.
+        from peyvand.imports.rows import name_key, normalize
+
         p, opts = self.plan, self.plan.options
         lo = block * BLOCK
         hi = min(lo + BLOCK, opts.customers)
@@ -651,7 +663,7 @@ class Generator:
             points.sort(key=lambda point: point[0])
             for kind_, label, value, norm in points:
                 if not norm:
-                    norm = normalize_text(value)
+                    norm = normalize(value)
                 normalized_values.append(norm)
                 primary = kind_ not in primary_seen
                 primary_seen.add(kind_)
@@ -699,8 +711,9 @@ class Generator:
                     organization_name=org,
                     contact_values=normalized_values,
                     tags=tags,
+                    normalize=normalize,
                 ),
-                _name_key(name),
+                name_key(name),
                 "",
                 NULL,
                 department,
@@ -843,12 +856,6 @@ def _business_hours(minutes: np.ndarray, rng: np.random.Generator) -> np.ndarray
     day = minutes // MINUTES_PER_DAY
     in_day = _BUSINESS_START_MIN + rng.integers(0, _BUSINESS_MINUTES, len(minutes))
     return np.asarray(day * MINUTES_PER_DAY + in_day, dtype=np.int64)
-
-
-@lru_cache(maxsize=200_000)
-def _name_key(name: str) -> str:
-    # Names repeat a great deal in generated data; the key of each is computed once.
-    return name_key_for(name)
 
 
 # --- writers ------------------------------------------------------------------------------
