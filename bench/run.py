@@ -55,6 +55,17 @@ SIZES: dict[str, dict[str, int]] = {
         "seconds": 8,
         "queries": 60,
     },
+    # For profiling the seed between the two (`--size medium --only seed`).
+    "medium": {
+        "customers": 100_000,
+        "orders": 1_000_000,
+        "interactions": 2_000_000,
+        "import_rows": 100_000,
+        "import_repeat": 1,
+        "requests": 300,
+        "seconds": 8,
+        "queries": 60,
+    },
     "full": {
         "customers": 1_000_000,
         "orders": 10_000_000,
@@ -196,14 +207,17 @@ def bench_seed(size: dict[str, int], label: str, work: Path) -> list[Row]:
 
 
 def raw_copy(db_url: str, files: dict[str, Any]) -> float:
-    """The database's side of a seed alone: the same files, the same session settings,
-    psycopg COPY without Django or generation."""
+    """The database's side of a seed alone: the same files, the same session settings and
+    the same index treatment (secondary indexes of the empty tables dropped, rebuilt after
+    the load), psycopg COPY without Django or generation."""
     import psycopg
+
+    from peyvand.core.seed import bulk_settings, defer_indexes, restore_indexes
 
     started = time.perf_counter()
     with psycopg.connect(db_url) as conn, conn.cursor() as cur:
-        cur.execute("SET LOCAL session_replication_role = replica")
-        cur.execute("SET LOCAL gin_pending_list_limit = '256MB'")
+        bulk_settings(cur, superuser=True)
+        deferred = defer_indexes(cur, list(files), foreign_keys=False)
         for table, spec in files.items():
             cols = ", ".join(f'"{c}"' for c in spec["columns"])
             with (
@@ -212,11 +226,11 @@ def raw_copy(db_url: str, files: dict[str, Any]) -> float:
             ):
                 while chunk := source.read(1 << 22):
                     copy.write(chunk)
-        cur.execute(
-            "SELECT gin_clean_pending_list(i.indexrelid::regclass) FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
-            "WHERE am.amname = 'gin' AND i.indrelid = 'customers_customer'::regclass"
-        )
+        say(f"reference: rows loaded ({time.perf_counter() - started:.0f} s), rebuilding indexes")
+        restore_indexes(cur, deferred, say=lambda _msg: None)
+        conn.commit()
+        for table in files:
+            cur.execute(f'ANALYZE "{table}"')
         conn.commit()
     return time.perf_counter() - started
 
