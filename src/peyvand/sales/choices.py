@@ -33,3 +33,8 @@ class OpportunityStatus(models.TextChoices):
     OPEN = "open", _("Open")
     WON = "won", _("Won")
     LOST = "lost", _("Lost")
+
+
+class TargetPeriod(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")

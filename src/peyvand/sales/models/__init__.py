@@ -4,6 +4,7 @@ Each module defines its own models; this package re-exports them so that
 `from peyvand.sales.models import Order` keeps working and Django finds them all.
 """
 
+from peyvand.sales.models.forecast import ForecastModel, SalesTarget
 from peyvand.sales.models.orders import Order, OrderLine, OrderNumberSequence, Payment
 from peyvand.sales.models.pipeline import (
     Lead,
@@ -16,6 +17,7 @@ from peyvand.sales.models.pipeline import (
 )
 
 __all__ = [
+    "ForecastModel",
     "Lead",
     "LeadAssignmentCursor",
     "LeadSource",
@@ -25,6 +27,7 @@ __all__ = [
     "OrderNumberSequence",
     "Payment",
     "Pipeline",
+    "SalesTarget",
     "Stage",
     "StageHistory",
 ]
