@@ -31,7 +31,8 @@ def test_database_worker_runs_the_reminder_job(settings, sales1) -> None:
     later = Task.objects.create(
         title="Later", assignee=sales1, remind_at=timezone.now() + dt.timedelta(days=1)
     )
-    enqueue_due({}, 0.0)
+    # Only the reminder job: the other periodic jobs have their own tests.
+    enqueue_due({}, 0.0, [p for p in PERIODIC_TASKS if p[0].startswith("peyvand.desk.")])
     assert DBTaskResult.objects.filter(status="READY").count() == 1
     call_command("worker", "--batch")
     due.refresh_from_db()

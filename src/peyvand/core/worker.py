@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 # so two workers' clocks enqueueing the same job on PostgreSQL do no harm.
 PERIODIC_TASKS: list[tuple[str, float]] = [
     ("peyvand.desk.tasks.send_due_reminders", 60.0),
+    ("peyvand.sales.forecast_tasks.refresh_forecasts", 86_400.0),
 ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, cast
@@ -30,7 +30,7 @@ from peyvand.access.choices import ObjectType, Scope
 from peyvand.access.models import Department, User
 from peyvand.access.scopes import department_ids, restrict, scope_for
 from peyvand.audit.services import record
-from peyvand.catalog.money import RateBook, quantize
+from peyvand.catalog.money import RateBook, decimal_places, quantize
 from peyvand.core.text import to_persian_digits
 from peyvand.sales.access import live_opportunities
 from peyvand.sales.choices import OpportunityStatus, TargetPeriod
@@ -124,8 +124,11 @@ def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]
     )
 
 
-def _rounded(value: Decimal) -> Decimal:
-    return quantize(value, reporting_currency())
+def _rounder() -> Callable[[Decimal], Decimal]:
+    """Rounding to the reporting currency's decimals, looked up once per report."""
+    currency = reporting_currency()
+    places = decimal_places(currency)
+    return lambda value: quantize(value, currency, places=places)
 
 
 def _owner_names(ids: Iterable[int | None]) -> dict[int | None, str]:
@@ -235,8 +238,10 @@ def weighted_pipeline(
     names = _owner_names(owners)
     for owner in owners.values():
         owner.name = names.get(owner.owner_id, "")
-    for rounded in [*months.values(), *owners.values(), undated]:
-        rounded.total, rounded.weighted = _rounded(rounded.total), _rounded(rounded.weighted)
+    rounding = _rounder()
+    everything: list[PipelineMonth | PipelineOwner] = [*months.values(), *owners.values(), undated]
+    for rounded in everything:
+        rounded.total, rounded.weighted = rounding(rounded.total), rounding(rounded.weighted)
     return WeightedPipeline(
         currency=currency,
         calendar=calendar,
@@ -595,6 +600,7 @@ def forecast(
         entered.append(_days(dt.datetime.combine(row["day"], dt.time(12), tzinfo=zone)))
         amounts.append(value)
     samples = {s: r.days for s, r in learned.items()}
+    rounding = _rounder()
     stages = {stage.pk: stage for stage in pipeline.stages.filter(pk__in=list(learned))}
     values = _forecast_months(
         groups, {s: r.p_won for s, r in learned.items()}, samples, _days(now), bounds
@@ -613,8 +619,8 @@ def forecast(
             ForecastMonth(
                 start,
                 month_label(start, calendar),
-                _rounded(Decimal(str(values[i]))),
-                _rounded(Decimal(str(static[i]))),
+                rounding(Decimal(str(values[i]))),
+                rounding(Decimal(str(static[i]))),
             )
             for i, start in enumerate(starts[:-1])
         ],
@@ -646,6 +652,7 @@ class SalesStats:
     lost: int = 0
     won_amount: Decimal = Decimal(0)
     cycle_days: float = 0.0  # summed over won deals
+    rounding: Callable[[Decimal], Decimal] = field(default=lambda value: value, repr=False)
 
     @property
     def closed(self) -> int:
@@ -657,7 +664,7 @@ class SalesStats:
 
     @property
     def average_deal(self) -> Decimal | None:
-        return _rounded(self.won_amount / self.won) if self.won else None
+        return self.rounding(self.won_amount / self.won) if self.won else None
 
     @property
     def average_cycle_days(self) -> float | None:
@@ -746,8 +753,10 @@ def sales_analytics(
     department_names = _department_names(departments)
     for stats in departments.values():
         stats.label = department_names.get(stats.key, "")
+    rounding = _rounder()
     for stats in [total, *months.values(), *owners.values(), *departments.values()]:
-        stats.won_amount = _rounded(stats.won_amount)
+        stats.won_amount = rounding(stats.won_amount)
+        stats.rounding = rounding
     return SalesAnalytics(
         currency=currency,
         calendar=calendar,
@@ -796,7 +805,7 @@ def set_sales_target(
     ) or SalesTarget(user=user, department=department, starts_on=starts_on, ends_on=ends_on)
     with record(target, actor=actor):
         target.period = period
-        target.amount = _rounded(amount)
+        target.amount = _rounder()(amount)
         target.currency = reporting_currency()
         target.save()
     return target
@@ -859,7 +868,7 @@ def attainment(viewer: Any, *, start: dt.date, end: dt.date) -> list[Attainment]
         for row in rows
         if (value := book.convert(row["total"], row["amount_currency"], row["day"])) is not None
     ]
-    result = []
+    result, rounding = [], _rounder()
     for target in targets:
         won = sum(
             (
@@ -874,5 +883,5 @@ def attainment(viewer: Any, *, start: dt.date, end: dt.date) -> list[Attainment]
             ),
             Decimal(0),
         )
-        result.append(Attainment(target, _rounded(won)))
+        result.append(Attainment(target, rounding(won)))
     return result

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from peyvand.sales.views import orders, pipeline
+from peyvand.sales.views import forecast, orders, pipeline
 
 app_name = "sales"
 
@@ -33,4 +33,8 @@ urlpatterns: list[URLPattern] = [
         {"outcome": "lost"},
         name="opportunity_lose",
     ),
+    path("dashboard/", forecast.dashboard, name="dashboard"),
+    path("dashboard/refresh/", forecast.dashboard_refresh, name="dashboard_refresh"),
+    path("targets/", forecast.targets, name="targets"),
+    path("targets/<int:pk>/delete/", forecast.target_delete, name="target_delete"),
 ]
