@@ -57,3 +57,4 @@ class ApiScope(models.TextChoices):
     PRODUCTS_READ = "products:read", _("Read products")
     TASKS_READ = "tasks:read", _("Read tasks")
     TASKS_WRITE = "tasks:write", _("Change tasks")
+    FORECAST_READ = "forecast:read", _("Read forecasts and sales analytics")

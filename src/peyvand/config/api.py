@@ -13,6 +13,7 @@ from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
+from peyvand.sales.api.forecast import router as forecast_router
 from peyvand.sales.api.orders import router as orders_router
 
 api = PeyvandAPI(
@@ -35,6 +36,7 @@ api.add_router("/tasks", tasks_router)
 api.add_router("/audit", audit_router)
 api.add_router("/imports", imports_router)
 api.add_router("/me", access_router)
+api.add_router("/forecast", forecast_router)
 
 # Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.
 _unmatched = Router(auth=None)
