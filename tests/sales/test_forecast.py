@@ -394,3 +394,16 @@ def test_attainment_counts_won_deals_of_the_period_in_the_reporting_currency(
         mine.pk
     ]
     assert attainment(sales2, start=D(2026, 3, 1), end=D(2026, 3, 31)) == []
+
+
+def test_the_nightly_job_learns_every_active_pipeline(
+    personas: dict[str, Any], currencies: None
+) -> None:
+    from peyvand.sales.forecast_tasks import refresh_forecasts
+    from peyvand.sales.models import ForecastModel, Pipeline
+
+    pipeline, _until = _history(personas, 200)
+    Pipeline.objects.create(name="Dormant", is_active=False)
+    assert refresh_forecasts.call() == 1
+    assert refresh_forecasts.call(pipeline.pk) == 1
+    assert ForecastModel.objects.filter(pipeline=pipeline).count() == 2

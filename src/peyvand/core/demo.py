@@ -275,6 +275,7 @@ def _people() -> list[_Person]:
 
 def load_demo_company() -> None:
     from peyvand.access.models import Department, User
+    from peyvand.sales.forecast_data import load_demo_forecast
 
     users = {u.username: u for u in User.objects.filter(username__in=list(_TASKS))}
     departments = {d.code: d for d in Department.objects.all()}
@@ -284,6 +285,7 @@ def load_demo_company() -> None:
     _orders(customers, products, users, now)
     _interactions(customers, users, now)
     _tasks(customers, users, departments, now)
+    load_demo_forecast(customers, users, now)
 
 
 def _products() -> dict[str, Any]:

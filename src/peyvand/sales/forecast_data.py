@@ -54,6 +54,7 @@ def generate_history(
     mean_dwell_days: float = 12.0,
     currency: str = "IRR",
     seed: int = 1,
+    title: str = "Deal",
 ) -> int:
     """`deals` deals created over the `days` before `until`, walked through the stages;
     those still walking at `until` stay open in the stage they are in. Returns how many
@@ -95,7 +96,7 @@ def generate_history(
                     customer=customer,
                     pipeline=pipeline,
                     stage=stage,
-                    title=f"Deal {index + 1}",
+                    title=f"{title} {index + 1}",
                     amount=Decimal(rng.randint(10, 500) * 1_000_000),
                     amount_currency=currency,
                     expected_close_date=(entered + dt.timedelta(days=30)).date(),
@@ -120,3 +121,82 @@ def generate_history(
             for i, (stage, at) in enumerate(visits)
         )
     return closed
+
+
+@transaction.atomic
+def generate_open_deals(
+    *,
+    pipeline: Pipeline,
+    customers: Sequence[Any],
+    owners: Sequence[Any],
+    deals: int,
+    now: dt.datetime,
+    currencies: Sequence[str] = ("IRR",),
+    seed: int = 2,
+) -> None:
+    """`deals` open deals spread over the open stages, entered in the last 60 days, with
+    expected close dates over the next six months; one stage-history row each."""
+    stages = open_stages(pipeline)
+    rng = random.Random(seed)
+    for first in range(0, deals, BATCH):
+        rows = []
+        for index in range(first, min(first + BATCH, deals)):
+            entered = now - dt.timedelta(days=rng.uniform(0, 60))
+            customer = customers[index % len(customers)]
+            rows.append(
+                Opportunity(
+                    customer=customer,
+                    pipeline=pipeline,
+                    stage=stages[index % len(stages)],
+                    title=f"Open deal {index + 1}",
+                    amount=Decimal(rng.randint(10, 500) * 1_000_000),
+                    amount_currency=currencies[index % len(currencies)],
+                    expected_close_date=(now + dt.timedelta(days=rng.uniform(0, 180))).date(),
+                    owner=owners[index % len(owners)],
+                    department=getattr(customer, "department", None),
+                    stage_entered_at=entered,
+                    created_at=entered,
+                )
+            )
+        created = Opportunity.objects.bulk_create(rows)
+        StageHistory.objects.bulk_create(
+            StageHistory(opportunity=o, to_stage_id=o.stage_id, at=o.stage_entered_at)
+            for o in created
+        )
+
+
+DEMO_TITLE = "Demo deal"
+
+
+def load_demo_forecast(customers: Sequence[Any], users: dict[str, Any], now: dt.datetime) -> None:
+    """A year and a half of closed deals for the demo's reps, this month's targets and a
+    learned forecast, so the dashboard has something to show. Idempotent."""
+    from peyvand.sales.forecast import reader_calendar, refresh_forecast_model, set_sales_target
+    from peyvand.sales.opportunities import ensure_default_pipeline
+
+    pipeline = ensure_default_pipeline()
+    if Opportunity.objects.filter(pipeline=pipeline, title__startswith=DEMO_TITLE).exists():
+        return
+    reps = [users[name] for name in ("sales1", "sales2") if name in users]
+    mine = [c for c in customers if c.owner_id in {r.pk for r in reps}]
+    if not reps or not mine:
+        return
+    generate_history(
+        pipeline=pipeline,
+        customers=mine,
+        owners=reps,
+        deals=300,
+        advance=[0.75, 0.6, 0.7, 0.85],
+        until=now,
+        title=DEMO_TITLE,
+    )
+    for rep in reps:
+        set_sales_target(
+            actor=None,
+            user=rep,
+            period="month",
+            on=now.date(),
+            amount=Decimal(2_000_000_000),
+            calendar=reader_calendar(),
+        )
+    refresh_forecast_model(pipeline, now=now)
