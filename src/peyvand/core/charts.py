@@ -34,7 +34,10 @@ Number = float | int | Decimal
 PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#7a7a00", "#000000"]
 WIDTH, HEIGHT = 640, 260
 TOP, BOTTOM, AXIS, EDGE = 16, 44, 64, 12
-TICKS = 4
+# Gridlines per nice axis maximum, so each step is itself a round number.
+TICKS = {1.0: 5, 2.0: 4, 2.5: 5, 5.0: 5, 10.0: 5}
+# At most this many labels under the axis; the table has them all.
+MAX_LABELS = 8
 
 _ids = count(1)
 
@@ -60,15 +63,16 @@ def compact_number(value: Number) -> str:
     return to_persian_digits(text) if _fa() else text
 
 
-def _nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k at or above `value` (axis maximum)."""
+def _nice_ceiling(value: float) -> tuple[float, int]:
+    """The smallest 1, 2, 2.5 or 5 × 10^k at or above `value` (axis maximum), and how many
+    gridline steps divide it into round numbers."""
     if value <= 0:
-        return 1.0
+        return 1.0, TICKS[1.0]
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
         if value <= step * power:
-            return step * power
-    return 10 * power
+            return step * power, TICKS[step]
+    return 10 * power, TICKS[10.0]
 
 
 @dataclass
@@ -106,12 +110,12 @@ class Chart:
 
     def svg(self) -> SafeString:
         uid = f"chart-{self.uid}"
-        top = _nice_ceiling(self._maximum())
+        top, ticks = _nice_ceiling(self._maximum())
         plot_w, plot_h = WIDTH - AXIS - EDGE, HEIGHT - TOP - BOTTOM
         parts: list[str] = []
-        for tick in range(TICKS + 1):
-            value = top * tick / TICKS
-            y = TOP + plot_h - plot_h * tick / TICKS
+        for tick in range(ticks + 1):
+            value = top * tick / ticks
+            y = TOP + plot_h - plot_h * tick / ticks
             parts.append(
                 format_html(
                     '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#d0d7de"/>'
@@ -126,7 +130,7 @@ class Chart:
                 )
             )
         slot = plot_w / max(len(self.labels), 1)
-        every = max(1, math.ceil(len(self.labels) / 12))
+        every = max(1, math.ceil(len(self.labels) / MAX_LABELS))
         for index, label in enumerate(self.labels):
             if index % every:
                 continue
