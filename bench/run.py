@@ -77,7 +77,7 @@ SIZES: dict[str, dict[str, int]] = {
         "queries": 200,
     },
 }
-WORKLOADS = ["seed", "import", "api", "search"]
+WORKLOADS = ["seed", "import", "api", "search", "sales"]
 
 
 @dataclass
@@ -510,7 +510,16 @@ def bench_search(size: dict[str, int], label: str, work: Path) -> list[Row]:
     ]
 
 
+def bench_sales(size: dict[str, int], label: str, work: Path) -> list[Row]:
+    # Imported here: bench/sales.py imports this module's helpers.
+    from bench.sales import SIZES as SALES_SIZES
+    from bench.sales import bench_sales as run_sales
+
+    return run_sales(SALES_SIZES[label], label, work)
+
+
 BENCHES = {"seed": bench_seed, "import": bench_import, "api": bench_api, "search": bench_search}
+BENCHES["sales"] = bench_sales
 
 
 # --- the table -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.urls import path
 
 from peyvand.config.urls import urlpatterns as product_urlpatterns
 from peyvand.customers.models import Customer
+from peyvand.sales.models import Opportunity
 
 
 def bare_customer(request: HttpRequest, pk: int) -> JsonResponse:
@@ -21,7 +22,18 @@ def bare_customer(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(row)
 
 
+def bare_opportunities(request: HttpRequest) -> JsonResponse:
+    """The reference of the sales pages: 50 opportunities by primary key, as JSON."""
+    rows = list(
+        Opportunity.objects.order_by("pk").values(
+            "id", "title", "amount", "amount_currency", "stage_id", "owner_id"
+        )[:50]
+    )
+    return JsonResponse({"items": rows})
+
+
 urlpatterns = [
     path("bench/customers/<int:pk>", bare_customer, name="bench_bare_customer"),
+    path("bench/opportunities", bare_opportunities, name="bench_bare_opportunities"),
     *product_urlpatterns,
 ]

@@ -67,3 +67,4 @@ class ApiScope(models.TextChoices):
     CONTRACTS_WRITE = "contracts:write", _("Change contracts")
     LEADS_READ = "leads:read", _("Read leads")
     LEADS_WRITE = "leads:write", _("Change leads")
+    FORECAST_READ = "forecast:read", _("Read forecasts and sales analytics")

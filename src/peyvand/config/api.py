@@ -14,6 +14,7 @@ from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
 from peyvand.sales.api.contracts import router as contracts_router
+from peyvand.sales.api.forecast import router as forecast_router
 from peyvand.sales.api.leads import router as leads_router
 from peyvand.sales.api.opportunities import pipelines_router
 from peyvand.sales.api.opportunities import router as opportunities_router
@@ -47,6 +48,7 @@ api.add_router("/imports", imports_router)
 api.add_router("/me", access_router)
 api.add_router("/leads", leads_router)
 api.add_router("/public/forms", public_forms_router)
+api.add_router("/forecast", forecast_router)
 
 # Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.
 _unmatched = Router(auth=None)

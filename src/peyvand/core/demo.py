@@ -275,6 +275,7 @@ def _people() -> list[_Person]:
 
 def load_demo_company() -> None:
     from peyvand.access.models import Department, User
+    from peyvand.sales.forecast_data import load_demo_forecast
     from peyvand.sales.lead_demo import load_demo_leads
 
     users = {u.username: u for u in User.objects.filter(username__in=list(_TASKS))}
@@ -290,6 +291,7 @@ def load_demo_company() -> None:
     load_demo_activities()
     _sales_documents()
     load_demo_leads()
+    load_demo_forecast(customers, users, now)
 
 
 def _products() -> dict[str, Any]:

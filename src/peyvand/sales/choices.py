@@ -98,3 +98,8 @@ class ScoringCondition(models.TextChoices):
     IS_SET = "is_set", _("is filled in")
     EQUALS = "equals", _("equals")
     CONTAINS = "contains", _("contains")
+
+
+class TargetPeriod(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")

@@ -5,6 +5,7 @@ from django.urls import URLPattern, path
 from peyvand.sales.views import (
     activities,
     contracts,
+    forecast,
     lead_setup,
     opportunities,
     orders,
@@ -102,4 +103,8 @@ urlpatterns: list[URLPattern] = [
         {"outcome": "lost"},
         name="opportunity_lose",
     ),
+    path("dashboard/", forecast.dashboard, name="dashboard"),
+    path("dashboard/refresh/", forecast.dashboard_refresh, name="dashboard_refresh"),
+    path("targets/", forecast.targets, name="targets"),
+    path("targets/<int:pk>/delete/", forecast.target_delete, name="target_delete"),
 ]

@@ -11,6 +11,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language
+from djmoney.money import Money
 
 from peyvand.core.text import to_persian_digits
 
@@ -66,3 +67,11 @@ def amount(value: Any) -> str:
     if currency is not None:
         text = f"{text} {currency}"
     return digits(text)
+
+
+@register.filter
+def money(value: Any, currency: str) -> str:
+    """A bare number as an amount of `currency` ("1,500,000 IRR"), in the reader's digits."""
+    if value is None or value == "":
+        return ""
+    return amount(Money(Decimal(str(value)), currency))

@@ -6,6 +6,7 @@ Each module defines its own models; this package re-exports them so that
 
 from peyvand.sales.models.activities import Activity, CalendarFeed, CloseReason, Competitor
 from peyvand.sales.models.contracts import Contract
+from peyvand.sales.models.forecast import ForecastModel, SalesTarget
 from peyvand.sales.models.leads import AssignmentRule, LeadScoringModel, ScoringRule, WebForm
 from peyvand.sales.models.orders import Order, OrderLine, OrderNumberSequence, Payment
 from peyvand.sales.models.pipeline import (
@@ -27,6 +28,7 @@ __all__ = [
     "Competitor",
     "Contract",
     "DocumentNumberSequence",
+    "ForecastModel",
     "Lead",
     "LeadAssignmentCursor",
     "LeadScoringModel",
@@ -39,6 +41,7 @@ __all__ = [
     "Pipeline",
     "Quote",
     "QuoteLine",
+    "SalesTarget",
     "ScoringRule",
     "Stage",
     "StageHistory",
