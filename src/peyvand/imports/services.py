@@ -39,7 +39,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -64,11 +63,22 @@ from peyvand.imports.choices import DuplicatePolicy, ImportKind, ImportStatus
 from peyvand.imports.mapping import resolve_mapping, suggest_mapping
 from peyvand.imports.models import INLINE_ERROR_LIMIT, ImportJob
 from peyvand.imports.readers import ImportFileError, check_size, format_for, open_table
-from peyvand.imports.rows import ParsedRow, RowError, RowParser, name_key, normalize
+from peyvand.imports.rows import (
+    ParsedChunk,
+    ParsedRow,
+    RowError,
+    RowParser,
+    name_key,
+    normalize,
+    parsed_chunks,
+)
 
 logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5000
+# From this many rows on, a second process parses while this one writes (`parsed_chunks`);
+# for smaller files starting it costs more than it saves.
+PARSE_PROCESS_FROM_ROWS = 20_000
 _UPDATABLE = (
     "display_name",
     "first_name",
@@ -283,9 +293,13 @@ class _Importer:
             rows: Iterator[tuple[int, list[str]]] = (
                 (line, cells) for line, cells in table.rows if line > job.committed_line
             )
-            with self._report() as report:
-                while batch := list(islice(rows, CHUNK_ROWS)):
-                    self._chunk(parser, batch, report)
+            in_child = (table.estimated_rows or 0) - job.committed_line >= PARSE_PROCESS_FROM_ROWS
+            with (
+                self._report() as report,
+                parsed_chunks(parser, rows, size=CHUNK_ROWS, in_child=in_child) as chunks,
+            ):
+                for chunk in chunks:
+                    self._chunk(chunk, report)
         job.status = ImportStatus.DONE
         job.total_rows = job.processed_rows
         job.finished_at = timezone.now()
@@ -314,17 +328,9 @@ class _Importer:
                 )
             yield handle
 
-    def _chunk(
-        self, parser: RowParser, batch: list[tuple[int, list[str]]], report: BinaryIO
-    ) -> None:
-        chunk = _Chunk(last_line=batch[-1][0])
-        parsed: list[ParsedRow] = []
-        for line, cells in batch:
-            row, errors = parser.parse(line, cells)
-            if row is None:
-                chunk.errors.extend(errors)
-            else:
-                parsed.append(row)
+    def _chunk(self, parsed_chunk: ParsedChunk, report: BinaryIO) -> None:
+        last_line, parsed, errors = parsed_chunk
+        chunk = _Chunk(last_line=last_line, errors=errors)
         with transaction.atomic():
             self.writer.begin_chunk()
             self._match(parsed, chunk)
