@@ -17,14 +17,9 @@ POSTGRES_CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     f"CREATE INDEX IF NOT EXISTS customers_search_trgm ON {TABLE} "
     "USING gin (search_text gin_trgm_ops)",
-    # Prefix search on short fragments; the default btree cannot serve LIKE 'x%' in a
-    # non-C collation.
-    f"CREATE INDEX IF NOT EXISTS customers_name_key_prefix ON {TABLE} "
-    "(name_key varchar_pattern_ops)",
 ]
 POSTGRES_DROP = [
     "DROP INDEX IF EXISTS customers_search_trgm",
-    "DROP INDEX IF EXISTS customers_name_key_prefix",
 ]
 
 _SQLITE_TRIGGERS = [

@@ -7,10 +7,15 @@ rules are the customer services' rules (`customers.services`), applied to text c
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import moneyed
@@ -26,6 +31,7 @@ from peyvand.customers.models import CustomFieldDefinition
 from peyvand.customers.search import name_key_for
 from peyvand.customers.services import validate_custom_fields
 from peyvand.imports.mapping import CUSTOM_PREFIX
+from peyvand.imports.readers import ImportFileError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Control characters other than tab and newlines: NUL breaks PostgreSQL, the rest break layouts.
@@ -348,3 +354,83 @@ class RowParser:
                 column = self.header_of.get(CUSTOM_PREFIX + key.removeprefix("custom."), key)
                 errors.extend((line, column, message) for message in messages)
             return {}
+
+
+# A parsed chunk: its last file line, the rows that parsed and the errors of those that did not.
+ParsedChunk = tuple[int, list[ParsedRow], list[RowError]]
+
+
+def _parse_chunks(
+    parser: RowParser, rows: Iterator[tuple[int, list[str]]], size: int
+) -> Iterator[ParsedChunk]:
+    while batch := list(islice(rows, size)):
+        parsed: list[ParsedRow] = []
+        errors: list[RowError] = []
+        for line, cells in batch:
+            row, row_errors = parser.parse(line, cells)
+            if row is None:
+                errors.extend(row_errors)
+            else:
+                parsed.append(row)
+        yield batch[-1][0], parsed, errors
+
+
+def _parse_in_child(
+    out: Any, parser: RowParser, rows: Iterator[tuple[int, list[str]]], size: int
+) -> None:
+    try:
+        for chunk in _parse_chunks(parser, rows, size):
+            out.put(("chunk", chunk))
+        out.put(("end", None))
+    except ImportFileError as exc:
+        out.put(("file_error", str(exc)))
+    except Exception as exc:  # reported by the parent, which fails the job
+        out.put(("crash", f"{exc.__class__.__name__}: {exc}"))
+
+
+def _from_child(inbox: Any, child: Any) -> Iterator[ParsedChunk]:
+    while True:
+        try:
+            kind, value = inbox.get(timeout=5)
+        except queue.Empty:
+            if not child.is_alive():
+                raise RuntimeError("the row parser process ended unexpectedly") from None
+            continue
+        if kind == "end":
+            return
+        if kind == "file_error":
+            raise ImportFileError(value)
+        if kind == "crash":
+            raise RuntimeError(value)
+        yield value
+
+
+@contextmanager
+def parsed_chunks(
+    parser: RowParser,
+    rows: Iterator[tuple[int, list[str]]],
+    *,
+    size: int,
+    in_child: bool,
+) -> Iterator[Iterator[ParsedChunk]]:
+    """The file's rows parsed `size` at a time, in file order.
+
+    With `in_child`, a forked process reads and parses while the caller writes the previous
+    chunk (and waits for the database): the two halves of an import each get a core. The
+    child inherits the parser, the open file and the active language, and never touches
+    the database. At most two parsed chunks wait in the pipe, so memory stays bounded.
+    A file error is raised at the chunk where the file breaks, as without the child.
+    """
+    if not in_child:
+        yield _parse_chunks(parser, rows, size)
+        return
+    context = multiprocessing.get_context("fork")
+    inbox = context.Queue(maxsize=2)
+    child = context.Process(target=_parse_in_child, args=(inbox, parser, rows, size))
+    child.start()
+    try:
+        yield _from_child(inbox, child)
+    finally:
+        child.terminate()
+        child.join()
+        inbox.close()
