@@ -254,7 +254,8 @@ def test_forecast_uses_the_learned_rates_and_only_visible_deals(
         o.amount.amount * Decimal(str(model.stages[str(o.stage_id)]["p_won"])) for o in open_mine
     )
     total = sum(m.learned for m in mine.months)
-    assert 0 < total <= ceiling + 1
+    # Each month is rounded to a whole unit: at most half a unit up per month.
+    assert 0 < total <= ceiling + Decimal("0.5") * len(mine.months)
     assert sum(m.learned for m in everyone.months) > total
     # A rep without deals of their own forecasts nothing.
     Opportunity.objects.filter(owner=sales2).update(owner=sales1)

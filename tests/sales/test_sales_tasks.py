@@ -22,7 +22,7 @@ SALES_JOBS = [p for p in PERIODIC_TASKS if p[0].startswith("peyvand.sales.tasks.
 @pytest.mark.django_db(transaction=True)
 def test_worker_expires_quotes_and_reminds_renewals(settings: Any, customer1: Any) -> None:
     settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+        "default": {**settings.TASKS["default"], "BACKEND": "django_tasks_db.DatabaseBackend"}
     }
     today = timezone.localdate()
     lapsed = make_quote(

@@ -271,7 +271,7 @@ def quote_reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "reject")
 
 
-def _printable(quote: Quote, *, font_base: str) -> str:
+def _printable(quote: Quote, *, stylesheet: str) -> str:
     """The quote as a standalone page in the CUSTOMER's language (not the reader's)."""
     language = quote.customer.preferred_language or "fa"
     with translation.override(language):
@@ -282,7 +282,7 @@ def _printable(quote: Quote, *, font_base: str) -> str:
                 "lines": quote.lines.select_related("product"),
                 "rtl": language.startswith("fa"),
                 "language": language,
-                "font_base": font_base,
+                "stylesheet": stylesheet,
             },
         )
 
@@ -291,20 +291,19 @@ def _printable(quote: Quote, *, font_base: str) -> str:
 @require_GET
 def quote_print(request: HttpRequest, pk: int) -> HttpResponse:
     quote = get_quote_for(request.user, pk)
-    return HttpResponse(_printable(quote, font_base=static("peyvand/fonts/")))
+    return HttpResponse(_printable(quote, stylesheet=static("peyvand/css/quote_print.css")))
 
 
 @login_required
 @require_GET
 def quote_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The print page through WeasyPrint (Pango shapes the Persian text); fonts are read
-    from the static files on disk, so no request leaves the process."""
+    """The print page through WeasyPrint (Pango shapes the Persian text); the stylesheet
+    and its fonts are read from the static files on disk, so no request leaves the process."""
     from weasyprint import HTML  # imported here: loading Pango costs ~0.3 s at startup
 
     quote = get_quote_for(request.user, pk)
-    font = finders.find("peyvand/fonts/Vazirmatn-Regular.woff2")
-    font_base = "file://" + str(font).rsplit("/", 1)[0] + "/" if font else ""
-    pdf = HTML(string=_printable(quote, font_base=font_base)).write_pdf()
+    stylesheet = finders.find("peyvand/css/quote_print.css")
+    pdf = HTML(string=_printable(quote, stylesheet=f"file://{stylesheet}")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{quote.number}.pdf"'
     return response
