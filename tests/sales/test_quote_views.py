@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import sys
 import zlib
 from typing import Any
 
@@ -201,6 +202,18 @@ def test_pdf_is_one_page_set_in_vazirmatn(
     assert response.content.startswith(b"%PDF")
     assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Vazirmatn", objects)
     assert len(re.findall(rb"/Type\s*/Page\b", objects)) == 1
+
+
+def test_pdf_without_the_system_libraries_points_to_the_print_page(
+    client_for: Any, sales1: Any, customer1: Any, monkeypatch: Any
+) -> None:
+    # A machine set up with pip alone has WeasyPrint but may lack Pango/HarfBuzz; an entry
+    # of None in sys.modules makes the import fail the way a missing library does.
+    monkeypatch.setitem(sys.modules, "weasyprint", None)
+    quote = make_quote(customer1, actor=sales1)
+    response = client_for(sales1).get(f"/sales/quotes/{quote.pk}/pdf/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/sales/quotes/{quote.pk}/"
+    assert "Pango and HarfBuzz are missing" in response.text
 
 
 def test_customer_and_opportunity_cards_list_the_documents(

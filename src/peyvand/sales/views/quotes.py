@@ -299,9 +299,20 @@ def quote_print(request: HttpRequest, pk: int) -> HttpResponse:
 def quote_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The print page through WeasyPrint (Pango shapes the Persian text); the stylesheet
     and its fonts are read from the static files on disk, so no request leaves the process."""
-    from weasyprint import HTML  # imported here: loading Pango costs ~0.3 s at startup
-
     quote = get_quote_for(request.user, pk)
+    try:
+        from weasyprint import HTML  # imported here: loading Pango costs ~0.3 s at startup
+    except (ImportError, OSError):
+        # WeasyPrint loads Pango and HarfBuzz from the system; without them (a machine set
+        # up with pip alone) the print page still works, so say so instead of failing.
+        messages.error(
+            request,
+            _(
+                "PDFs cannot be made on this server: the system libraries Pango and HarfBuzz "
+                "are missing. Use the print page and your browser's “Save as PDF”."
+            ),
+        )
+        return redirect("sales:quote_detail", pk=quote.pk)
     stylesheet = finders.find("peyvand/css/quote_print.css")
     pdf = HTML(string=_printable(quote, stylesheet=f"file://{stylesheet}")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
