@@ -151,7 +151,13 @@ if REDIS_URL:
         }
     }
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # The suite's parallel workers share one Redis: a prefix each keeps one worker's
+            # cache changes (a token invalidation) out of another worker's tests.
+            "KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", "") if TESTING else "",
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
