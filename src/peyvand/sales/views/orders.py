@@ -24,7 +24,6 @@ from peyvand.sales import services
 from peyvand.sales.access import get_order_customer_for, get_order_for, live_orders
 from peyvand.sales.choices import OrderStatus
 from peyvand.sales.forms import (
-    MAX_LINES,
     LineFormSet,
     OrderFilterForm,
     OrderForm,
@@ -32,6 +31,7 @@ from peyvand.sales.forms import (
     PaymentForm,
 )
 from peyvand.sales.selectors import balance, with_paid_totals
+from peyvand.sales.views.lines import extra_line
 
 PAGE_SIZE = 25
 
@@ -149,17 +149,8 @@ def order_line(request: HttpRequest) -> HttpResponse:
     """One more empty line for the order form (HTMX), and the formset's new line count."""
     if not can(request.user, ObjectType.ORDER, "add"):
         raise Http404
-    try:
-        index = int(request.GET.get("lines-TOTAL_FORMS", "1"))
-    except ValueError:
-        index = 1
-    if not 0 <= index < MAX_LINES:
-        return HttpResponse(status=204)
-    line_form = OrderLineForm(prefix=f"lines-{index}", products=_product_choices())
-    return render(
-        request,
-        "sales/partials/order_line.html",
-        {"line": line_form, "index": index, "total": index + 1, "oob": True},
+    return extra_line(
+        request, lambda prefix: OrderLineForm(prefix=prefix, products=_product_choices())
     )
 
 

@@ -34,7 +34,6 @@ from peyvand.sales.access import (
 from peyvand.sales.choices import OPEN_QUOTE_STATUSES, QuoteStatus
 from peyvand.sales.models import Quote
 from peyvand.sales.quote_forms import (
-    MAX_LINES,
     QuoteFilterForm,
     QuoteForm,
     QuoteLineForm,
@@ -43,6 +42,7 @@ from peyvand.sales.quote_forms import (
     decimal_text,
     quote_product_choices,
 )
+from peyvand.sales.views.lines import extra_line
 
 PAGE_SIZE = 25
 # The customer 360 and opportunity pages show this many of each kind of document.
@@ -188,17 +188,8 @@ def quote_line(request: HttpRequest) -> HttpResponse:
     """One more empty line for the quote form (HTMX), and the formset's new line count."""
     if not can(request.user, ObjectType.QUOTE, "add"):
         raise Http404
-    try:
-        index = int(request.GET.get("lines-TOTAL_FORMS", "1"))
-    except ValueError:
-        index = 1
-    if not 0 <= index < MAX_LINES:
-        return HttpResponse(status=204)
-    line_form = QuoteLineForm(prefix=f"lines-{index}", products=quote_product_choices())
-    return render(
-        request,
-        "sales/partials/order_line.html",
-        {"line": line_form, "index": index, "total": index + 1, "oob": True},
+    return extra_line(
+        request, lambda prefix: QuoteLineForm(prefix=prefix, products=quote_product_choices())
     )
 
 
