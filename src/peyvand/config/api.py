@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import Router
 
 from peyvand.access.api import router as access_router
+from peyvand.analytics.api import router as analytics_router
 from peyvand.audit.api import router as audit_router
 from peyvand.catalog.api import router as catalog_router
 from peyvand.channels.api import router as interactions_router
@@ -13,6 +14,7 @@ from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
+from peyvand.personalization.api import router as offers_router
 from peyvand.sales.api.contracts import router as contracts_router
 from peyvand.sales.api.forecast import router as forecast_router
 from peyvand.sales.api.leads import router as leads_router
@@ -21,6 +23,7 @@ from peyvand.sales.api.opportunities import router as opportunities_router
 from peyvand.sales.api.orders import router as orders_router
 from peyvand.sales.api.public_forms import router as public_forms_router
 from peyvand.sales.api.quotes import router as quotes_router
+from peyvand.tracking.api import router as tracking_router
 
 api = PeyvandAPI(
     title="Peyvand API",
@@ -49,6 +52,9 @@ api.add_router("/me", access_router)
 api.add_router("/leads", leads_router)
 api.add_router("/public/forms", public_forms_router)
 api.add_router("/forecast", forecast_router)
+api.add_router("/analytics", analytics_router)
+api.add_router("/tracking", tracking_router)
+api.add_router("/offers", offers_router)
 
 # Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.
 _unmatched = Router(auth=None)

@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "peyvand.channels",
     "peyvand.desk",
     "peyvand.imports",
+    "peyvand.analytics",
+    "peyvand.tracking",
+    "peyvand.personalization",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,9 @@ urlpatterns = [
     path("sales/", include("peyvand.sales.urls")),
     path("interactions/", include("peyvand.channels.urls")),
     path("imports/", include("peyvand.imports.urls")),
+    path("analytics/", include("peyvand.analytics.urls")),
+    path("tracking/", include("peyvand.tracking.urls")),
+    path("personalization/", include("peyvand.personalization.urls")),
     path("", include("peyvand.desk.urls")),
     path("django-admin/", admin.site.urls),
 ]
