@@ -23,6 +23,7 @@ COMMANDS = {
     "backup": "backup",
     "restore": "restore",
     "bench": "bench",
+    "analytics": "analytics",
 }
 
 USAGE = """usage: peyvand <command> [options]
@@ -38,6 +39,7 @@ commands:
   export customers             export customers as CSV or XLSX
   audit verify                 check the change-log chain
   backup DEST / restore SRC    consistent backup and restore
+  analytics clv|churn|recommend  fit and evaluate the analytics models on files (JSON out)
   manage <django command>      any Django management command
 
 run `peyvand <command> --help` for the options of one command."""
