@@ -138,3 +138,20 @@ def test_invalid_query_parameters_are_422(api_client, sales1) -> None:
     assert fields_of(problem_of(client.get("/api/v1/customers?limit=201"), 422)) == {"limit"}
     assert fields_of(problem_of(client.get("/api/v1/customers?limit=0"), 422)) == {"limit"}
     assert fields_of(problem_of(client.get("/api/v1/customers?kind=robot"), 422)) == {"kind"}
+
+
+def test_wrong_method_is_a_problem_naming_the_allowed_ones(api_client, sales1) -> None:
+    response = api_client(sales1).delete("/api/v1/customers/search?q=x")
+    problem = problem_of(response, 405)
+    assert response["Allow"] == "GET"
+    assert "GET" in problem["detail"]
+    assert Customer.objects.count() == 0
+
+
+def test_wrong_method_is_explained_in_the_callers_language(api_client, sales1) -> None:
+    # ninja answers before authentication, so the browser's language is what is known.
+    response = api_client(sales1).put("/api/v1/me", headers={"Accept-Language": "fa"})
+    problem = problem_of(response, 405)
+    with translation.override("fa"):
+        assert problem["title"] == translation.gettext("Method not allowed")
+    assert problem["title"] != "Method not allowed"

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "peyvand.access.middleware.UserLanguageMiddleware",
+    # Inside the language middlewares, so its message is in the caller's language.
+    "peyvand.core.api.middleware.ApiMethodNotAllowedMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
