@@ -96,6 +96,29 @@ def test_forget_erases_personal_data_and_keeps_a_clean_forget_row(
     assert verify_chain().ok
 
 
+def test_forget_follows_records_merged_into_the_person(leila, manager, make_customer) -> None:
+    from peyvand.customers.services import merge_customers
+
+    older = make_customer(manager, "Leyla Tehrani-Old", first_name="Leyla", notes="Old notes")
+    oldest = make_customer(manager, "L. Tehrani", notes="Oldest notes")
+    merge_customers(older, oldest, actor=manager)
+    merge_customers(leila, older, actor=manager)
+
+    erased = forget_customer(leila, actor=manager, reason="Asked twice")
+
+    for person in (older, oldest):
+        person = Customer._base_manager.get(pk=person.pk)
+        assert person.display_name == tombstone_name(person.pk)
+        assert (person.first_name, person.notes) == ("", "")
+    forgotten = set(ChangeLog.objects.filter(action="forget").values_list("customer_id", flat=True))
+    assert forgotten == {leila.pk, older.pk, oldest.pk}
+    everything = json.dumps(list(ChangeLog.objects.values("before", "after", "object_repr")))
+    for value in ("Leyla", "Old notes", "Oldest notes", "L. Tehrani", *PERSONAL):
+        assert value not in everything
+    assert erased["contact_points"] == 2
+    assert verify_chain().ok
+
+
 def test_only_managers_may_forget(leila, sales1) -> None:
     before = ChangeLog.objects.count()
     with pytest.raises(PermissionDenied):

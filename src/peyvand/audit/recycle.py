@@ -110,10 +110,10 @@ def forget_customer(customer: Any, *, actor: Any, reason: str) -> dict[str, int]
     their channel, direction, time and agent but lose subject and body; the customer row
     becomes a tombstone; older change-log rows about the customer lose their payload
     (the chain still verifies, see ChangeLog). Orders stay: the business must keep them.
-    Returns how many rows of each kind were erased. Managers only.
+    Records merged into this customer are the same person and are erased with it, each
+    with its own forget row. Returns how many rows of each kind were erased. Managers only.
     """
-    from peyvand.channels.models import Interaction, InteractionAttachment
-    from peyvand.customers.models import Customer, Relationship
+    from peyvand.customers.models import Customer
 
     if not is_manager(actor):
         raise PermissionDenied(_("Only a manager may erase a person's data."))
@@ -121,39 +121,23 @@ def forget_customer(customer: Any, *, actor: Any, reason: str) -> dict[str, int]
     if not reason:
         raise ValidationError({"reason": [_("Say why this person's data is erased.")]})
 
+    files: list[str] = []
+    totals: dict[str, int] = {}
     with transaction.atomic():
-        locked = Customer._base_manager.select_for_update().get(pk=customer.pk)
-        attachments = InteractionAttachment.objects.filter(interaction__customer=locked)
-        files = [a.file.name for a in attachments if a.file.name]
-        interactions = Interaction._base_manager.filter(customer=locked)
-        erased = {
-            "contact_points": locked.contact_points.all().delete()[0],
-            "consents": locked.consents.all().delete()[0],
-            "relationships": Relationship.objects.filter(
-                models.Q(from_customer=locked) | models.Q(to_customer=locked)
-            ).delete()[0],
-            "attachments": attachments.delete()[0],
-            "interactions": interactions.update(
-                subject="", body="", external_id="", updated_at=timezone.now()
-            ),
-        }
-        locked.tags.clear()
-        locked.display_name = tombstone_name(locked.pk)
-        locked.first_name = locked.last_name = locked.organization_name = ""
-        locked.notes = locked.external_ref = locked.search_text = locked.name_key = ""
-        locked.preferred_channel = ""
-        locked.custom = {}
-        locked.save()
-        erased["change_log_rows"] = ChangeLog.objects.filter(customer_id=locked.pk).update(
-            object_repr="", before=None, after=None, redacted=True
-        )
-        # The forget row itself: what was done and why, never what was there.
-        write_changes(
-            [Change(ChangeAction.FORGET, locked, None, {"reason": reason, "erased": erased})],
-            actor=actor,
-        )
+        root = Customer._base_manager.select_for_update().get(pk=customer.pk)
+        for person in [root, *_merged_into(root)]:
+            erased = _erase_person(person, files)
+            # The forget row itself: what was done and why, never what was there.
+            write_changes(
+                [Change(ChangeAction.FORGET, person, None, {"reason": reason, "erased": erased})],
+                actor=actor,
+            )
+            for kind, count in erased.items():
+                totals[kind] = totals.get(kind, 0) + count
 
         def remove_files() -> None:
+            from peyvand.channels.models import InteractionAttachment
+
             storage = InteractionAttachment._meta.get_field("file").storage
             for name in files:
                 storage.delete(name)
@@ -161,4 +145,49 @@ def forget_customer(customer: Any, *, actor: Any, reason: str) -> dict[str, int]
         # Files go only once the erasure is committed: a rollback must not lose them.
         transaction.on_commit(remove_files)
     customer.refresh_from_db()
+    return totals
+
+
+def _merged_into(root: Any) -> list[Any]:
+    """Every record merged into `root`, directly or through a chain of merges, locked."""
+    found: list[Any] = []
+    frontier = [root.pk]
+    while frontier:
+        batch = list(
+            type(root)._base_manager.select_for_update().filter(merged_into_id__in=frontier)
+        )
+        found.extend(batch)
+        frontier = [c.pk for c in batch]
+    return found
+
+
+def _erase_person(locked: Any, files: list[str]) -> dict[str, int]:
+    """Erase one customer row's personal data; collects attachment file names to delete."""
+    from peyvand.channels.models import Interaction, InteractionAttachment
+    from peyvand.customers.models import Relationship
+
+    attachments = InteractionAttachment.objects.filter(interaction__customer=locked)
+    files.extend(a.file.name for a in attachments if a.file.name)
+    interactions = Interaction._base_manager.filter(customer=locked)
+    erased = {
+        "contact_points": locked.contact_points.all().delete()[0],
+        "consents": locked.consents.all().delete()[0],
+        "relationships": Relationship.objects.filter(
+            models.Q(from_customer=locked) | models.Q(to_customer=locked)
+        ).delete()[0],
+        "attachments": attachments.delete()[0],
+        "interactions": interactions.update(
+            subject="", body="", external_id="", updated_at=timezone.now()
+        ),
+    }
+    locked.tags.clear()
+    locked.display_name = tombstone_name(locked.pk)
+    locked.first_name = locked.last_name = locked.organization_name = ""
+    locked.notes = locked.external_ref = locked.search_text = locked.name_key = ""
+    locked.preferred_channel = ""
+    locked.custom = {}
+    locked.save()
+    erased["change_log_rows"] = ChangeLog.objects.filter(customer_id=locked.pk).update(
+        object_repr="", before=None, after=None, redacted=True
+    )
     return erased
