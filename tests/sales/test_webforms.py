@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 
 from peyvand.access.models import Department
 from peyvand.audit.models import ChangeLog
+from peyvand.core.netguard import validate_public_url
 from peyvand.sales.models import WebForm
-from peyvand.sales.webforms import FieldSpec, save_web_form, take_rate_slot, validate_public_url
+from peyvand.sales.webforms import FieldSpec, save_web_form, take_rate_slot
 
 GOOD = [FieldSpec("name", "name", required=True), FieldSpec("email", "email")]
 

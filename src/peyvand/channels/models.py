@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.choices import ObjectType
 from peyvand.channels.choices import Direction, InteractionChannel
+
+# Webhook models live in their own module; importing them here registers them with the app.
+from peyvand.channels.webhooks.models import WebhookDelivery as WebhookDelivery
+from peyvand.channels.webhooks.models import WebhookEndpoint as WebhookEndpoint
 from peyvand.core.models import SoftDeleteModel, TimeStampedModel
 from peyvand.customers.querysets import CustomerChildQuerySet
 

@@ -246,6 +246,15 @@ USE_I18N = True
 TIME_ZONE = os.environ.get("PEYVAND_TIME_ZONE", "Asia/Tehran")
 USE_TZ = True
 
+# --- outbound requests ----------------------------------------------------
+# Networks that user-given URLs (webhooks) may reach although they are not public, for a
+# closed installation or a test suite: comma-separated CIDRs. Empty: public addresses only.
+PEYVAND_ALLOWED_PRIVATE_NETWORKS = [
+    net.strip()
+    for net in os.environ.get("PEYVAND_ALLOWED_PRIVATE_NETWORKS", "").split(",")
+    if net.strip()
+]
+
 # --- money ----------------------------------------------------------------
 REPORTING_CURRENCY = os.environ.get("PEYVAND_REPORTING_CURRENCY", "IRR")
 CURRENCIES = ("IRR", "USD", "EUR", "AED", "GBP", "TRY")

@@ -23,6 +23,7 @@ from peyvand.audit.choices import ChangeAction
 from peyvand.audit.models import ChangeLog
 from peyvand.audit.services import Change, diff, record, snapshot, write_changes
 from peyvand.core.text import normalize_digits, normalize_email, normalize_phone, normalize_text
+from peyvand.customers import events
 from peyvand.customers.choices import (
     Channel,
     ConsentPurpose,
@@ -449,6 +450,7 @@ def create_customer(
         _set_tags(customer, tag_names, actor=actor)
         _add_contact_rows(customer, points, actor=actor)
         refresh_search_fields(customer)
+        events.customer_created(customer)
     return customer
 
 
@@ -502,13 +504,16 @@ def update_customer(customer: Customer, *, actor: Any, **changes: Any) -> Custom
         customer.name_key = name_key_for(customer.display_name)
         customer.save()
         after = snapshot(customer)
-        if diff(before, after):
+        changed = diff(before, after)
+        if changed:
             write_changes([Change(ChangeAction.UPDATE, customer, before, after)], actor=actor)
         if tag_names is not None:
             _set_tags(customer, tag_names, actor=actor)
         if points is not None:
             _replace_contact_points(customer, points, actor=actor)
         refresh_search_fields(customer)
+        if changed or tag_names is not None or points is not None:
+            events.customer_updated(customer, list(changes))
     return customer
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from peyvand.access.models import Department
 from peyvand.audit.services import record
 from peyvand.catalog.models import Product
+from peyvand.sales import events
 from peyvand.sales.assignment import choose_owner
 from peyvand.sales.choices import LeadChannel, LeadStatus
 from peyvand.sales.leads import Duplicates, build_lead, find_duplicates
@@ -73,5 +74,6 @@ def capture_lead(
     lead.respond_by = response_deadline(source, lead.created_at)
     with record(lead, actor=actor):
         lead.save()
+    events.lead_created(lead)
     duplicates = find_duplicates(email=lead.email, phone=lead.phone, actor=actor, exclude=lead)
     return lead, duplicates

@@ -20,6 +20,7 @@ from peyvand.catalog.money import decimal_places, quantize
 from peyvand.catalog.services import active_currency
 from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer
+from peyvand.sales import events
 from peyvand.sales.access import live_opportunities
 from peyvand.sales.choices import CloseOutcome, OpportunityStatus
 from peyvand.sales.models import (
@@ -237,6 +238,8 @@ def move_opportunity(
     StageHistory.objects.create(
         opportunity=opportunity, from_stage=previous, to_stage=stage, at=now, by=_user(actor)
     )
+    if stage.is_won:
+        events.opportunity_won(opportunity)
     return opportunity
 
 

@@ -21,6 +21,7 @@ from peyvand.catalog.money import decimal_places, quantize
 from peyvand.catalog.services import active_currency
 from peyvand.core.problems import Conflict, ServiceError
 from peyvand.customers.models import Customer
+from peyvand.sales import events
 from peyvand.sales.access import live_orders, order_customers
 from peyvand.sales.choices import OrderStatus, PaymentMethod
 from peyvand.sales.models import Order, OrderLine, OrderNumberSequence, Payment
@@ -235,6 +236,7 @@ def create_order(
         ],
         actor=actor,
     )
+    events.order_created(order)
     return order
 
 

@@ -3,12 +3,10 @@ the submission itself, which captures a lead through `capture_lead`."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,6 +17,7 @@ from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
 
 from peyvand.audit.services import record
+from peyvand.core.netguard import validate_public_url
 from peyvand.core.problems import ServiceError
 from peyvand.sales.capture import capture_lead
 from peyvand.sales.choices import LeadChannel
@@ -42,27 +41,6 @@ HONEYPOT = "website"
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_FIELDS = len(MAPPABLE_FIELDS)
 MAX_VALUE_CHARS = 5000
-
-
-def validate_public_url(value: str) -> None:
-    """A URL we send visitors to: http(s) on a public host, never loopback or a private
-    network (where it could reach the visitor's or our own internal services)."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(_("Enter an http:// or https:// address."), code="scheme")
-    host = parts.hostname.rstrip(".").lower()
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        raise ValidationError(_("This address points to a private network."), code="private")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        if "." not in host:  # a bare intranet name
-            raise ValidationError(
-                _("This address points to a private network."), code="private"
-            ) from None
-        return
-    if not address.is_global or address.is_multicast:
-        raise ValidationError(_("This address points to a private network."), code="private")
 
 
 @dataclass

@@ -1,0 +1,23 @@
+"""Background jobs of the channels: outbound deliveries, each idempotent per row."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from peyvand.channels.webhooks.services import deliver, due_deliveries
+
+
+@task()
+def deliver_webhook(delivery_id: int) -> str:
+    """Send one webhook delivery if it is due; returns its status."""
+    return deliver(delivery_id)
+
+
+@task()
+def sweep_webhooks() -> int:
+    """Send every delivery whose retry time has come (and any whose enqueue was lost);
+    returns how many were attempted."""
+    due = due_deliveries()
+    for delivery_id in due:
+        deliver(delivery_id)
+    return len(due)
