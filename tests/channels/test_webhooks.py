@@ -216,3 +216,37 @@ def test_only_managers_subscribe_and_only_to_known_events(manager: Any, sales1: 
         )
     assert "event_types" in caught.value.message_dict
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_screen_is_for_managers_and_shows_dead_letters(
+    endpoint: WebhookEndpoint, receivers: list[Receiver], manager: Any, sales1: Any, client_for: Any
+) -> None:
+    assert client_for(sales1).get("/interactions/webhooks/").status_code == 404
+    receivers[0].status = 500
+    create_customer(actor=manager, display_name="Dead letter")
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DEAD)
+    refused = client_for(sales1).post(f"/interactions/webhooks/deliveries/{delivery.pk}/replay/")
+    assert refused.status_code == 404
+
+    client = client_for(manager)
+    page = client.get("/interactions/webhooks/?status=dead")
+    assert page.status_code == 200 and "customer.created" in page.text and "Send again" in page.text
+    receivers[0].status = 204
+    assert (
+        client.post(f"/interactions/webhooks/deliveries/{delivery.pk}/replay/").status_code == 302
+    )
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+
+    bad = client.post(
+        "/interactions/webhooks/",
+        {"url": "http://169.254.169.254/<script>", "event_types": ["order.created"]},
+    )
+    assert bad.status_code == 400 and "private network" in bad.text
+    assert "<script>" not in bad.text and WebhookEndpoint.objects.count() == 1
+    assert client.post(f"/interactions/webhooks/{endpoint.pk}/toggle/").status_code == 302
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active
+    create_customer(actor=manager, display_name="Paused")
+    assert WebhookDelivery.objects.count() == 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from peyvand.channels import views
+from peyvand.channels.webhooks import views as webhook_views
 
 app_name = "interactions"
 
@@ -10,4 +11,9 @@ urlpatterns = [
     path("new/", views.interaction_new, name="new"),
     path("<int:pk>/", views.interaction_detail, name="detail"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    path("webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/toggle/", webhook_views.webhook_toggle, name="webhook_toggle"),
+    path(
+        "webhooks/deliveries/<int:pk>/replay/", webhook_views.delivery_replay, name="webhook_replay"
+    ),
 ]

@@ -81,6 +81,15 @@ def save_endpoint(
     return endpoint
 
 
+def set_endpoint_active(endpoint: WebhookEndpoint, active: bool, *, actor: Any) -> None:
+    """Pause or resume a subscription; paused endpoints get no new events. Audited."""
+    if not is_manager(actor):
+        raise PermissionDenied(_("Only a manager may manage webhooks."))
+    with record(endpoint, actor=actor):
+        endpoint.is_active = active
+        endpoint.save(update_fields=["is_active"])
+
+
 def _active_endpoints() -> list[tuple[int, list[str]]]:
     """(id, event types) of the active endpoints, cached: every customer and order change
     asks, and almost always the answer is "none". Saving an endpoint clears the cache."""
