@@ -39,6 +39,8 @@ SCREENS = [
     ("role-form", "/accounts/settings/roles/new/"),
     ("users", "/accounts/settings/users/"),
     ("profile", "/accounts/profile/"),
+    ("cost-to-serve", "/analytics/costs/"),
+    ("webhooks", "/interactions/webhooks/"),
 ]
 
 # Screens that load part of themselves with htmx after the page: wait for those requests.

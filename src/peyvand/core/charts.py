@@ -22,6 +22,7 @@ from typing import Literal
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import slugify
 from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
 
@@ -257,8 +258,11 @@ class Chart:
                     label,
                     format_html_join(
                         "",
-                        "<td>{}</td>",
-                        ((self._text(s.values[i]),) for s in self.series),
+                        '<td data-value="{}">{}</td>',
+                        (
+                            ("" if s.values[i] is None else s.values[i], self._text(s.values[i]))
+                            for s in self.series
+                        ),
                     ),
                 )
                 for i, label in enumerate(self.labels)
@@ -282,12 +286,19 @@ class Chart:
                 self.title,
                 _("Nothing to show for this period."),
             )
+        # Export buttons are filled in by peyvand.js (no script, no buttons): PNG from the
+        # SVG as drawn, CSV from the raw figures in the table's data-value attributes.
         return format_html(
-            '<figure class="chart"><figcaption>{}</figcaption>{}{}{}</figure>',
+            '<figure class="chart" data-chart-file="{}"><figcaption>{}</figcaption>{}{}{}'
+            '<div class="chart-export" hidden><button type="button" data-chart-export="png">{}'
+            '</button><button type="button" data-chart-export="csv">{}</button></div></figure>',
+            slugify(self.title, allow_unicode=True) or "chart",
             self.title,
             self.svg(),
             self.legend(),
             self.table(),
+            _("Download PNG"),
+            _("Download CSV"),
         )
 
     def __str__(self) -> str:
