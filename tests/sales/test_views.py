@@ -18,6 +18,7 @@ from tests.sales.factories import make_order
 def new_order_data(**overrides: str) -> dict[str, str]:
     data = {
         "currency": "IRR",
+        "channel": "sales",
         "ordered_on": "",
         "external_ref": "",
         "notes": "",
@@ -233,13 +234,14 @@ def test_create_order_through_the_form(client_for: Any, sales2: Any, customer2: 
             "lines-1-quantity": "۲",
             "lines-1-unit_price": "",
             "lines-1-discount_percent": "10",
+            "channel": "phone",
         }
     )
     url = reverse("sales:order_create") + f"?customer={customer2.pk}"
     response = client_for(sales2).post(url, data)
     assert response.status_code == 302, response.text
     order = Order.objects.get()
-    assert order.customer == customer2
+    assert order.customer == customer2 and order.channel == "phone"
     # 2 × 1500 + 2 × 2500 × 0.9
     assert order.total == Money(7500, "IRR")
     assert response["Location"] == reverse("sales:order_detail", args=[order.pk])

@@ -9,6 +9,19 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class OrderChannel(models.TextChoices):
+    """Where the customer placed the order: revenue is reported per channel."""
+
+    SALES = "sales", _("Sales team")
+    WEB = "web", _("Online shop")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    PORTAL = "portal", _("Customer portal")
+    STORE = "store", _("In store")
+    PARTNER = "partner", _("Partner")
+    OTHER = "other", _("Other")
+
+
 class PaymentMethod(models.TextChoices):
     CARD = "card", _("Card")
     TRANSFER = "transfer", _("Bank transfer")

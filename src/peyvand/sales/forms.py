@@ -26,6 +26,7 @@ from peyvand.sales.choices import (
     CloseOutcome,
     LeadStatus,
     OpportunityStatus,
+    OrderChannel,
     OrderStatus,
     PaymentMethod,
 )
@@ -37,6 +38,9 @@ MAX_LINES = 200
 class OrderForm(forms.Form):
     currency = forms.ChoiceField(label=_("Currency"))
     ordered_on = LocalDateField(label=_("Order date"), required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=OrderChannel.choices, initial=OrderChannel.SALES
+    )
     external_ref = forms.CharField(label=_("External reference"), max_length=100, required=False)
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})

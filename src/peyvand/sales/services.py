@@ -23,7 +23,7 @@ from peyvand.core.problems import Conflict, ServiceError
 from peyvand.customers.models import Customer
 from peyvand.sales import events
 from peyvand.sales.access import live_orders, order_customers
-from peyvand.sales.choices import OrderStatus, PaymentMethod
+from peyvand.sales.choices import OrderChannel, OrderStatus, PaymentMethod
 from peyvand.sales.models import Order, OrderLine, OrderNumberSequence, Payment
 
 # MoneyField(max_digits=20, decimal_places=2): what the column can hold.
@@ -179,6 +179,7 @@ def create_order(
     number: str | None = None,
     external_ref: str = "",
     notes: str = "",
+    channel: str = OrderChannel.SALES,
 ) -> Order:
     """Place an order for `customer`; totals are computed here, never taken from the caller.
 
@@ -190,6 +191,8 @@ def create_order(
     places = decimal_places(code)
     if status not in {OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.FULFILLED}:
         raise ServiceError(_("A new order cannot have this status."), field="status")
+    if channel not in OrderChannel.values:
+        raise ServiceError(_("Choose a sales channel from the list."), field="channel")
     line_data = list(lines)
     if not line_data:
         raise ServiceError(_("An order needs at least one line."), field="lines", code="required")
@@ -218,6 +221,7 @@ def create_order(
         number=number,
         customer=customer,
         status=status,
+        channel=channel,
         ordered_at=ordered_at,
         total=Money(total, code),
         created_by=actor if getattr(actor, "pk", None) else None,

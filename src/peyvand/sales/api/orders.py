@@ -18,7 +18,7 @@ from peyvand.core.api.auth import api_user, require_scope
 from peyvand.core.api.pagination import Ordering, PageParams, paginate
 from peyvand.core.api.schemas import CustomerRef, InputSchema, MoneyOut, money_out
 from peyvand.sales.access import get_order_customer_for, live_orders
-from peyvand.sales.choices import OrderStatus, PaymentMethod
+from peyvand.sales.choices import OrderChannel, OrderStatus, PaymentMethod
 from peyvand.sales.models import Order, OrderLine, Payment
 from peyvand.sales.selectors import balance, with_paid_totals
 from peyvand.sales.services import create_order, record_payment
@@ -81,6 +81,7 @@ class OrderOut(Schema):
     number: str
     customer: CustomerRef
     status: str
+    channel: str
     ordered_at: dt.datetime
     total: MoneyOut
     balance: MoneyOut = Field(description="What is still owed (zero when cancelled).")
@@ -140,6 +141,7 @@ class OrderIn(InputSchema):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
     ordered_at: dt.datetime | None = Field(None, description="Defaults to now.")
     status: Literal["draft", "confirmed", "fulfilled"] = "confirmed"
+    channel: OrderChannel = Field(OrderChannel.SALES, description="Where it was ordered.")
     number: str | None = Field(None, max_length=40, description="Numbered automatically if empty.")
     external_ref: str = Field("", max_length=100)
     notes: str = Field("", max_length=20_000)
@@ -199,6 +201,7 @@ def create_order_endpoint(request: HttpRequest, payload: OrderIn) -> Status[Orde
         lines=[line.model_dump() for line in payload.lines],
         ordered_at=payload.ordered_at,
         status=payload.status,
+        channel=payload.channel,
         number=payload.number,
         external_ref=payload.external_ref,
         notes=payload.notes,

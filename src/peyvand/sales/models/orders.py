@@ -14,7 +14,7 @@ from djmoney.money import Money
 from peyvand.access.choices import ObjectType
 from peyvand.core.models import SoftDeleteModel, TimeStampedModel
 from peyvand.customers.querysets import CustomerChildQuerySet
-from peyvand.sales.choices import OrderStatus, PaymentMethod
+from peyvand.sales.choices import OrderChannel, OrderStatus, PaymentMethod
 
 
 class OrderNumberSequence(models.Model):
@@ -44,6 +44,14 @@ class Order(TimeStampedModel, SoftDeleteModel):
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
     )
     ordered_at = models.DateTimeField(_("ordered at"), default=timezone.now, db_index=True)
+    # db_default too: bulk loads (seed, imports) that name no channel get the same answer.
+    channel = models.CharField(
+        _("channel"),
+        max_length=16,
+        choices=OrderChannel.choices,
+        default=OrderChannel.SALES,
+        db_default=OrderChannel.SALES,
+    )
     total: MoneyField[Money | Decimal, Money] = MoneyField(
         _("total"), max_digits=20, decimal_places=2, default_currency="IRR"
     )

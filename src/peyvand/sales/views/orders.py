@@ -126,6 +126,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
                 currency=currency,
                 lines=lines,
                 ordered_at=_noon(form.cleaned_data["ordered_on"]),
+                channel=form.cleaned_data["channel"],
                 external_ref=form.cleaned_data["external_ref"],
                 notes=form.cleaned_data["notes"],
             )
