@@ -241,7 +241,7 @@ def _sessions_for(
     events: list[EventIn],
     times: list[dt.datetime],
     device: str,
-) -> list[WebSession]:
+) -> list[WebSession | None]:
     """The session of each event: the visitor's open one, or new ones after each gap of
     SESSION_GAP. New sessions are inserted in one statement, changed ones updated."""
     current = (
@@ -251,10 +251,13 @@ def _sessions_for(
     )
     existing = current
     touched: list[WebSession] = []
-    result: list[WebSession] = [None] * len(events)  # type: ignore[list-item]
+    result: list[WebSession | None] = [None] * len(events)
     for index in sorted(range(len(events)), key=times.__getitem__):
         event, at = events[index], times[index]
-        if current is None or at - current.last_event_at > SESSION_GAP:
+        gap = current is None or at - current.last_event_at > SESSION_GAP
+        if gap and event.type == EventType.IDENTIFY:
+            continue  # saying who one is is not a visit; it joins a visit under way only
+        if gap:
             current = _new_session(site, visitor, event, at, device)
             touched.append(current)
         elif current is existing and existing not in touched:
