@@ -38,6 +38,8 @@ class EventIn(BaseModel):
     @field_validator("properties")
     @classmethod
     def _small_properties(cls, value: dict[str, Any]) -> dict[str, PropertyValue]:
+        if not value:
+            return value
         if len(value) > MAX_PROPERTIES:
             raise ValueError(_("Send at most %(count)s properties.") % {"count": MAX_PROPERTIES})
         if any(len(key) > MAX_PROPERTY_KEY or not key for key in value):
