@@ -105,8 +105,7 @@ def _wipe() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE tracking_event, tracking_websession, tracking_visitor, "
-            "tracking_identitylink"
+            "TRUNCATE tracking_event, tracking_websession, tracking_visitor, tracking_identitylink"
         )
 
 
@@ -176,8 +175,16 @@ def servers(database_url: str, data_dir: str, workers: int = 2) -> Iterator[None
     }
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "daphne", "--fd", str(sock.fileno()), "-v", "0",
-             "peyvand.config.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "--fd",
+                str(sock.fileno()),
+                "-v",
+                "0",
+                "peyvand.config.asgi:application",
+            ],
             env=env,
             cwd=ROOT,
             pass_fds=[sock.fileno()],
@@ -216,7 +223,9 @@ def measure_http(site: Any, bodies: list[bytes], clients: int) -> float:
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
         for body in bodies[n::clients]:
             conn.request(
-                "POST", path, body=body,
+                "POST",
+                path,
+                body=body,
                 headers={"Content-Type": "text/plain", "User-Agent": AGENT},
             )
             response = conn.getresponse()
@@ -267,7 +276,10 @@ def main() -> None:
     for round_ in range(args.rounds):
         service.append(measure_service(site, bodies))
         copies_s.append(measure_copy(text, total))
-        print(f"round {round_ + 1}: service {service[-1]:,.0f}/s, COPY {copies_s[-1]:,.0f}/s", file=sys.stderr)
+        print(
+            f"round {round_ + 1}: service {service[-1]:,.0f}/s, COPY {copies_s[-1]:,.0f}/s",
+            file=sys.stderr,
+        )
     from django.db import connections
 
     connections.close_all()
@@ -275,19 +287,30 @@ def main() -> None:
         for round_ in range(args.rounds):
             http_rates.append(measure_http(site, bodies, args.clients))
             copies_h.append(measure_copy(text, total))
-            print(f"round {round_ + 1}: HTTP {http_rates[-1]:,.0f}/s, COPY {copies_h[-1]:,.0f}/s", file=sys.stderr)
+            print(
+                f"round {round_ + 1}: HTTP {http_rates[-1]:,.0f}/s, COPY {copies_h[-1]:,.0f}/s",
+                file=sys.stderr,
+            )
     _wipe()
     connections.close_all()
 
     rows = [
         ("click-stream ingest, service (validate + ingest_batch)", service, copies_s),
-        (f"click-stream ingest, HTTP collect ({args.clients} clients, 2 servers)", http_rates, copies_h),
+        (
+            f"click-stream ingest, HTTP collect ({args.clients} clients, 2 servers)",
+            http_rates,
+            copies_h,
+        ),
     ]
-    print("| workload | size | figure (median events/s) | reference: raw COPY (median events/s) | ratio |")
+    print(
+        "| workload | size | figure (median events/s) | reference: raw COPY (median events/s) | ratio |"
+    )
     print("|---|---|---|---|---|")
     for name, figures, refs in rows:
         figure, ref = statistics.median(figures), statistics.median(refs)
-        print(f"| {name} | {total:,} events, batches of {args.batch} | {figure:,.0f} | {ref:,.0f} | {figure / ref:.2f} |")
+        print(
+            f"| {name} | {total:,} events, batches of {args.batch} | {figure:,.0f} | {ref:,.0f} | {figure / ref:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -83,7 +83,9 @@ def test_snippet_events_are_stitched_and_summarised_on_the_360_page(
 
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_tracking_screens_in_both_languages(page: Any, manager: Any, language: str) -> None:
-    site = save_site(TrackedSite(name="فروشگاه <i>Shop</i>"), origins=["https://shop.example"], actor=manager)
+    site = save_site(
+        TrackedSite(name="فروشگاه <i>Shop</i>"), origins=["https://shop.example"], actor=manager
+    )
     if language == "fa":
         speak_persian(manager)
     problems: list[str] = []

@@ -24,9 +24,7 @@ def _fresh_rate_limits() -> Any:
 
 @pytest.fixture
 def site(db: Any) -> TrackedSite:
-    return save_site(
-        TrackedSite(name="Shop"), origins=["https://shop.example"], actor=None
-    )
+    return save_site(TrackedSite(name="Shop"), origins=["https://shop.example"], actor=None)
 
 
 @pytest.fixture

@@ -112,7 +112,9 @@ def test_10000_events_in_one_batch_are_refused_clearly(site: TrackedSite) -> Non
 def test_an_invalid_event_refuses_the_whole_batch(
     site: TrackedSite, event: dict[str, Any], field: str
 ) -> None:
-    body = problem(post(site, {"anonymous_id": anonymous_id(), "events": [page_view(), event]}), 422)
+    body = problem(
+        post(site, {"anonymous_id": anonymous_id(), "events": [page_view(), event]}), 422
+    )
     assert any(e["field"].startswith(field) for e in body["errors"]), body["errors"]
     nothing_stored()
 
@@ -159,7 +161,10 @@ def test_script_in_properties_is_stored_as_data(site: TrackedSite) -> None:
     anon = anonymous_id()
     response = post(
         site,
-        {"anonymous_id": anon, "events": [{"type": "custom", "name": script, "properties": {"q": script}}]},
+        {
+            "anonymous_id": anon,
+            "events": [{"type": "custom", "name": script, "properties": {"q": script}}],
+        },
     )
     assert response.status_code == 202
     event = Event.objects.get(anonymous_id=anon)
@@ -168,7 +173,14 @@ def test_script_in_properties_is_stored_as_data(site: TrackedSite) -> None:
 
 
 def test_an_origin_the_site_does_not_allow_is_403(site: TrackedSite) -> None:
-    body = problem(post(site, {"anonymous_id": anonymous_id(), "events": [page_view()]}, origin="https://evil.example"), 403)
+    body = problem(
+        post(
+            site,
+            {"anonymous_id": anonymous_id(), "events": [page_view()]},
+            origin="https://evil.example",
+        ),
+        403,
+    )
     assert "origin" in body["detail"]
     nothing_stored()
 
@@ -208,7 +220,9 @@ def test_too_many_batches_from_one_address_is_429(site: TrackedSite, settings: A
         (BROWSER, True),
     ],
 )
-def test_bots_are_counted_but_get_no_session(site: TrackedSite, agent: str, webdriver: bool) -> None:
+def test_bots_are_counted_but_get_no_session(
+    site: TrackedSite, agent: str, webdriver: bool
+) -> None:
     batch = {"anonymous_id": anonymous_id(), "events": [page_view()], "webdriver": webdriver}
     assert post(site, batch, agent=agent).status_code == 202
     event = Event.objects.get()
@@ -221,7 +235,9 @@ def test_page_views_faster_than_a_person_reads_are_a_bot(site: TrackedSite) -> N
     at = "2026-01-01T10:00:00.%03d+00:00"
     batch = {
         "anonymous_id": anonymous_id(),
-        "events": [page_view(f"https://shop.example/{i}", occurred_at=at % (i * 100)) for i in range(8)],
+        "events": [
+            page_view(f"https://shop.example/{i}", occurred_at=at % (i * 100)) for i in range(8)
+        ],
         "sent_at": "2026-01-01T10:00:01+00:00",
     }
     assert post(site, batch).status_code == 202

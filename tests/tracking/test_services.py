@@ -38,7 +38,11 @@ def test_thirty_minutes_of_silence_start_a_new_session(site: TrackedSite) -> Non
             anon,
             {"type": "page_view", "url": "https://shop.example/a", "occurred_at": at(0)},
             {"type": "page_view", "url": "https://shop.example/b", "occurred_at": at(29)},
-            {"type": "page_view", "url": "https://shop.example/c?utm_source=mail", "occurred_at": at(60)},
+            {
+                "type": "page_view",
+                "url": "https://shop.example/c?utm_source=mail",
+                "occurred_at": at(60),
+            },
         ),
         user_agent=BROWSER,
     )
@@ -61,7 +65,10 @@ def test_client_clock_skew_is_corrected_by_sent_at(site: TrackedSite) -> None:
         site,
         batch(
             anon,
-            {"type": "page_view", "occurred_at": (wrong_clock - dt.timedelta(seconds=10)).isoformat()},
+            {
+                "type": "page_view",
+                "occurred_at": (wrong_clock - dt.timedelta(seconds=10)).isoformat(),
+            },
             sent_at=wrong_clock,
         ),
         user_agent=BROWSER,
@@ -74,11 +81,15 @@ def test_identify_back_fills_earlier_events_and_links_devices(site: TrackedSite)
     customer = CustomerFactory()
     phone, laptop = anonymous_id(), anonymous_id()
     for device in (phone, laptop):
-        ingest_batch(site, batch(device, {"type": "page_view", "occurred_at": at(0)}), user_agent=BROWSER)
+        ingest_batch(
+            site, batch(device, {"type": "page_view", "occurred_at": at(0)}), user_agent=BROWSER
+        )
     assert not Event.objects.filter(customer__isnull=False).exists()
 
     token = issue_identify_token(site, customer)
-    result = ingest_batch(site, batch(phone, {"type": "identify", "token": token}), user_agent=BROWSER)
+    result = ingest_batch(
+        site, batch(phone, {"type": "identify", "token": token}), user_agent=BROWSER
+    )
     assert result.customer_id == customer.pk
     assert Event.objects.filter(anonymous_id=phone, customer=customer).count() == 2
     assert WebSession.objects.get(visitor__anonymous_id=phone).customer == customer
@@ -112,7 +123,11 @@ def test_a_shared_browser_identified_by_someone_else_is_theirs_from_then_on(
     anon = anonymous_id()
     ingest_batch(
         site,
-        batch(anon, {"type": "page_view"}, {"type": "identify", "token": issue_identify_token(site, first)}),
+        batch(
+            anon,
+            {"type": "page_view"},
+            {"type": "identify", "token": issue_identify_token(site, first)},
+        ),
         user_agent=BROWSER,
     )
     ingest_batch(
@@ -156,7 +171,11 @@ def test_bot_events_never_reach_a_profile(site: TrackedSite) -> None:
     anon = anonymous_id()
     ingest_batch(
         site,
-        batch(anon, {"type": "page_view"}, {"type": "identify", "token": issue_identify_token(site, customer)}),
+        batch(
+            anon,
+            {"type": "page_view"},
+            {"type": "identify", "token": issue_identify_token(site, customer)},
+        ),
         user_agent="Googlebot/2.1",
     )
     assert Event.objects.filter(is_bot=True).count() == 2

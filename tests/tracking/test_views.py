@@ -29,11 +29,15 @@ def visit(site: TrackedSite, customer: Any = None, **extra: Any) -> str:
     ]
     if customer is not None:
         events.append({"type": "identify", "token": issue_identify_token(site, customer)})
-    ingest_batch(site, BatchIn.model_validate({"anonymous_id": anon, "events": events}), user_agent=BROWSER)
+    ingest_batch(
+        site, BatchIn.model_validate({"anonymous_id": anon, "events": events}), user_agent=BROWSER
+    )
     return anon
 
 
-def test_sales_and_service_do_not_see_tracking(client_for: Any, sales1: Any, service1: Any, site: TrackedSite) -> None:
+def test_sales_and_service_do_not_see_tracking(
+    client_for: Any, sales1: Any, service1: Any, site: TrackedSite
+) -> None:
     for user in (sales1, service1):
         client = client_for(user)
         assert client.get("/tracking/").status_code == 404
@@ -47,7 +51,9 @@ def test_sales_and_service_do_not_see_tracking(client_for: Any, sales1: Any, ser
 def test_marketing_adds_a_site_and_gets_its_snippet(client_for: Any, marketing1: Any) -> None:
     client = client_for(marketing1)
     assert client.get("/tracking/").status_code == 200
-    refused = client.post("/tracking/", {"name": "Shop", "origins": "ftp://nope", "is_active": "on"})
+    refused = client.post(
+        "/tracking/", {"name": "Shop", "origins": "ftp://nope", "is_active": "on"}
+    )
     assert refused.status_code == 200
     assert "is not an origin" in refused.content.decode()
     assert not TrackedSite.objects.exists()
@@ -64,7 +70,9 @@ def test_marketing_adds_a_site_and_gets_its_snippet(client_for: Any, marketing1:
     assert "No events yet" in page
 
 
-def test_events_with_script_are_shown_escaped(client_for: Any, manager: Any, site: TrackedSite) -> None:
+def test_events_with_script_are_shown_escaped(
+    client_for: Any, manager: Any, site: TrackedSite
+) -> None:
     visit(site)
     page = client_for(manager).get(f"/tracking/sites/{site.pk}/").content.decode()
     assert SCRIPT not in page
@@ -97,12 +105,18 @@ def test_the_360_card_and_timeline_summarise_visits(
     assert other.get(f"/customers/{customer.pk}/timeline/").status_code == 404
 
 
-def test_identify_tokens_from_the_api(client_for: Any, manager: Any, sales2: Any, sales1: Any, site: TrackedSite) -> None:
+def test_identify_tokens_from_the_api(
+    client_for: Any, manager: Any, sales2: Any, sales1: Any, site: TrackedSite
+) -> None:
     customer = CustomerFactory(owner=sales1)
     url = f"/api/v1/tracking/sites/{site.key}/identify-tokens"
-    response = client_for(manager).post(url, {"customer": customer.pk}, content_type="application/json")
+    response = client_for(manager).post(
+        url, {"customer": customer.pk}, content_type="application/json"
+    )
     assert response.status_code == 201
     assert response.json()["token"]
     # sales2 has no rights on tracked sites and may not see the customer.
-    refused = client_for(sales2).post(url, {"customer": customer.pk}, content_type="application/json")
+    refused = client_for(sales2).post(
+        url, {"customer": customer.pk}, content_type="application/json"
+    )
     assert refused.status_code == 403

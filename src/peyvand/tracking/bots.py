@@ -27,9 +27,7 @@ def too_fast(page_view_times: Sequence[dt.datetime]) -> bool:
     """True when some one-second window holds more than MAX_PAGE_VIEWS_PER_SECOND views."""
     times = sorted(page_view_times)
     limit = MAX_PAGE_VIEWS_PER_SECOND
-    return any(
-        (times[i + limit] - times[i]).total_seconds() < 1 for i in range(len(times) - limit)
-    )
+    return any((times[i + limit] - times[i]).total_seconds() < 1 for i in range(len(times) - limit))
 
 
 def device_of(user_agent: str) -> str:

@@ -71,6 +71,9 @@ class Visitor(models.Model):
             models.UniqueConstraint(fields=["site", "anonymous_id"], name="tracking_visitor_uniq")
         ]
 
+    def __str__(self) -> str:
+        return self.anonymous_id
+
 
 class WebSession(models.Model):
     """Events of one visitor with no gap over the inactivity limit; the campaign fields come
@@ -103,6 +106,9 @@ class WebSession(models.Model):
             models.Index(fields=["site", "started_at"], name="tracking_sess_site_day"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.visitor_id} @ {self.started_at:%Y-%m-%d %H:%M}"
+
 
 class Event(models.Model):
     """One click-stream event as the browser sent it, plus what the server knows. Bot
@@ -110,9 +116,7 @@ class Event(models.Model):
 
     site = models.ForeignKey(TrackedSite, on_delete=models.CASCADE, related_name="+")
     anonymous_id = models.CharField(max_length=ANONYMOUS_ID_MAX)
-    session = models.ForeignKey(
-        WebSession, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    session = models.ForeignKey(WebSession, null=True, on_delete=models.SET_NULL, related_name="+")
     customer = models.ForeignKey(
         "customers.Customer", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -131,6 +135,9 @@ class Event(models.Model):
             models.Index(fields=["customer", "occurred_at"], name="tracking_event_customer"),
             models.Index(fields=["site", "-received_at"], name="tracking_event_recent"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.url}"
 
 
 class IdentityLink(models.Model):
@@ -152,4 +159,5 @@ class IdentityLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.anonymous_id} → {self.customer_id}"
+        # The change log's name for it: which browser, not who (that is the customer column).
+        return _("Browser %(id)s") % {"id": self.anonymous_id[:12]}

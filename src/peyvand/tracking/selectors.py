@@ -31,7 +31,9 @@ def sites_with_counts() -> QuerySet[TrackedSite]:
 
 
 def recent_events(site: TrackedSite) -> QuerySet[Event]:
-    return Event.objects.filter(site=site).select_related("customer").order_by("-received_at", "-pk")
+    return (
+        Event.objects.filter(site=site).select_related("customer").order_by("-received_at", "-pk")
+    )
 
 
 def sessions_per_day(site: TrackedSite, *, days: int = 30) -> list[tuple[dt.date, int]]:
@@ -45,21 +47,29 @@ def sessions_per_day(site: TrackedSite, *, days: int = 30) -> list[tuple[dt.date
         .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
-    return [(first + dt.timedelta(days=i), counts.get(first + dt.timedelta(days=i), 0)) for i in range(days)]
+    return [
+        (first + dt.timedelta(days=i), counts.get(first + dt.timedelta(days=i), 0))
+        for i in range(days)
+    ]
 
 
 def traffic_counts(site: TrackedSite) -> dict[str, int]:
     """Events by people and by bots: bots are kept out of sessions and profiles but counted."""
     rows = dict(
-        Event.objects.filter(site=site).values("is_bot").annotate(n=Count("pk")).values_list("is_bot", "n")
+        Event.objects.filter(site=site)
+        .values("is_bot")
+        .annotate(n=Count("pk"))
+        .values_list("is_bot", "n")
     )
     return {"people": rows.get(False, 0), "bots": rows.get(True, 0)}
 
 
 def customer_sessions(customer_id: int) -> QuerySet[WebSession]:
     """A customer's visits, newest first, from every device they were identified on."""
-    return WebSession.objects.filter(customer_id=customer_id).select_related("site").order_by(
-        "-started_at", "-pk"
+    return (
+        WebSession.objects.filter(customer_id=customer_id)
+        .select_related("site")
+        .order_by("-started_at", "-pk")
     )
 
 
@@ -142,7 +152,5 @@ def session_summary(session: WebSession) -> str:
             % {"count": session.cart_adds}
         )
     if session.utm_campaign or session.utm_source:
-        parts.append(
-            _("from %(source)s") % {"source": session.utm_campaign or session.utm_source}
-        )
+        parts.append(_("from %(source)s") % {"source": session.utm_campaign or session.utm_source})
     return _(", ").join(parts)

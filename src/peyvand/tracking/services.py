@@ -254,14 +254,13 @@ def _sessions_for(
     result: list[WebSession | None] = [None] * len(events)
     for index in sorted(range(len(events)), key=times.__getitem__):
         event, at = events[index], times[index]
-        gap = current is None or at - current.last_event_at > SESSION_GAP
-        if gap and event.type == EventType.IDENTIFY:
-            continue  # saying who one is is not a visit; it joins a visit under way only
-        if gap:
+        if current is None or at - current.last_event_at > SESSION_GAP:
+            if event.type == EventType.IDENTIFY:
+                continue  # saying who one is is not a visit; it joins a visit under way only
             current = _new_session(site, visitor, event, at, device)
             touched.append(current)
         elif current is existing and existing not in touched:
-            touched.append(existing)
+            touched.append(current)
         current.last_event_at = max(current.last_event_at, at)
         current.events += 1
         counter = _COUNTERS.get(event.type)  # type: ignore[call-overload]
@@ -304,9 +303,7 @@ def _visitor(
     is the one its identity link gave it."""
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.execute(
-            _UPSERT_VISITOR, [site.pk, anonymous_id, adapt(first), adapt(last), is_bot]
-        )
+        cursor.execute(_UPSERT_VISITOR, [site.pk, anonymous_id, adapt(first), adapt(last), is_bot])
         pk, customer_id, bot = cursor.fetchone()
     return Visitor(
         pk=pk, site=site, anonymous_id=anonymous_id, customer_id=customer_id, is_bot=bool(bot)

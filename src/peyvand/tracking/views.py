@@ -59,7 +59,9 @@ def site_list(request: HttpRequest) -> HttpResponse:
         require_tracking(request.user, "add")
         if form.is_valid():
             try:
-                site = save_site(form.save(commit=False), origins=form.origin_list(), actor=request.user)
+                site = save_site(
+                    form.save(commit=False), origins=form.origin_list(), actor=request.user
+                )
             except ServiceError as error:
                 form.add_error("origins", error.message)
             else:
