@@ -215,7 +215,7 @@ def servers(database_url: str, data_dir: str, workers: int = 2) -> Iterator[None
 
 def measure_http(site: Any, bodies: list[bytes], clients: int) -> float:
     _wipe()
-    path = f"/api/v1/tracking/collect/{site.key}"
+    path = f"/api/v1/public/tracking/collect/{site.key}"
     errors: list[str] = []
     accepted = [0] * clients
 

@@ -37,4 +37,4 @@ def anonymous_id() -> str:
 
 
 def collect_url(site: TrackedSite) -> str:
-    return f"/api/v1/tracking/collect/{site.key}"
+    return f"/api/v1/public/tracking/collect/{site.key}"

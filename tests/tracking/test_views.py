@@ -66,7 +66,7 @@ def test_marketing_adds_a_site_and_gets_its_snippet(client_for: Any, marketing1:
     page = client.get(f"/tracking/sites/{site.pk}/").content.decode()
     assert "tracking/peyvand.js" in page
     assert "&lt;script async src=" in page  # shown as text to copy, never run here
-    assert f"/api/v1/tracking/collect/{site.key}" in page
+    assert f"/api/v1/public/tracking/collect/{site.key}" in page
     assert "No events yet" in page
 
 

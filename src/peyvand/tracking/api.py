@@ -1,7 +1,7 @@
 """REST endpoints of the tracking app, mounted by peyvand.config.api at /tracking.
 
-`POST /collect/{key}` is public: browsers on the site's allowed origins post batches with
-no authentication and no CSRF token, so it trusts nothing. It limits the body, the batches
+`POST /public/tracking/collect/{key}` is public: browsers on the site's allowed origins
+post batches with no authentication and no CSRF token, so it trusts nothing. It limits the body, the batches
 per client and the batch's shape, and stores nothing from a refused batch. It answers
 CORS preflights itself; the snippet posts text/plain, which needs none.
 """
@@ -21,6 +21,7 @@ from peyvand.access.choices import Action, ApiScope
 from peyvand.core.api.access import referenced, require_action
 from peyvand.core.api.auth import api_user, require_scope
 from peyvand.core.api.errors import TITLES, field_errors_from_pydantic
+from peyvand.core.api.schemas import InputSchema
 from peyvand.core.problems import PROBLEM_CONTENT_TYPE, ServiceError, problem
 from peyvand.customers.access import get_customer_for
 from peyvand.tracking.access import OBJECT_TYPE
@@ -34,13 +35,15 @@ from peyvand.tracking.services import (
 )
 
 router = Router(tags=["tracking"])
+# Mounted at /public/tracking with the other anonymous endpoints.
+public_router = Router(auth=None, tags=["tracking (public)"])
 
 
 class Accepted(Schema):
     accepted: int
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     customer: int
 
 
@@ -107,11 +110,18 @@ _PROBLEMS = {
 }
 
 
-@router.api_operation(
-    ["POST", "OPTIONS"],
+@public_router.api_operation(
+    ["OPTIONS"], "/collect/{key}", response={204: None}, include_in_schema=False
+)
+def collect_preflight(request: HttpRequest, key: str) -> HttpResponse:
+    """CORS preflight: allowed origins get the allow headers, others nothing."""
+    site = TrackedSite.objects.filter(key=key, is_active=True).first()
+    return _cors(HttpResponse(status=204), request, site)
+
+
+@public_router.post(
     "/collect/{key}",
-    auth=None,
-    response={202: Accepted, 204: None},
+    response={202: Accepted},
     summary="Collect a batch of click-stream events (public)",
     openapi_extra={
         "requestBody": {
@@ -132,8 +142,6 @@ def collect(request: HttpRequest, key: str) -> Any:
     `occurred_at`; identify carries the `token` the CRM issued, never a customer id.
     Answers 202 with the number stored, or problem+json and stores nothing."""
     site = TrackedSite.objects.filter(key=key, is_active=True).first()
-    if request.method == "OPTIONS":
-        return _cors(HttpResponse(status=204), request, site)
     if site is None:
         return _problem(request, 404, _("There is no such tracked site."))
     origin = request.headers.get("Origin", "")
