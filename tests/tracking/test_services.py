@@ -102,7 +102,9 @@ def test_identify_back_fills_earlier_events_and_links_devices(site: TrackedSite)
     ingest_batch(site, batch(phone, {"type": "page_view"}), user_agent=BROWSER)
     assert Event.objects.filter(customer=customer, type="page_view").count() == 3
     # Each link is in the change log, under the customer.
-    assert ChangeLog.objects.filter(customer_id=customer.pk, object_repr__contains=phone[:12]).exists()
+    assert ChangeLog.objects.filter(
+        customer_id=customer.pk, object_repr__contains=phone[:12]
+    ).exists()
 
 
 def test_identify_visitor_for_other_apps_links_every_site_that_saw_the_browser(

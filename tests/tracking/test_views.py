@@ -120,3 +120,16 @@ def test_identify_tokens_from_the_api(
         url, {"customer": customer.pk}, content_type="application/json"
     )
     assert refused.status_code == 403
+
+
+def test_the_events_list_names_only_customers_the_reader_may_see(
+    client_for: Any, manager: Any, marketing1: Any, sales1: Any, site: TrackedSite
+) -> None:
+    customer = CustomerFactory(owner=sales1, display_name="Hidden Person")
+    anon = visit(site, customer)
+    assert (
+        "Hidden Person" in client_for(manager).get(f"/tracking/sites/{site.pk}/").content.decode()
+    )
+    page = client_for(marketing1).get(f"/tracking/sites/{site.pk}/").content.decode()
+    assert "Hidden Person" not in page
+    assert anon[:9] in page

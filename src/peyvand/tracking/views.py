@@ -21,6 +21,7 @@ from peyvand.core.charts import Series, bar_chart
 from peyvand.core.problems import ServiceError
 from peyvand.core.templatetags.peyvand import jdate
 from peyvand.customers.access import get_customer_for
+from peyvand.customers.models import Customer
 from peyvand.tracking.access import get_site_for, require_tracking
 from peyvand.tracking.forms import SiteForm
 from peyvand.tracking.models import TrackedSite
@@ -103,6 +104,12 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         description=_("Visits by people over the last 30 days; bot traffic is not counted."),
     )
     page = Paginator(recent_events(site), EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    # A customer's name shows only to those who may see the customer; others see the
+    # anonymous id, as if the browser had never been identified.
+    linked = {event.customer_id for event in page.object_list if event.customer_id}
+    visible = set(
+        Customer.objects.visible_to(request.user).filter(pk__in=linked).values_list("pk", flat=True)
+    )
     return render(
         request,
         "tracking/site_detail.html",
@@ -113,6 +120,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": chart,
             "traffic": traffic_counts(site),
             "page": page,
+            "visible_customers": visible,
         },
     )
 
