@@ -133,3 +133,12 @@ def test_the_events_list_names_only_customers_the_reader_may_see(
     page = client_for(marketing1).get(f"/tracking/sites/{site.pk}/").content.decode()
     assert "Hidden Person" not in page
     assert anon[:9] in page
+
+
+def test_the_visit_line_in_persian(client_for: Any, sales1: Any, site: TrackedSite) -> None:
+    customer = CustomerFactory(owner=sales1)
+    visit(site, customer)
+    speak_persian(sales1)
+    timeline = client_for(sales1).get(f"/customers/{customer.pk}/timeline/").content.decode()
+    assert "بازدید از وبسایت" in timeline
+    assert "۲ صفحه، ۱ محصول دیده شد، ۱ مورد به سبد افزوده شد، از yalda" in timeline

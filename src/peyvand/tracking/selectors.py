@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from peyvand.core.templatetags.peyvand import digits
 from peyvand.tracking.choices import EventType
 from peyvand.tracking.models import Event, TrackedSite, WebSession
 
@@ -153,4 +154,4 @@ def session_summary(session: WebSession) -> str:
         )
     if session.utm_campaign or session.utm_source:
         parts.append(_("from %(source)s") % {"source": session.utm_campaign or session.utm_source})
-    return _(", ").join(parts)
+    return digits(_(", ").join(parts))
