@@ -65,6 +65,7 @@ ROLES: list[dict[str, Any]] = [
             "interaction": ["view"],
             "product": ["view"],
             "task": ["view", "add", "change"],
+            "tracking_site": ["view", "add", "change"],
         },
     },
 ]

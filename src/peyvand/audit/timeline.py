@@ -126,6 +126,29 @@ def _tasks(
         )
 
 
+def _web_sessions(
+    customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
+) -> Iterator[TimelineEntry]:
+    # One entry per website visit, never per page view; the customer gate keeps the
+    # visits of a customer the user may not see out, in the same query.
+    from peyvand.tracking.selectors import customer_sessions, session_summary, session_title
+
+    qs = customer_sessions(customer.pk).filter(
+        Exists(Customer.objects.visible_to(user).filter(pk=customer.pk))
+    )
+    for row in _bounded(qs, "started_at", before, exactly)[:limit]:
+        yield TimelineEntry(
+            kind="visit",
+            at=row.started_at,
+            title=session_title(row),
+            body=session_summary(row),
+            channel="",
+            direction="",
+            actor="",
+            url="",
+        )
+
+
 def _field_label(model: type[models.Model] | None, attname: str) -> str:
     if model is None:
         return attname
@@ -181,7 +204,7 @@ def customer_timeline(
 ) -> list[TimelineEntry]:
     """The newest `limit` entries of the customer's timeline older than `before`, as
     `user` may see them."""
-    sources = (_interactions, _orders, _tasks, _changes)
+    sources = (_interactions, _orders, _tasks, _changes, _web_sessions)
     # One row more than a page from each source: if the row after the page shares the page's
     # last instant, the page would split that instant and it is fetched whole instead.
     streams: Iterable[Iterator[TimelineEntry]] = [

@@ -289,6 +289,11 @@ PEYVAND_MAX_ATTACHMENT_BYTES = int(
 PEYVAND_LEAD_RESPONSE_HOURS = int(os.environ.get("PEYVAND_LEAD_RESPONSE_HOURS", "24"))
 PEYVAND_WEBFORM_MAX_BYTES = int(os.environ.get("PEYVAND_WEBFORM_MAX_BYTES", str(64 * 1024)))
 PEYVAND_WEBFORM_RATE = os.environ.get("PEYVAND_WEBFORM_RATE", "10/60")
+# Click-stream collect endpoint: body limit, batches per site key and client address, and
+# how long an identify token stays valid (seconds).
+PEYVAND_TRACKING_MAX_BYTES = int(os.environ.get("PEYVAND_TRACKING_MAX_BYTES", str(256 * 1024)))
+PEYVAND_TRACKING_RATE = os.environ.get("PEYVAND_TRACKING_RATE", "120/60")
+PEYVAND_TRACKING_TOKEN_AGE = int(os.environ.get("PEYVAND_TRACKING_TOKEN_AGE", str(24 * 3600)))
 
 EMAIL_BACKEND = os.environ.get(
     "PEYVAND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"

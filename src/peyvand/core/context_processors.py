@@ -15,6 +15,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "is_manager": is_manager(user),
         "can_audit": can(user, "audit", "view"),
         "can_transfer": can(user, "customer", "import") or can(user, "customer", "export"),
+        "can_track": can(user, "tracking_site", "view"),
     }
 
 
