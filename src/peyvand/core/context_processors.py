@@ -9,12 +9,14 @@ from django.utils.translation import get_language_bidi
 
 def _perms(request: HttpRequest) -> dict[str, bool]:
     from peyvand.access.scopes import can, is_manager
+    from peyvand.personalization.access import can_manage_offers
 
     user = request.user
     return {
         "is_manager": is_manager(user),
         "can_audit": can(user, "audit", "view"),
         "can_transfer": can(user, "customer", "import") or can(user, "customer", "export"),
+        "can_manage_offers": can_manage_offers(user),
     }
 
 
