@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench.nbo_sim import Simulator, run  # noqa: E402
+
 from peyvand.personalization.engine import Bandit  # noqa: E402
 
 OFFERS = 20
@@ -113,7 +114,7 @@ def _seed_crm(customers: int) -> tuple[list[Any], Any]:
                     total=rng.randint(100, 10_000) * 1000,
                 )
             )
-        for n in range(rng.randint(0, 8)):
+        for _n in range(rng.randint(0, 8)):
             interactions.append(
                 Interaction(
                     customer=customer,
@@ -202,9 +203,7 @@ def learning(decisions: int, shift: int) -> list[tuple[str, str, str, str, str]]
     policy_value = sum(w.policy for w in last) / sum(w.n for w in last)
     sim.shift(1234)
     after = run(sim, choose, bandit.learn, shift, window=1000)
-    recovered = next(
-        ((i + 1) * 1000 for i, w in enumerate(after) if w.gap_closed >= TARGET), None
-    )
+    recovered = next(((i + 1) * 1000 for i, w in enumerate(after) if w.gap_closed >= TARGET), None)
     closed_after = sum(w.policy - w.random for w in after[-3:]) / sum(
         w.oracle - w.random for w in after[-3:]
     )

@@ -45,7 +45,8 @@ def test_other_reps_customer_and_decision_are_404(
     problem_of(api_client(sales2).get(f"/api/v1/customers/{customer.pk}/next-best-offer"), 404)
     decision = api_client(sales1).get(f"/api/v1/customers/{customer.pk}/next-best-offer").json()
     response = api_client(sales2).post(
-        f"/api/v1/offers/decisions/{decision['id']}/outcome", {"outcome": "rejected"},
+        f"/api/v1/offers/decisions/{decision['id']}/outcome",
+        {"outcome": "rejected"},
         "application/json",
     )
     problem_of(response, 404)
@@ -59,7 +60,8 @@ def test_bad_outcome_is_a_field_error(manager: Any, api_client: Any) -> None:
     decision = client.get(f"/api/v1/customers/{customer.pk}/next-best-offer").json()
     body = problem_of(
         client.post(
-            f"/api/v1/offers/decisions/{decision['id']}/outcome", {"outcome": "maybe"},
+            f"/api/v1/offers/decisions/{decision['id']}/outcome",
+            {"outcome": "maybe"},
             "application/json",
         ),
         422,
@@ -80,7 +82,8 @@ def test_outcome_needs_the_write_scope(manager: Any, api_client: Any) -> None:
     reader = api_client(manager, scopes=["customers:read"])
     decision = reader.get(f"/api/v1/customers/{customer.pk}/next-best-offer").json()
     response = reader.post(
-        f"/api/v1/offers/decisions/{decision['id']}/outcome", {"outcome": "accepted"},
+        f"/api/v1/offers/decisions/{decision['id']}/outcome",
+        {"outcome": "accepted"},
         "application/json",
     )
     problem_of(response, 403)

@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 from bench.nbo_sim import Simulator
+
 from peyvand.personalization.engine import COSTS, Bandit
 
 DECISIONS = 3000

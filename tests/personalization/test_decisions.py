@@ -142,7 +142,9 @@ def test_unanswered_offers_become_ignored_after_the_timeout(
     old = services.decide(CustomerFactory())
     fresh = services.decide(CustomerFactory())
     assert old is not None and fresh is not None
-    Decision.objects.filter(pk=old.pk).update(decided_at=timezone.now() - timezone.timedelta(hours=2))
+    Decision.objects.filter(pk=old.pk).update(
+        decided_at=timezone.now() - timezone.timedelta(hours=2)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert services.expire_pending() == 1
     old.refresh_from_db()

@@ -89,7 +89,10 @@ def test_360_panel_suggests_and_one_click_records(
     assert "Loyalty &lt;b&gt;bonus&lt;/b&gt;" in html
     decision = Decision.objects.get(customer=customer)
     assert decision.channel == "agent" and decision.shown_by == sales1
-    assert client_for(sales2).get(f"/personalization/customers/{customer.pk}/offer/").status_code == 404
+    assert (
+        client_for(sales2).get(f"/personalization/customers/{customer.pk}/offer/").status_code
+        == 404
+    )
     url = f"/personalization/decisions/{decision.pk}/outcome/"
     assert client_for(sales2).post(url, {"outcome": "accepted"}).status_code == 404
     answered = client.post(url, {"outcome": "accepted"}, HTTP_HX_REQUEST="true")

@@ -99,6 +99,8 @@ def decision_outcome(request: HttpRequest, decision_id: int, payload: OutcomeIn)
     """Accepted, rejected or ignored, from any channel. Sending the same answer again is
     harmless; a different answer to an answered offer is refused with 409."""
     user = api_user(request)
-    decision = get_for(user, Decision.objects.filter(customer__deleted_at__isnull=True), decision_id)
+    decision = get_for(
+        user, Decision.objects.filter(customer__deleted_at__isnull=True), decision_id
+    )
     updated = record_outcome(decision.pk, payload.outcome, actor=user, channel=payload.channel)
     return decision_out(updated)

@@ -113,7 +113,9 @@ def _mean_and_error(values: Sequence[float]) -> tuple[float, float]:
     return mean, math.sqrt(variance / n)
 
 
-def estimate(bandit: Bandit, train: Sequence[Decision], held_out: Sequence[Decision]) -> dict[str, float]:
+def estimate(
+    bandit: Bandit, train: Sequence[Decision], held_out: Sequence[Decision]
+) -> dict[str, float]:
     """IPS and DR estimates of `bandit` (already trained on `train`) on `held_out`."""
     shown: dict[int, int] = defaultdict(int)
     accepted: dict[int, float] = defaultdict(float)
@@ -132,7 +134,9 @@ def estimate(bandit: Bandit, train: Sequence[Decision], held_out: Sequence[Decis
         weight = pmf[decision.chosen_index] / decision.propensity
         reward = _reward(decision)
         ips.append(weight * reward)
-        direct = sum(p * rate(offer_id) for p, offer_id in zip(pmf, decision.offer_ids, strict=True))
+        direct = sum(
+            p * rate(offer_id) for p, offer_id in zip(pmf, decision.offer_ids, strict=True)
+        )
         dr.append(direct + weight * (reward - rate(decision.offer_id)))
     logging_value, logging_error = _mean_and_error([_reward(d) for d in held_out])
     ips_value, ips_error = _mean_and_error(ips)

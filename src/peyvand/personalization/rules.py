@@ -28,9 +28,7 @@ def _strings(allowed: set[str] | None) -> Callable[[Any], list[str]]:
             raise ValidationError(_("Give a non-empty list of values."))
         unknown = sorted(set(value) - allowed) if allowed is not None else []
         if unknown:
-            raise ValidationError(
-                _("Unknown values: %(values)s.") % {"values": ", ".join(unknown)}
-            )
+            raise ValidationError(_("Unknown values: %(values)s.") % {"values": ", ".join(unknown)})
         return value
 
     return check

@@ -174,7 +174,9 @@ def expire_pending(now: dt.datetime | None = None) -> int:
     """Pending decisions older than the timeout become ignored; returns how many."""
     cutoff = (now or timezone.now()) - pending_timeout()
     expired = 0
-    for pk in Decision.objects.pending().filter(decided_at__lte=cutoff).values_list("pk", flat=True):
+    for pk in (
+        Decision.objects.pending().filter(decided_at__lte=cutoff).values_list("pk", flat=True)
+    ):
         try:
             record_outcome(pk, Outcome.IGNORED, channel=DecisionChannel.SYSTEM)
             expired += 1

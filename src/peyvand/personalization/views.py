@@ -82,9 +82,7 @@ def evaluation_chart(policy: PolicyVersion) -> Chart | None:
                 [100 * result["logging"], 100 * result["ips"], 100 * result["dr"]],
             )
         ],
-        description=_(
-            "Judged on %(n)s logged answers the candidate did not learn from; ± is one standard error."
-        )
+        description=_("Judged on %(n)s logged answers the candidate did not learn from.")
         % {"n": result["evaluated_on"]},
         value_text=lambda v: _percent(float(v)),
     )
@@ -157,9 +155,7 @@ def customer_offer(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def decision_outcome_view(request: HttpRequest, pk: int) -> HttpResponse:
     """One click: the customer accepted or rejected the suggested offer."""
-    decision = get_for(
-        request.user, Decision.objects.filter(customer__deleted_at__isnull=True), pk
-    )
+    decision = get_for(request.user, Decision.objects.filter(customer__deleted_at__isnull=True), pk)
     outcome = request.POST.get("outcome", "")
     error = ""
     if outcome not in (Outcome.ACCEPTED, Outcome.REJECTED):
