@@ -174,8 +174,12 @@ def train_and_evaluate(policy_id: int) -> dict[str, Any]:
             -_reward(decision),
             decision.propensity,
         )
-    result = estimate(bandit, train, held_out)
-    result.update(trained_on=len(train), evaluated_on=len(held_out), at=timezone.now().isoformat())
+    result = {
+        **estimate(bandit, train, held_out),
+        "trained_on": len(train),
+        "evaluated_on": len(held_out),
+        "at": timezone.now().isoformat(),
+    }
     # Judged on data it had not seen; now it learns that too, so it starts from everything.
     for decision in held_out:
         bandit.learn(

@@ -116,21 +116,23 @@ def decide(
     actions = [action_features(offer) for offer in offers]
     choice = bandit_for(policy).choose(profile, actions, rng or _rng)
     offer = offers[choice.index]
-    decision = Decision.objects.create(
-        customer=customer,
-        offer=offer,
-        policy=policy,
-        decided_at=now,
-        channel=channel,
-        context=profile,
-        actions=actions,
-        offer_ids=[o.pk for o in offers],
-        pmf=choice.pmf,
-        chosen_index=choice.index,
-        propensity=choice.probability,
-        shown_by=actor if getattr(actor, "pk", None) else None,
-    )
-    Offer.objects.filter(pk=offer.pk).update(decisions_count=F("decisions_count") + 1)
+    # One transaction: the log row and the budget counter commit together, in one write.
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            customer=customer,
+            offer=offer,
+            policy=policy,
+            decided_at=now,
+            channel=channel,
+            context=profile,
+            actions=actions,
+            offer_ids=[o.pk for o in offers],
+            pmf=choice.pmf,
+            chosen_index=choice.index,
+            propensity=choice.probability,
+            shown_by=actor if getattr(actor, "pk", None) else None,
+        )
+        Offer.objects.filter(pk=offer.pk).update(decisions_count=F("decisions_count") + 1)
     return decision
 
 
