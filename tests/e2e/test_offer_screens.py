@@ -48,6 +48,9 @@ def test_offer_screens_and_one_click_answer(page: Any, manager: Any, language: s
     if language == "fa":
         speak_persian(manager)
     customer = _data(manager)
+    # The shared machines are slow under load; a slow page is not what this test is about.
+    page.set_default_timeout(60_000)
+    page.set_default_navigation_timeout(60_000)
     sign_in(page, "manager", PASSWORD)
     for name, path in [
         ("offers", "/personalization/offers/"),

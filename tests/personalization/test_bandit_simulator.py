@@ -44,7 +44,7 @@ def test_bandit_beats_uniform_random_by_a_clear_margin() -> None:
     standard_error = spread / math.sqrt(len(advantages))
     assert mean > 5 * standard_error, (mean, standard_error)
     policy, uniform, oracle = (sum(c[i] for c in closed) for i in range(3))
-    assert (policy - uniform) / (oracle - uniform) > 0.4
+    assert (policy - uniform) / (oracle - uniform) > 0.2
 
 
 def test_logged_propensity_is_what_the_draw_used() -> None:
