@@ -14,6 +14,7 @@ from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
+from peyvand.personalization.api import customers_router as offer_customers_router
 from peyvand.personalization.api import router as offers_router
 from peyvand.sales.api.contracts import router as contracts_router
 from peyvand.sales.api.forecast import router as forecast_router
@@ -39,6 +40,7 @@ api = PeyvandAPI(
     urls_namespace="api",
 )
 api.add_router("/customers", customers_router)
+api.add_router("/customers", offer_customers_router)
 api.add_router("/interactions", interactions_router)
 api.add_router("/orders", orders_router)
 api.add_router("/opportunities", opportunities_router)

@@ -9,6 +9,7 @@ from django.utils.translation import get_language_bidi
 
 def _perms(request: HttpRequest) -> dict[str, bool]:
     from peyvand.access.scopes import can, is_manager
+    from peyvand.personalization.access import can_manage_offers
 
     user = request.user
     return {
@@ -16,6 +17,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_audit": can(user, "audit", "view"),
         "can_transfer": can(user, "customer", "import") or can(user, "customer", "export"),
         "can_track": can(user, "tracking_site", "view"),
+        "can_manage_offers": can_manage_offers(user),
     }
 
 

@@ -30,6 +30,8 @@ PERIODIC_TASKS: list[tuple[str, float]] = [
     ("peyvand.sales.tasks.retrain_lead_scoring", 86_400.0),
     ("peyvand.sales.tasks.refresh_forecasts", 86_400.0),
     ("peyvand.analytics.tasks.refresh_costs", 86_400.0),
+    ("peyvand.personalization.tasks.expire_unanswered_offers", 3600.0),
+    ("peyvand.personalization.tasks.learn_outcomes", 300.0),
 ]
 
 
