@@ -183,3 +183,24 @@ def test_bot_events_never_reach_a_profile(site: TrackedSite) -> None:
     assert Event.objects.filter(is_bot=True).count() == 2
     assert not IdentityLink.objects.exists()
     assert recent_activity([customer.pk])[customer.pk].sessions_30d == 0
+
+
+def test_the_offer_profile_sees_recent_visits(site: TrackedSite) -> None:
+    from peyvand.personalization.profile import LONG_AGO_DAYS, build_profile
+
+    customer, stranger = CustomerFactory(), CustomerFactory()
+    anon = anonymous_id()
+    ingest_batch(
+        site,
+        batch(
+            anon,
+            {"type": "page_view", "url": "https://shop.example/a", "occurred_at": at(0)},
+            {"type": "add_to_cart", "properties": {"sku": "X"}, "occurred_at": at(2)},
+        ),
+        user_agent=BROWSER,
+    )
+    identify_visitor(anon, customer, source="test", site=site)
+    profile = build_profile(customer)
+    assert profile["web_sessions_30d"] == 1 and profile["web_cart_adds_30d"] == 1
+    assert profile["web_page_views_30d"] == 1 and 0.1 < profile["days_since_visit"] < 1
+    assert build_profile(stranger)["days_since_visit"] == LONG_AGO_DAYS

@@ -25,9 +25,9 @@ Provider = Callable[[Sequence[int]], dict[int, Features]]
 
 PROVIDERS: list[Provider] = []
 
-# "Never ordered" must sort as long ago, not as yesterday: the recency of a customer
-# without orders.
-NO_ORDER_DAYS = 9999.0
+# "Never ordered" or "never visited" must sort as long ago, not as yesterday: the recency
+# of a customer without orders or visits.
+LONG_AGO_DAYS = 9999.0
 
 
 def register_provider(provider: Provider) -> Provider:
@@ -69,7 +69,7 @@ def order_features(customer_ids: Sequence[int]) -> dict[int, Features]:
     now = timezone.now()
     book = RateBook(str(settings.REPORTING_CURRENCY))
     out: dict[int, Features] = {
-        pk: {"frequency": 0, "monetary": 0.0, "recency_days": NO_ORDER_DAYS, "owned_products": []}
+        pk: {"frequency": 0, "monetary": 0.0, "recency_days": LONG_AGO_DAYS, "owned_products": []}
         for pk in customer_ids
     }
     totals = (
@@ -137,6 +137,25 @@ def task_features(customer_ids: Sequence[int]) -> dict[int, Features]:
         .values_list("customer_id", "n")
     )
     return {pk: {"open_tasks": counts.get(pk, 0)} for pk in customer_ids}
+
+
+@register_provider
+def clickstream_features(customer_ids: Sequence[int]) -> dict[int, Features]:
+    """Recent behaviour on the website (tracking app): bots are already left out there."""
+    from peyvand.tracking.selectors import recent_activity
+
+    now = timezone.now()
+    return {
+        pk: {
+            "web_sessions_30d": summary.sessions_30d,
+            "web_page_views_30d": summary.page_views_30d,
+            "web_cart_adds_30d": summary.cart_adds_30d,
+            "days_since_visit": round((now - summary.last_visit).total_seconds() / 86_400, 1)
+            if summary.last_visit
+            else LONG_AGO_DAYS,
+        }
+        for pk, summary in recent_activity(customer_ids).items()
+    }
 
 
 def build_profiles(customer_ids: Sequence[int]) -> dict[int, Features]:
