@@ -64,7 +64,9 @@ CANDIDATES: tuple[Candidate, ...] = (
 
 @dataclass
 class Fitted:
-    """A trained candidate as plain arrays: `scores(rows)` for users' purchase rows."""
+    """A trained candidate as plain arrays. `scores(users, rows)`: `users` index the
+    training customers (factor models read their factors), `rows` are those customers'
+    purchases now (neighbourhood models read them)."""
 
     candidate: Candidate
     popularity: np.ndarray
@@ -73,18 +75,18 @@ class Fitted:
     item_factors: np.ndarray | None = None
     parts: tuple[Fitted, ...] = ()
 
-    def scores(self, users: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
+    def scores(self, users: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
         family = self.candidate.family
         if family == "popularity":
             return np.tile(self.popularity, (len(users), 1))
         if family in ("cosine", "bm25"):
             assert self.similarity is not None
-            return np.asarray((user_items[users] @ self.similarity).todense())
+            return np.asarray((rows @ self.similarity).todense())
         if family == "als":
             assert self.user_factors is not None and self.item_factors is not None
             return np.asarray(self.user_factors[users] @ self.item_factors.T)
         weight = self.candidate.params["weight"]
-        first, second = (_standardised(p.scores(users, user_items)) for p in self.parts)
+        first, second = (_standardised(p.scores(users, rows)) for p in self.parts)
         return np.asarray(weight * first + (1 - weight) * second)
 
     def similar_items(self, item: int, n: int = TOP_N) -> list[tuple[int, float]]:
@@ -178,7 +180,7 @@ def metrics(
     discounts = 1.0 / np.log2(np.arange(2, n + 2))
     for start in range(0, len(users), batch):
         chunk = users[start : start + batch]
-        lists = top_n(model.scores(chunk, train), train[chunk], n)
+        lists = top_n(model.scores(chunk, train[chunk]), train[chunk], n)
         for user, items in zip(chunk, lists, strict=True):
             relevant = set(test[user].indices.tolist())
             hits = np.array([item in relevant for item in items], dtype=float)
