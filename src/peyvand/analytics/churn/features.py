@@ -38,7 +38,7 @@ def _orders() -> Any:
 
 def customers_with_orders_before(moment: dt.datetime) -> list[int]:
     return list(
-        _orders().filter(ordered_at__lt=moment).values_list("customer_id", flat=True).distinct()
+        _orders().filter(ordered_at__lt=moment).order_by().values_list("customer_id", flat=True).distinct()
     )
 
 
@@ -46,6 +46,7 @@ def ordered_between(start: dt.datetime, end: dt.datetime) -> set[int]:
     return set(
         _orders()
         .filter(ordered_at__gte=start, ordered_at__lt=end)
+        .order_by()  # the default ordering would join DISTINCT and repeat customers
         .values_list("customer_id", flat=True)
         .distinct()
     )

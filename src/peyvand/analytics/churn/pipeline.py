@@ -107,10 +107,7 @@ def infer_columns(rows: Sequence[Mapping[str, Any]], exclude: Sequence[str] = ()
         if distinct <= 1:
             columns.dropped.append(name)  # constant: nothing to learn
         elif numeric:
-            whole = all(float(n or 0).is_integer() for n in numbers)
-            # A unique whole number per row is a row id; measurements (charges) repeat
-            # sometimes and are not whole, so they stay.
-            if whole and distinct >= ID_SHARE * count:
+            if distinct >= ID_SHARE * count and _looks_like_number_ids(numbers):
                 columns.dropped.append(name)
             else:
                 columns.numeric.append(name)
@@ -119,6 +116,18 @@ def infer_columns(rows: Sequence[Mapping[str, Any]], exclude: Sequence[str] = ()
         else:
             columns.categorical.append(name)
     return columns
+
+
+def _looks_like_number_ids(numbers: Sequence[float | None]) -> bool:
+    """Unique whole numbers that run as a sequence (row numbers: the range is about the
+    count) or all share one width of five digits or more (account numbers). Unique whole
+    measurements — days since the last order, say — are neither, and stay."""
+    values = [float(n or 0) for n in numbers]
+    if not all(v.is_integer() for v in values):
+        return False
+    dense = max(values) - min(values) + 1 <= 1.5 * len(values)
+    widths = {len(str(abs(int(v)))) for v in values}
+    return dense or (len(widths) == 1 and min(widths) >= 5)
 
 
 def labels(values: Sequence[Any]) -> tuple[np.ndarray, str]:

@@ -64,7 +64,9 @@ def train_recommender(*, seed: int = 0) -> RecommenderVersion | None:
     """Build the customer × product matrix from order lines, run the offline evaluation of
     every candidate, store the chosen one (refit on all purchases) as the next version.
     None with too few purchases to learn from."""
-    pairs = list(_purchases().values_list("order__customer_id", "product_id").distinct())
+    pairs = list(
+        _purchases().order_by().values_list("order__customer_id", "product_id").distinct()
+    )
     if len(pairs) < MIN_PURCHASES:
         return None
     started = time.perf_counter()
