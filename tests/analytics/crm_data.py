@@ -48,7 +48,9 @@ def buy(customer: Customer, products: list[Product], at: dt.datetime) -> Order:
     )
 
 
-def build_company(owners: list[Any], *, creator: Any, other_creator: Any, size: int = 14) -> Company:
+def build_company(
+    owners: list[Any], *, creator: Any, other_creator: Any, size: int = 14
+) -> Company:
     """`size` loyal customers and `size` churners, owned in turn by `owners`. Products A1–A4
     (bought together by one group) and B1–B3 (the other) are created by `creator`; AX, which
     the first group also buys, by `other_creator`."""
@@ -56,7 +58,9 @@ def build_company(owners: list[Any], *, creator: Any, other_creator: Any, size: 
     cutoff = now - dt.timedelta(days=HORIZON)
     company = Company(now)
     for code in ("A1", "A2", "A3", "A4", "B1", "B2", "B3"):
-        company.products[code] = ProductFactory(sku=code, name=f"Product {code}", created_by=creator)
+        company.products[code] = ProductFactory(
+            sku=code, name=f"Product {code}", created_by=creator
+        )
     company.products["AX"] = ProductFactory(sku="AX", name="Product AX", created_by=other_creator)
     group_a = [company.products[c] for c in ("A1", "A2", "AX", "A3", "A4")]
     group_b = [company.products[c] for c in ("B1", "B2", "B3")]

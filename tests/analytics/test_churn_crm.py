@@ -15,7 +15,7 @@ from peyvand.access.models import ApiToken
 from peyvand.analytics.churn.services import history, score_customers, train_churn_model
 from peyvand.analytics.models import ChurnModelVersion, ChurnScore
 from peyvand.analytics.tasks import retrain_churn_model
-from tests.analytics.crm_data import HORIZON, buy, build_company
+from tests.analytics.crm_data import HORIZON, build_company, buy
 
 
 @pytest.fixture
@@ -52,15 +52,15 @@ def test_training_stores_a_version_with_its_holdout_report(
     assert again is not None and again.version == 2
 
 
-def test_churners_score_higher_with_their_reasons(
-    company: Any, trained: ChurnModelVersion
-) -> None:
+def test_churners_score_higher_with_their_reasons(company: Any, trained: ChurnModelVersion) -> None:
     risk = {s.customer_id: s for s in ChurnScore.objects.all()}
     leaving = [risk[c.pk].probability for c in company.churners]
     staying = [risk[c.pk].probability for c in company.loyal]
     assert min(leaving) > max(staying)
     drivers = [d["feature"] for d in risk[company.churners[0].pk].drivers]
-    assert drivers and set(drivers) <= set(trained.report["numeric"] + trained.report["categorical"])
+    assert drivers and set(drivers) <= set(
+        trained.report["numeric"] + trained.report["categorical"]
+    )
 
 
 def test_drivers_change_when_the_customer_orders_again(
@@ -104,9 +104,7 @@ def test_at_risk_screen_empty_state_and_persian(client_for: Any, manager: Any) -
     assert "هنوز مدل ریزش" in html
 
 
-def test_retrain_is_for_managers(
-    client_for: Any, manager: Any, sales1: Any, company: Any
-) -> None:
+def test_retrain_is_for_managers(client_for: Any, manager: Any, sales1: Any, company: Any) -> None:
     assert client_for(sales1).post(reverse("analytics:churn_retrain")).status_code == 404
     assert not ChurnModelVersion.objects.exists()
     response = client_for(manager).post(reverse("analytics:churn_retrain"))
@@ -125,9 +123,10 @@ def test_360_card_and_refusal(
     assert card.status_code == 200
     assert "Churn risk" in card.content.decode()
     assert "%" in card.context["risk"]
-    assert client_for(sales2).get(
-        reverse("analytics:customer_insights", args=[mine.pk])
-    ).status_code == 404
+    assert (
+        client_for(sales2).get(reverse("analytics:customer_insights", args=[mine.pk])).status_code
+        == 404
+    )
 
 
 def _api(user: Any) -> Client:

@@ -21,7 +21,14 @@ TELCO = DATA / "telco-churn"
 def run_churn(train: Path, test: Path, target: str) -> dict[str, Any]:
     out = io.StringIO()
     call_command(
-        "analytics", "churn", "--train", str(train), "--test", str(test), "--target", target,
+        "analytics",
+        "churn",
+        "--train",
+        str(train),
+        "--test",
+        str(test),
+        "--target",
+        target,
         stdout=out,
     )
     result: dict[str, Any] = json.loads(out.getvalue())

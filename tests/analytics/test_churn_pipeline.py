@@ -72,7 +72,7 @@ def test_drivers_change_when_the_inputs_change(model: pipeline.ChurnModel) -> No
     names = [name for name, _push in after]
     assert names[0] == "pain"
     assert "pain" not in [name for name, _push in before]
-    assert [name for name, _push in switched][0] == "plan"
+    assert next(name for name, _push in switched) == "plan"
     risks = model.probabilities([calm, hurting, monthly])
     assert risks[1] > risks[0] and risks[2] > risks[0]
 

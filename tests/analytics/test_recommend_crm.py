@@ -103,9 +103,10 @@ def test_evaluation_screen(
     html = client_for(manager).get(reverse("analytics:recommendations")).content.decode()
     assert "<svg" in html and "Precision@10" in html and "Retrain now" in html
     assert "bm25 (K=20, K1=1.2, B=0.75)" in html
-    assert "Retrain now" not in client_for(sales1).get(
-        reverse("analytics:recommendations")
-    ).content.decode()
+    assert (
+        "Retrain now"
+        not in client_for(sales1).get(reverse("analytics:recommendations")).content.decode()
+    )
     assert client_for(sales1).post(reverse("analytics:recommendations_retrain")).status_code == 404
     assert client_for(manager).post(reverse("analytics:recommendations_retrain")).status_code == 302
     assert RecommenderVersion.objects.count() == 2
@@ -145,7 +146,9 @@ def test_api_recommendations(
 def test_api_also_bought_refuses_invisible_products(
     company: Any, trained: RecommenderVersion, sales1: Any
 ) -> None:
-    visible = _api(sales1).get(f"/api/v1/analytics/products/{company.products['A1'].pk}/also-bought")
+    visible = _api(sales1).get(
+        f"/api/v1/analytics/products/{company.products['A1'].pk}/also-bought"
+    )
     assert visible.status_code == 200
     hidden = _api(sales1).get(f"/api/v1/analytics/products/{company.products['AX'].pk}/also-bought")
     assert hidden.status_code == 404

@@ -38,7 +38,11 @@ def _orders() -> Any:
 
 def customers_with_orders_before(moment: dt.datetime) -> list[int]:
     return list(
-        _orders().filter(ordered_at__lt=moment).order_by().values_list("customer_id", flat=True).distinct()
+        _orders()
+        .filter(ordered_at__lt=moment)
+        .order_by()
+        .values_list("customer_id", flat=True)
+        .distinct()
     )
 
 

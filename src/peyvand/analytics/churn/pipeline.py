@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -36,6 +35,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 # A column whose distinct values cover at least this share of the rows is an identifier.
 ID_SHARE = 0.95
@@ -100,7 +100,7 @@ def infer_columns(rows: Sequence[Mapping[str, Any]], exclude: Sequence[str] = ()
     count = len(rows)
     for name in names:
         values = [row.get(name) for row in rows]
-        present = [v for v in values if _number(v) is None or not math.isnan(_number(v) or 0)]
+        present = [v for v in values if v is not None and str(v).strip().lower() not in MISSING]
         distinct = len({str(v).strip() for v in present})
         numbers = [_number(v) for v in present]
         numeric = bool(present) and all(n is not None for n in numbers)
@@ -251,16 +251,12 @@ class ChurnModel:
     ) -> list[list[tuple[str, float]]]:
         """The columns raising each row's risk most, strongest first."""
         return [
-            sorted(
-                ((n, p) for n, p in contribution.items() if p > 0), key=lambda x: -x[1]
-            )[:top]
+            sorted(((n, p) for n, p in contribution.items() if p > 0), key=lambda x: -x[1])[:top]
             for contribution in self.contributions(rows)
         ]
 
 
-def fit(
-    rows: Sequence[Mapping[str, Any]], target: str, *, random_state: int = 0
-) -> ChurnModel:
+def fit(rows: Sequence[Mapping[str, Any]], target: str, *, random_state: int = 0) -> ChurnModel:
     """Choose by cross-validated ROC AUC on `rows`, then calibrate the winner on them.
 
     One native thread: workers run jobs side by side, and OpenMP oversubscription turned a
@@ -322,9 +318,7 @@ def _directions(model: ChurnModel) -> dict[str, str]:
     """For numeric columns whether higher values raise ("+") or lower ("-") the risk in the
     linear explainer; categorical columns act per level ("levels")."""
     coef = model.explainer.named_steps["model"].coef_[0]
-    directions = {
-        name: "+" if coef[i] > 0 else "-" for i, name in enumerate(model.columns.numeric)
-    }
+    directions = {name: "+" if coef[i] > 0 else "-" for i, name in enumerate(model.columns.numeric)}
     directions.update({name: "levels" for name in model.columns.categorical})
     return directions
 

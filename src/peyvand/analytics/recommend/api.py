@@ -8,13 +8,13 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from peyvand.access.choices import ApiScope
+from peyvand.access.scopes import get_for
 from peyvand.analytics.recommend.services import (
     Recommendation,
     also_bought,
     current_model,
     recommendations_for,
 )
-from peyvand.access.scopes import get_for
 from peyvand.catalog.models import Product
 from peyvand.core.api.auth import api_user, require_scope
 from peyvand.customers.access import get_customer_for

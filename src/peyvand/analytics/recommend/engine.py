@@ -252,9 +252,7 @@ class Interactions:
     items: list[str]
     pairs: list[tuple[str, str]]
 
-    def matrix(
-        self, users: dict[str, int], items: dict[str, int]
-    ) -> sp.csr_matrix:
+    def matrix(self, users: dict[str, int], items: dict[str, int]) -> sp.csr_matrix:
         rows, cols = [], []
         for user, item in self.pairs:
             if user in users and item in items:
@@ -304,9 +302,7 @@ def _looks_like_header(
 ) -> bool:
     # Names over numbers in any column (user_id over 196) settle it; ids that are words on
     # both lines leave it to the sniffer.
-    if any(
-        not _is_number(a) and _is_number(b) for a, b in zip(first, second, strict=False)
-    ):
+    if any(not _is_number(a) and _is_number(b) for a, b in zip(first, second, strict=False)):
         return True
     if delimiter is None:
         return False

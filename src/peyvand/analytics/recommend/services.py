@@ -35,15 +35,13 @@ _LOADED: dict[int, dict[str, Any]] = {}
 
 
 def _purchases() -> Any:
-    return OrderLine.objects.filter(
-        product__isnull=False, order__deleted_at__isnull=True
-    ).exclude(order__status=OrderStatus.CANCELLED)
+    return OrderLine.objects.filter(product__isnull=False, order__deleted_at__isnull=True).exclude(
+        order__status=OrderStatus.CANCELLED
+    )
 
 
 def owned_product_ids(customer: Customer) -> set[int]:
-    return set(
-        _purchases().filter(order__customer=customer).values_list("product_id", flat=True)
-    )
+    return set(_purchases().filter(order__customer=customer).values_list("product_id", flat=True))
 
 
 def current_model() -> RecommenderVersion | None:
@@ -64,9 +62,7 @@ def train_recommender(*, seed: int = 0) -> RecommenderVersion | None:
     """Build the customer × product matrix from order lines, run the offline evaluation of
     every candidate, store the chosen one (refit on all purchases) as the next version.
     None with too few purchases to learn from."""
-    pairs = list(
-        _purchases().order_by().values_list("order__customer_id", "product_id").distinct()
-    )
+    pairs = list(_purchases().order_by().values_list("order__customer_id", "product_id").distinct())
     if len(pairs) < MIN_PURCHASES:
         return None
     started = time.perf_counter()
@@ -103,9 +99,7 @@ def showable_products(user: Any) -> Any:
     """Products the user may see that can be sold now: active, not deleted, in stock or
     with stock not tracked."""
     return (
-        Product.objects.visible_to(user)
-        .sellable()
-        .filter(Q(stock__isnull=True) | Q(stock__gt=0))
+        Product.objects.visible_to(user).sellable().filter(Q(stock__isnull=True) | Q(stock__gt=0))
     )
 
 
@@ -147,7 +141,7 @@ def recommendations_for(customer: Customer, *, user: Any, n: int = 10) -> list[R
     user_items = sp.csr_matrix(row)
     position = int(np.searchsorted(parts["customers"], customer.pk))
     trained = position < len(parts["customers"]) and parts["customers"][position] == customer.pk
-    if trained or fitted.user_factors is None and not fitted.parts:
+    if trained or (fitted.user_factors is None and not fitted.parts):
         scores = fitted.scores(np.array([position if trained else 0]), user_items)[0]
     elif fitted.parts:
         # A customer the factor half never saw: the neighbourhood half alone.

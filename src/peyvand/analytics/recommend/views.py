@@ -98,9 +98,7 @@ def customer_insights(request: HttpRequest, pk: int) -> HttpResponse:
         .values_list("product_id", flat=True)
         .first()
     )
-    product = (
-        Product.objects.visible_to(request.user).filter(pk=latest).first() if latest else None
-    )
+    product = Product.objects.visible_to(request.user).filter(pk=latest).first() if latest else None
     return render(
         request,
         "analytics/partials/customer_insights.html",
