@@ -112,12 +112,16 @@ class Recommendation:
 def _pick(
     user: Any, scores: np.ndarray, products: np.ndarray, exclude: set[int], n: int
 ) -> list[Recommendation]:
-    order = [int(i) for i in np.argsort(-scores) if np.isfinite(scores[i])]
-    ranked = [int(products[i]) for i in order if int(products[i]) not in exclude]
+    ranked = [
+        (int(i), int(products[i]))
+        for i in np.argsort(-scores)
+        if np.isfinite(scores[i]) and int(products[i]) not in exclude
+    ]
     # Filtered against the database, not the trained catalogue: stock and visibility now.
-    allowed = {p.pk: p for p in showable_products(user).filter(pk__in=ranked[: n * 5 + 50])}
+    wanted = [pk for _index, pk in ranked[: n * 5 + 50]]
+    allowed = {p.pk: p for p in showable_products(user).filter(pk__in=wanted)}
     result = []
-    for index, pk in zip(order, ranked, strict=False):
+    for index, pk in ranked:
         if pk in allowed:
             result.append(Recommendation(allowed[pk], float(scores[index])))
             if len(result) == n:
