@@ -48,4 +48,6 @@ def test_analytics_screens_in_both_languages(
         screenshot(page, f"analytics-{name}-{language}")
     card = page.locator("#cu-insights").inner_text()
     assert ("Churn risk" if language == "en" else "خطر ریزش") in card
+    # The churner owns every A product: the personal list offers B ones, never an A.
+    assert "Product B1" in card
     assert problems == []
