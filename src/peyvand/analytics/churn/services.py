@@ -29,7 +29,9 @@ MIN_PER_CLASS = 10
 HOLDOUT_SHARE = 0.25
 TOP_DRIVERS = 3
 
-_LOADED: dict[int, pipeline.ChurnModel] = {}
+# Keyed by version and training time: a restored or rolled-back database may reuse a
+# version number for other bytes.
+_LOADED: dict[tuple[int, Any], pipeline.ChurnModel] = {}
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,13 @@ def current_model() -> ChurnModelVersion | None:
 
 
 def load(version: ChurnModelVersion) -> pipeline.ChurnModel:
-    loaded = _LOADED.get(version.version)
+    key = (version.version, version.trained_at)
+    loaded = _LOADED.get(key)
     if loaded is None:
         # Safe to unpickle: these bytes were written by train_churn_model, nobody else.
         loaded = joblib.load(io.BytesIO(bytes(version.model or b"")))
         _LOADED.clear()  # only the current version is ever needed
-        _LOADED[version.version] = loaded
+        _LOADED[key] = loaded
     return loaded
 
 

@@ -31,7 +31,9 @@ from peyvand.sales.models import OrderLine
 # Fewer purchases than this and any "model" is popularity with extra steps.
 MIN_PURCHASES = 20
 
-_LOADED: dict[int, dict[str, Any]] = {}
+# Keyed by version and training time: a restored or rolled-back database may reuse a
+# version number for other bytes.
+_LOADED: dict[tuple[int, Any], dict[str, Any]] = {}
 
 
 def _purchases() -> Any:
@@ -49,12 +51,13 @@ def current_model() -> RecommenderVersion | None:
 
 
 def load(version: RecommenderVersion) -> dict[str, Any]:
-    loaded = _LOADED.get(version.version)
+    key = (version.version, version.trained_at)
+    loaded = _LOADED.get(key)
     if loaded is None:
         # Safe to unpickle: these bytes were written by train_recommender, nobody else.
         loaded = joblib.load(io.BytesIO(bytes(version.model or b"")))
         _LOADED.clear()
-        _LOADED[version.version] = loaded
+        _LOADED[key] = loaded
     return loaded
 
 
