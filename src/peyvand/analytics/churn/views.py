@@ -69,7 +69,8 @@ def at_risk(request: HttpRequest) -> HttpResponse:
                 for d in (model.report.get("top_drivers", []) if model else [])
             ],
             "versions": ChurnModelVersion.objects.defer("model")[:5],
-            "history": history(),
+            # Reads every buyer's id: only worth it for the empty state's explanation.
+            "history": history() if model is None else None,
             "min_per_class": MIN_PER_CLASS,
             "may_retrain": is_manager(request.user),
         },
