@@ -4,4 +4,9 @@ from __future__ import annotations
 
 from ninja import Router
 
+from peyvand.analytics.churn.api import router as churn_router
+from peyvand.analytics.recommend.api import router as recommend_router
+
 router = Router(tags=["analytics"])
+router.add_router("", churn_router)
+router.add_router("", recommend_router)

@@ -260,6 +260,8 @@ REPORTING_CURRENCY = os.environ.get("PEYVAND_REPORTING_CURRENCY", "IRR")
 CURRENCIES = ("IRR", "USD", "EUR", "AED", "GBP", "TRY")
 DEFAULT_CURRENCY = REPORTING_CURRENCY
 PHONE_DEFAULT_REGION = os.environ.get("PEYVAND_PHONE_REGION", "IR")
+# A customer with no order for this many days counts as churned (the churn model's label).
+CHURN_HORIZON_DAYS = int(os.environ.get("PEYVAND_CHURN_DAYS", "90"))
 
 # --- files ----------------------------------------------------------------
 STATIC_URL = "static/"

@@ -32,6 +32,8 @@ PERIODIC_TASKS: list[tuple[str, float]] = [
     ("peyvand.analytics.tasks.refresh_costs", 86_400.0),
     ("peyvand.personalization.tasks.expire_unanswered_offers", 3600.0),
     ("peyvand.personalization.tasks.learn_outcomes", 300.0),
+    ("peyvand.analytics.tasks.retrain_churn_model", 86_400.0),
+    ("peyvand.analytics.tasks.retrain_recommender", 86_400.0),
 ]
 
 

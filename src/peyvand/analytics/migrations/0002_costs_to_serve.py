@@ -9,10 +9,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('access', '0001_initial'),
+        ('analytics', '0001_churn_scores_and_recommender'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('customers', '0003_fewer_redundant_indexes'),
     ]
