@@ -151,3 +151,19 @@ def test_unanswered_offers_become_ignored_after_the_timeout(
     fresh.refresh_from_db()
     assert old.outcome == Outcome.IGNORED and old.outcome_channel == "system" and old.learned
     assert fresh.outcome == Outcome.PENDING
+
+
+def test_profile_carries_the_churn_models_risk_band() -> None:
+    from django.utils import timezone as tz
+
+    from peyvand.analytics.models import ChurnScore
+    from peyvand.personalization.profile import build_profile
+
+    risky, safe, unscored = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    for customer, probability in ((risky, 0.72), (safe, 0.1)):
+        ChurnScore.objects.create(
+            customer=customer, model_version=1, probability=probability, scored_at=tz.now()
+        )
+    assert build_profile(risky)["churn_risk_band"] == "high"
+    assert build_profile(safe)["churn_risk_band"] == "low"
+    assert "churn_risk_band" not in build_profile(unscored)

@@ -158,6 +158,27 @@ def clickstream_features(customer_ids: Sequence[int]) -> dict[int, Features]:
     }
 
 
+# Where the churn model's probability turns from one band into the next (eligibility rules
+# speak in bands, not probabilities).
+CHURN_BAND_EDGES = ((0.6, "high"), (0.3, "medium"), (0.0, "low"))
+
+
+@register_provider
+def churn_features(customer_ids: Sequence[int]) -> dict[int, Features]:
+    """The churn model's latest risk (analytics app); customers it has not scored have none."""
+    from peyvand.analytics.models import ChurnScore
+
+    return {
+        pk: {
+            "churn_risk": probability,
+            "churn_risk_band": next(b for edge, b in CHURN_BAND_EDGES if probability >= edge),
+        }
+        for pk, probability in ChurnScore.objects.filter(customer_id__in=customer_ids).values_list(
+            "customer_id", "probability"
+        )
+    }
+
+
 def build_profiles(customer_ids: Sequence[int]) -> dict[int, Features]:
     """Profiles of many customers: each provider runs once for all of them."""
     profiles: dict[int, Features] = {pk: {} for pk in customer_ids}
