@@ -28,6 +28,7 @@ PERIODIC_TASKS: list[tuple[str, float]] = [
     ("peyvand.sales.tasks.escalate_lead_sla", 300.0),
     ("peyvand.sales.tasks.retrain_lead_scoring", 86_400.0),
     ("peyvand.sales.tasks.refresh_forecasts", 86_400.0),
+    ("peyvand.analytics.tasks.refresh_customer_value", 86_400.0),
 ]
 
 
