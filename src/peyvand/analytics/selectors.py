@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
-from django.db.models import Count, Sum
+from django.db.models import Avg, Count, Sum
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext as _
 from numpy.typing import NDArray
 
 from peyvand.analytics.clv.summary import day_number
+from peyvand.analytics.models import ClvFit, CustomerValue, RfmRun, RfmScore, Segment
 from peyvand.catalog.money import RateBook
+from peyvand.customers.models import Customer
 from peyvand.sales.access import live_orders
 from peyvand.sales.choices import OrderStatus
 
@@ -67,3 +72,108 @@ def purchase_occasions(currency: str, *, until: dt.date | None = None) -> Occasi
         currency=currency,
         missing=sorted(book.missing),
     )
+
+
+def latest_run() -> RfmRun | None:
+    return RfmRun.objects.order_by("-computed_at", "-pk").first()
+
+
+def latest_fit() -> ClvFit | None:
+    return ClvFit.objects.order_by("-fitted_at", "-pk").first()
+
+
+def customer_value(customer: Customer) -> dict[str, Any]:
+    """The customer's RFM scores in the latest run and latest CLV scores (None when not
+    scored yet); the caller has already checked the customer is visible."""
+    run = latest_run()
+    rfm = (
+        RfmScore.objects.filter(run=run, customer=customer).first() if run is not None else None
+    )
+    value = CustomerValue.objects.select_related("fit").filter(customer=customer).first()
+    return {"customer": customer, "run": run, "rfm": rfm, "value": value}
+
+
+def segment_summary(user: Any) -> list[dict[str, Any]]:
+    """Customers per segment in the latest run, with their total and mean CLV; only the
+    customers `user` may see, in the grid's order."""
+    run = latest_run()
+    if run is None:
+        return []
+    visible = Customer.objects.visible_to(user).alive().values("pk")
+    rows = (
+        RfmScore.objects.filter(run=run, customer__in=visible)
+        .values("segment")
+        .annotate(
+            customers=Count("pk"),
+            clv_total=Sum("customer__lifetime_value__clv"),
+            clv_mean=Avg("customer__lifetime_value__clv"),
+        )
+        .order_by()
+    )
+    by_segment = {row["segment"]: row for row in rows}
+    return [
+        {
+            "segment": segment.value,
+            "label": segment.label,
+            "customers": by_segment.get(segment.value, {}).get("customers", 0),
+            "clv_total": by_segment.get(segment.value, {}).get("clv_total") or Decimal(0),
+            "clv_mean": by_segment.get(segment.value, {}).get("clv_mean") or Decimal(0),
+        }
+        for segment in Segment
+    ]
+
+
+def segment_history(user: Any, runs: int = 12) -> dict[str, Any]:
+    """Segment sizes in the last `runs` snapshots, oldest first (visible customers only)."""
+    recent = list(RfmRun.objects.order_by("-computed_at", "-pk")[:runs])[::-1]
+    visible = Customer.objects.visible_to(user).alive().values("pk")
+    counts = (
+        RfmScore.objects.filter(run__in=recent, customer__in=visible)
+        .values_list("run_id", "segment")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    sizes = {(run_id, segment): n for run_id, segment, n in counts}
+    return {
+        "runs": recent,
+        "series": {
+            segment.value: [sizes.get((run.pk, segment.value), 0) for run in recent]
+            for segment in Segment
+        },
+    }
+
+
+def segment_movement(user: Any) -> dict[str, Any]:
+    """How many (visible) customers went from each segment in the previous run to each in
+    the latest: {"from": run, "to": run, "moves": [(from label, to label, n), ...]}."""
+    runs = list(RfmRun.objects.order_by("-computed_at", "-pk")[:2])
+    if len(runs) < 2:
+        return {"from": None, "to": runs[0] if runs else None, "moves": []}
+    latest, previous = runs
+    visible = Customer.objects.visible_to(user).alive().values("pk")
+    before = dict(
+        RfmScore.objects.filter(run=previous, customer__in=visible).values_list(
+            "customer_id", "segment"
+        )
+    )
+    after = RfmScore.objects.filter(run=latest, customer__in=visible).values_list(
+        "customer_id", "segment"
+    )
+    moves: dict[tuple[str, str], int] = {}
+    for customer_id, segment in after:
+        key = (before.get(customer_id, ""), segment)
+        moves[key] = moves.get(key, 0) + 1
+    labels = dict(Segment.choices)
+    return {
+        "from": previous,
+        "to": latest,
+        "moves": sorted(
+            (
+                (str(labels.get(src, _("(new)"))), str(labels[dst]), n)
+                for (src, dst), n in moves.items()
+                if src != dst
+            ),
+            key=lambda move: -move[2],
+        ),
+        "stayed": sum(n for (src, dst), n in moves.items() if src == dst),
+    }
