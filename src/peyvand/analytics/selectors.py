@@ -114,7 +114,7 @@ def segment_summary(user: Any) -> list[dict[str, Any]]:
     return [
         {
             "segment": segment.value,
-            "label": segment.label,
+            "label": str(segment.label),
             "customers": by_segment.get(segment.value, {}).get("customers", 0),
             "clv_total": by_segment.get(segment.value, {}).get("clv_total") or Decimal(0),
             "clv_mean": by_segment.get(segment.value, {}).get("clv_mean") or Decimal(0),
