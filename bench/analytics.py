@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.run import Row, human, say, table  # noqa: E402
+
 from peyvand.analytics.clv import bgnbd, gammagamma  # noqa: E402
 from peyvand.analytics.clv.summary import DAYS_PER_WEEK, summarise  # noqa: E402
 from peyvand.analytics.clv.value import lifetime_value  # noqa: E402

@@ -65,7 +65,9 @@ def shop(personas: dict[str, Any]) -> dict[str, Any]:
                 break
         for day in days:
             currency = "USD" if i % 10 == 3 else "IRR"
-            price = Decimal(10) if currency == "USD" else Decimal(int(rng.integers(2, 20)) * 500_000)
+            price = (
+                Decimal(10) if currency == "USD" else Decimal(int(rng.integers(2, 20)) * 500_000)
+            )
             when = dt.datetime.combine(first + dt.timedelta(days=day), dt.time(12))
             orders.append(
                 Order(

@@ -68,7 +68,9 @@ def test_unscored_customer_has_null_scores(shop: dict[str, Any], sales1: Any) ->
 def test_segments_count_only_visible_customers(
     scored: dict[str, Any], sales1: Any, manager: Any
 ) -> None:
-    mine = sum(row["customers"] for row in token_client(sales1).get("/api/v1/analytics/segments").json())
+    mine = sum(
+        row["customers"] for row in token_client(sales1).get("/api/v1/analytics/segments").json()
+    )
     everyone = sum(
         row["customers"] for row in token_client(manager).get("/api/v1/analytics/segments").json()
     )

@@ -54,7 +54,9 @@ def test_clv_reads_csv_with_header_and_iso_dates(tmp_path: Path) -> None:
     rows = ["customer,date,amount"]
     for customer in range(40):
         for week in range(0, 60, 3 + customer % 7):
-            rows.append(f"c{customer},2024-{1 + week // 5 % 12:02d}-{1 + week % 27:02d},{10 + customer}")
+            rows.append(
+                f"c{customer},2024-{1 + week // 5 % 12:02d}-{1 + week % 27:02d},{10 + customer}"
+            )
     path = tmp_path / "orders.csv"
     path.write_text("\n".join(rows))
     result = run_clv(path, "2024-08-31", "2024-12-31")

@@ -36,7 +36,9 @@ def bgnbd_slow(r: float, alpha: float, a: float, b: float, x: int, t_x: float, T
     return math.log(value)
 
 
-def pareto_slow(r: float, alpha: float, s: float, beta: float, x: int, t_x: float, T: float) -> float:
+def pareto_slow(
+    r: float, alpha: float, s: float, beta: float, x: int, t_x: float, T: float
+) -> float:
     # Always the alpha-form of A0, continued analytically by mpmath when alpha < beta: the
     # vectorised code switches forms instead, so the two agree only if both are right.
     mp = mpmath.mp
@@ -45,9 +47,9 @@ def pareto_slow(r: float, alpha: float, s: float, beta: float, x: int, t_x: floa
     n = r + s + x
     a0 = mpmath.hyp2f1(n, s + 1, n + 1, (alpha - beta) / (alpha + t_x)) / (alpha + t_x) ** n
     a0 -= mpmath.hyp2f1(n, s + 1, n + 1, (alpha - beta) / (alpha + T)) / (alpha + T) ** n
-    value = (
-        mpmath.gamma(r + x) * alpha**r * beta**s / mpmath.gamma(r)
-    ) * (1 / ((alpha + T) ** (r + x) * (beta + T) ** s) + s / n * a0)
+    value = (mpmath.gamma(r + x) * alpha**r * beta**s / mpmath.gamma(r)) * (
+        1 / ((alpha + T) ** (r + x) * (beta + T) ** s) + s / n * a0
+    )
     return float(mpmath.log(value))
 
 

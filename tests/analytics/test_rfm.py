@@ -66,9 +66,14 @@ def test_compute_rfm_from_orders(shop: dict[str, Any]) -> None:
 def test_cancelled_and_later_orders_do_not_count(shop: dict[str, Any]) -> None:
     run = compute_rfm(as_of=shop["end"])
     first = RfmScore.objects.get(run=run, customer=shop["customers"][0])
-    assert first.frequency == Order.objects.filter(
-        customer=shop["customers"][0], status=OrderStatus.CONFIRMED, ordered_at__date__lte=shop["end"]
-    ).count()
+    assert (
+        first.frequency
+        == Order.objects.filter(
+            customer=shop["customers"][0],
+            status=OrderStatus.CONFIRMED,
+            ordered_at__date__lte=shop["end"],
+        ).count()
+    )
     earlier = compute_rfm(as_of=dt.date(2025, 3, 1))
     assert earlier.customers < run.customers
 

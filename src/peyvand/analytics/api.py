@@ -72,9 +72,7 @@ class FitOut(Schema):
     holdout_correlation: float | None
 
 
-@router.get(
-    "/customers/{customer_id}/value", response=CustomerValueOut, summary="Customer value"
-)
+@router.get("/customers/{customer_id}/value", response=CustomerValueOut, summary="Customer value")
 @require_scope(ApiScope.CUSTOMERS_READ)
 def read_customer_value(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     """RFM segment and scores, probability alive, expected purchases in 30/90/365 days and

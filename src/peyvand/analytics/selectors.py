@@ -86,9 +86,7 @@ def customer_value(customer: Customer) -> dict[str, Any]:
     """The customer's RFM scores in the latest run and latest CLV scores (None when not
     scored yet); the caller has already checked the customer is visible."""
     run = latest_run()
-    rfm = (
-        RfmScore.objects.filter(run=run, customer=customer).first() if run is not None else None
-    )
+    rfm = RfmScore.objects.filter(run=run, customer=customer).first() if run is not None else None
     value = CustomerValue.objects.select_related("fit").filter(customer=customer).first()
     return {"customer": customer, "run": run, "rfm": rfm, "value": value}
 
@@ -110,14 +108,15 @@ def segment_summary(user: Any) -> list[dict[str, Any]]:
         )
         .order_by()
     )
-    by_segment = {row["segment"]: row for row in rows}
+    by_segment: dict[str, dict[str, Any]] = {row["segment"]: dict(row) for row in rows}
+    none: dict[str, Any] = {}
     return [
         {
             "segment": segment.value,
             "label": str(segment.label),
-            "customers": by_segment.get(segment.value, {}).get("customers", 0),
-            "clv_total": by_segment.get(segment.value, {}).get("clv_total") or Decimal(0),
-            "clv_mean": by_segment.get(segment.value, {}).get("clv_mean") or Decimal(0),
+            "customers": by_segment.get(segment.value, none).get("customers", 0),
+            "clv_total": by_segment.get(segment.value, none).get("clv_total") or Decimal(0),
+            "clv_mean": by_segment.get(segment.value, none).get("clv_mean") or Decimal(0),
         }
         for segment in Segment
     ]

@@ -17,10 +17,8 @@ def _log_a0(
 ) -> FloatArray:
     """log A0: the dropout part of the likelihood; the hypergeometric argument is written
     around the larger of alpha and beta so it stays inside [0, 1)."""
-    if alpha >= beta:
-        big, second = alpha, s + 1
-    else:
-        big, second = beta, r + x
+    big = max(alpha, beta)
+    second: float | FloatArray = s + 1 if alpha >= beta else r + x
     gap = abs(alpha - beta)
     first = r + s + x
     at_tx = np.log(hyp2f1(first, second, first + 1, gap / (big + t_x))) - first * np.log(big + t_x)
@@ -61,7 +59,7 @@ def fit(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> Fit:
     (ux, ut, uT), weights = compress(*(np.asarray(v, dtype=np.float64) for v in (x, t_x, T)))
     start = np.array([1.0, max(float(np.mean(uT)), 1.0), 1.0, max(float(np.mean(uT)), 1.0)])
     return maximise(
-        lambda p: log_likelihood(*p, ux, ut, uT, weights),
+        lambda p: log_likelihood(p[0], p[1], p[2], p[3], ux, ut, uT, weights),
         NAMES,
         start,
         n_customers=int(weights.sum()),
@@ -89,6 +87,6 @@ def conditional_expected_purchases(
     r, alpha, s, beta = (params[n] for n in NAMES)
     x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
     rate = (r + x) * (beta + T) / ((alpha + T) * (s - 1))
-    return rate * (1 - ((beta + T) / (beta + T + t)) ** (s - 1)) * probability_alive(
-        params, x, t_x, T
+    return (
+        rate * (1 - ((beta + T) / (beta + T + t)) ** (s - 1)) * probability_alive(params, x, t_x, T)
     )

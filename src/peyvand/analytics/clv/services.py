@@ -116,7 +116,9 @@ def fit_customer_value(
         bgnbd_params=purchases.params,
         bgnbd_log_likelihood=purchases.log_likelihood,
         gamma_gamma_params=spend_params,
-        gamma_gamma_log_likelihood=spend_fit.log_likelihood if spend_params else None,
+        gamma_gamma_log_likelihood=spend_fit.log_likelihood
+        if spend_fit is not None and spend_params
+        else None,
         monthly_discount=MONTHLY_DISCOUNT,
         holdout_predicted=float(forecast.sum()),
         holdout_actual=float(calib.holdout.sum()),
@@ -141,7 +143,13 @@ def score_customers(fit: ClvFit, data: Summary, spend_params: dict[str, float] |
     ]
     spend = _spend(spend_params, data)
     value = lifetime_value(
-        params, spend, data.x, data.t_x, data.T, months=CLV_MONTHS, monthly_discount=fit.monthly_discount
+        params,
+        spend,
+        data.x,
+        data.t_x,
+        data.T,
+        months=CLV_MONTHS,
+        monthly_discount=fit.monthly_discount,
     )
     CustomerValue.objects.all().delete()
     CustomerValue.objects.bulk_create(

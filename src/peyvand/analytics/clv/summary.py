@@ -123,9 +123,7 @@ def summarise(
     # One occasion per (customer, day): sort by both, then sum each run.
     order = np.lexsort((day, customer))
     customer, day, amount = customer[order], day[order], amount[order]
-    starts = np.flatnonzero(
-        np.r_[True, (customer[1:] != customer[:-1]) | (day[1:] != day[:-1])]
-    )
+    starts = np.flatnonzero(np.r_[True, (customer[1:] != customer[:-1]) | (day[1:] != day[:-1])])
     occ_customer, occ_day = customer[starts], day[starts]
     occ_amount = np.add.reduceat(amount, starts) if len(starts) else amount[:0]
 
@@ -145,7 +143,9 @@ def summarise(
     if holdout_end is not None:
         later = (occ_day > calibration_end) & (occ_day <= holdout_end)
         position = np.searchsorted(ids, occ_customer[later])
-        known = (position < len(ids)) & (ids[np.minimum(position, len(ids) - 1)] == occ_customer[later])
+        known = (position < len(ids)) & (
+            ids[np.minimum(position, len(ids) - 1)] == occ_customer[later]
+        )
         np.add.at(holdout, position[known], 1.0)
 
     return Summary(

@@ -48,7 +48,9 @@ class CustomerValue(models.Model):
     expected_30 = models.FloatField(_("expected purchases, 30 days"))
     expected_90 = models.FloatField(_("expected purchases, 90 days"))
     expected_365 = models.FloatField(_("expected purchases, 365 days"))
-    expected_spend = models.DecimalField(_("expected spend per order"), max_digits=20, decimal_places=2)
+    expected_spend = models.DecimalField(
+        _("expected spend per order"), max_digits=20, decimal_places=2
+    )
     clv = models.DecimalField(_("lifetime value, 12 months"), max_digits=20, decimal_places=2)
 
     class Meta:
