@@ -52,7 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "movement": stacked_bar_chart(
             _("Segments over time"),
-            [jdate(r.computed_at) for r in history["runs"]],
+            [jdate(r.as_of) for r in history["runs"]],
             [Series(str(segment.label), history["series"][segment.value]) for segment in Segment],
             description=_("Segment sizes in each of the last RFM runs, oldest first."),
             value_text=_count,

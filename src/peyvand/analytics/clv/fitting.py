@@ -56,7 +56,8 @@ def maximise(
     `gradient(params)`, if given, returns the log-likelihood and its derivatives by params."""
 
     def objective(log_params: FloatArray) -> float:
-        value = log_likelihood(np.exp(log_params))
+        with np.errstate(all="ignore"):  # line searches may step outside the domain
+            value = log_likelihood(np.exp(log_params))
         # Outside the model's domain the likelihood is nan or -inf; a large finite value
         # keeps the search away from there instead of stopping it.
         return -value if np.isfinite(value) else 1e300
@@ -64,7 +65,8 @@ def maximise(
     def objective_and_gradient(log_params: FloatArray) -> tuple[float, FloatArray]:
         params = np.exp(log_params)
         assert gradient is not None
-        value, derivatives = gradient(params)
+        with np.errstate(all="ignore"):  # line searches may step outside the domain
+            value, derivatives = gradient(params)
         if not np.isfinite(value) or not np.isfinite(derivatives).all():
             return 1e300, np.zeros_like(params)
         # Chain rule for the log scale: d/d(log p) = p * d/dp.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Segment(models.TextChoices):
@@ -18,7 +19,8 @@ class Segment(models.TextChoices):
     AT_RISK = "at_risk", _("At risk")
     CANT_LOSE = "cant_lose", _("Can't lose them")
     HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
+    # "Lost" alone is already a lost deal in the translations; a lost customer differs.
+    LOST = "lost", pgettext_lazy("RFM segment", "Lost")
 
 
 class RfmRun(models.Model):
