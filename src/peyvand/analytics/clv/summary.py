@@ -40,6 +40,8 @@ class Summary:
     T: FloatArray
     monetary: FloatArray
     holdout: FloatArray
+    # Spend over all calibration occasions, the first included (RFM's monetary value).
+    total: FloatArray
 
 
 def day_number(value: dt.date) -> int:
@@ -109,6 +111,19 @@ def read_transactions(path: Path) -> Transactions:
     )
 
 
+def _order_by_customer_and_day(
+    customer: NDArray[np.int64], day: NDArray[np.int64]
+) -> NDArray[np.intp]:
+    if len(day) == 0:
+        return np.zeros(0, dtype=np.intp)
+    span = int(day.max()) - int(day.min()) + 1
+    customers = int(customer.max()) - int(customer.min()) + 1
+    if customers * span >= 2**62:
+        return np.lexsort((day, customer))
+    key = (customer - customer.min()) * span + (day - day.min())
+    return np.argsort(key)
+
+
 def summarise(
     customer: NDArray[np.int64],
     day: NDArray[np.int64],
@@ -120,8 +135,9 @@ def summarise(
     customer = np.asarray(customer, dtype=np.int64)
     day = np.asarray(day, dtype=np.int64)
     amount = np.asarray(amount, dtype=np.float64)
-    # One occasion per (customer, day): sort by both, then sum each run.
-    order = np.lexsort((day, customer))
+    # One occasion per (customer, day): sort by both, then sum each run. One int64 key
+    # sorts several times faster than lexsort on two columns.
+    order = _order_by_customer_and_day(customer, day)
     customer, day, amount = customer[order], day[order], amount[order]
     starts = np.flatnonzero(np.r_[True, (customer[1:] != customer[:-1]) | (day[1:] != day[:-1])])
     occ_customer, occ_day = customer[starts], day[starts]
@@ -155,4 +171,5 @@ def summarise(
         T=(calibration_end - first_day) / DAYS_PER_WEEK,
         monetary=monetary,
         holdout=holdout,
+        total=total,
     )
