@@ -5,6 +5,7 @@ function), on random parameters and histories."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -113,3 +114,52 @@ def test_gamma_gamma_vectorised_equals_direct(
     fast = gammagamma.log_likelihood_terms(p, q, gamma, x, m)
     slow = [gamma_gamma_slow(p, q, gamma, *row) for row in rows]
     np.testing.assert_allclose(fast, slow, rtol=1e-7, atol=1e-7)
+
+
+def numeric_gradient(function: Any, params: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    gradient = np.zeros_like(params)
+    for i in range(len(params)):
+        up, down = params.copy(), params.copy()
+        up[i] += step * params[i]
+        down[i] -= step * params[i]
+        gradient[i] = (function(up) - function(down)) / (up[i] - down[i])
+    return gradient
+
+
+@given(
+    st.floats(min_value=0.1, max_value=5),
+    st.floats(min_value=0.5, max_value=20),
+    st.floats(min_value=0.2, max_value=5),
+    st.floats(min_value=0.5, max_value=10),
+    histories(),
+)
+def test_bgnbd_gradient_equals_finite_differences(
+    r: float, alpha: float, a: float, b: float, rows: list[tuple[int, float, float]]
+) -> None:
+    x, t_x, T = columns(rows)
+    likelihood = bgnbd._Likelihood(x, t_x, T, np.ones_like(x))
+    params = np.array([r, alpha, a, b])
+    value, gradient = likelihood.with_gradient(params)
+    assert math.isclose(value, bgnbd.log_likelihood(r, alpha, a, b, x, t_x, T), rel_tol=1e-9)
+    np.testing.assert_allclose(gradient, numeric_gradient(likelihood, params), rtol=1e-4, atol=1e-4)
+
+
+@given(
+    st.floats(min_value=0.5, max_value=10),
+    st.floats(min_value=1.5, max_value=10),
+    st.floats(min_value=1, max_value=50),
+    st.lists(
+        st.tuples(st.integers(min_value=1, max_value=20), st.floats(min_value=1, max_value=200)),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_gamma_gamma_gradient_equals_finite_differences(
+    p: float, q: float, gamma: float, rows: list[tuple[int, float]]
+) -> None:
+    x, m = (np.array(column, dtype=float) for column in zip(*rows, strict=True))
+    likelihood = gammagamma._Likelihood(x, m)
+    params = np.array([p, q, gamma])
+    value, gradient = likelihood.with_gradient(params)
+    assert math.isclose(value, gammagamma.log_likelihood(p, q, gamma, x, m), rel_tol=1e-9)
+    np.testing.assert_allclose(gradient, numeric_gradient(likelihood, params), rtol=1e-4, atol=1e-4)
