@@ -6,3 +6,10 @@ class AnalyticsConfig(AppConfig):
     name = "peyvand.analytics"
     label = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from peyvand.analytics.signals import order_saved
+
+        post_save.connect(order_saved, sender="sales.Order", dispatch_uid="analytics-order-saved")

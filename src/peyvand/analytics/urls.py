@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
+from peyvand.analytics import views
 from peyvand.analytics.churn import views as churn_views
 from peyvand.analytics.costs import views as cost_views
 from peyvand.analytics.recommend import views as recommend_views
@@ -9,6 +10,8 @@ from peyvand.analytics.recommend import views as recommend_views
 app_name = "analytics"
 
 urlpatterns: list[URLPattern] = [
+    path("", views.dashboard, name="dashboard"),
+    path("refresh/", views.refresh, name="refresh"),
     path("costs/", cost_views.cost_report, name="costs"),
     path("costs/rates/", cost_views.set_rate, name="cost_rate"),
     path("costs/recompute/", cost_views.recompute, name="costs_recompute"),

@@ -34,6 +34,7 @@ PERIODIC_TASKS: list[tuple[str, float]] = [
     ("peyvand.personalization.tasks.learn_outcomes", 300.0),
     ("peyvand.analytics.tasks.retrain_churn_model", 86_400.0),
     ("peyvand.analytics.tasks.retrain_recommender", 86_400.0),
+    ("peyvand.analytics.tasks.refresh_customer_value", 86_400.0),
 ]
 
 
