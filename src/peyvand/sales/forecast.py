@@ -7,6 +7,7 @@ converted at the rate of its own relevant day; every deal read goes through `res
 from __future__ import annotations
 
 import bisect
+import functools
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -125,10 +126,10 @@ def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]
 
 
 def _rounder() -> Callable[[Decimal], Decimal]:
-    """Rounding to the reporting currency's decimals, looked up once per report."""
+    """Rounding to the reporting currency's decimals, looked up once per report; a partial,
+    not a closure, so the reports that keep it can be cached (pickled)."""
     currency = reporting_currency()
-    places = decimal_places(currency)
-    return lambda value: quantize(value, currency, places=places)
+    return functools.partial(quantize, currency=currency, places=decimal_places(currency))
 
 
 def _owner_names(ids: Iterable[int | None]) -> dict[int | None, str]:

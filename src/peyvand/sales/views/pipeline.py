@@ -42,7 +42,7 @@ from peyvand.sales.opportunities import (
     win_opportunity,
 )
 from peyvand.sales.scoring import current_model, history, rule_hits, top_reasons
-from peyvand.sales.selectors import pipeline_board, stage_visits
+from peyvand.sales.selectors import board_totals, column_cards, pipeline_board, stage_visits
 from peyvand.sales.views.lead_setup import may_set_up_leads
 
 PAGE_SIZE = 25
@@ -233,9 +233,11 @@ def _pipeline_for(request: HttpRequest) -> Pipeline:
         raise Http404 from exc
 
 
-def _board(request: HttpRequest, pipeline: Pipeline, *, moved: int | None = None) -> HttpResponse:
+def _board(
+    request: HttpRequest, pipeline: Pipeline, *, moved: Opportunity | None = None
+) -> HttpResponse:
     template = "sales/partials/board.html" if request.htmx else "sales/pipeline_board.html"  # type: ignore[attr-defined]
-    columns = pipeline_board(request.user, pipeline)
+    columns = pipeline_board(request.user, pipeline, keep=moved)
     return render(
         request,
         template,
@@ -245,7 +247,7 @@ def _board(request: HttpRequest, pipeline: Pipeline, *, moved: int | None = None
             "columns": columns,
             "stages": [column.stage for column in columns],
             "can_move": can(request.user, ObjectType.OPPORTUNITY, "change"),
-            "moved": moved,
+            "moved": moved.pk if moved is not None else None,
         },
     )
 
@@ -255,6 +257,56 @@ def _board(request: HttpRequest, pipeline: Pipeline, *, moved: int | None = None
 def board(request: HttpRequest) -> HttpResponse:
     _require(request.user, ObjectType.OPPORTUNITY, "view")
     return _board(request, _pipeline_for(request))
+
+
+def _count_param(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise Http404 from exc
+    if value < 0:
+        raise Http404
+    return value
+
+
+@login_required
+@require_GET
+def board_column(request: HttpRequest, pipeline_pk: int, stage_pk: int) -> HttpResponse:
+    """The next cards of one column ("show more", HTMX); without HTMX the table view of
+    the stage, which pages through every deal in it."""
+    _require(request.user, ObjectType.OPPORTUNITY, "view")
+    pipeline = Pipeline.objects.filter(pk=pipeline_pk, is_active=True).first()
+    if pipeline is None:
+        raise Http404
+    stages = open_stages(pipeline)
+    stage = next((s for s in stages if s.pk == stage_pk), None)
+    if stage is None:
+        raise Http404
+    if not request.htmx:  # type: ignore[attr-defined]
+        query = urlencode({"pipeline": pipeline.pk, "stage": stage.pk, "status": "open"})
+        return redirect(reverse("sales:opportunity_list") + "?" + query)
+    offset = _count_param(request, "offset") or 0
+    skip = _count_param(request, "skip")
+    cards = column_cards(request.user, pipeline, stage, offset=offset, skip=skip)
+    count = board_totals(request.user, pipeline, [s.pk for s in stages]).get(stage.pk, (0, []))[0]
+    shown = offset + len(cards) + (skip is not None)
+    return render(
+        request,
+        "sales/partials/board_cards.html",
+        {
+            "pipeline": pipeline,
+            "stage": stage,
+            "stages": stages,
+            "cards": cards,
+            "can_move": can(request.user, ObjectType.OPPORTUNITY, "change"),
+            "remaining": count - shown if cards else 0,
+            "next_offset": offset + len(cards),
+            "skip": skip,
+        },
+    )
 
 
 def _opportunity_detail(
@@ -312,7 +364,7 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
             apply_service_error(form, exc)
         else:
             if request.htmx:  # type: ignore[attr-defined]
-                return _board(request, opportunity.pipeline, moved=opportunity.pk)
+                return _board(request, opportunity.pipeline, moved=opportunity)
             messages.success(
                 request,
                 _("%(opportunity)s moved to %(stage)s.")
