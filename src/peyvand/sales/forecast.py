@@ -7,8 +7,8 @@ converted at the rate of its own relevant day; every deal read goes through `res
 from __future__ import annotations
 
 import bisect
-import functools
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field

@@ -1,16 +1,18 @@
 """The Kanban board's cards, drawn in Python: a board shows a hundred cards and the same
 markup through the template language cost several milliseconds each (two URL reversals,
-a stage list and a dozen localised numbers per card), most of the page's time."""
+a stage list and a dozen localised numbers per card), most of the page's time. Plain
+f-strings with `html.escape` on every piece of user text: `format_html` alone doubled
+the cost."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from peyvand.core.templatetags.peyvand import amount, jdate
@@ -38,51 +40,42 @@ def board_cards(
     draggable and carries a "Move to" form that works without JavaScript."""
     move_url = _url_maker("sales:opportunity_move")
     detail_url = _url_maker("sales:opportunity_detail")
-    csrf = str(context.get("csrf_token", ""))
+    csrf = escape(str(context.get("csrf_token", "")))
     # Every card of a column sits in the same stage: one list of options serves them all.
-    options = format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((option.pk, " selected" if option.pk == stage.pk else "", option) for option in stages),
+    options = "".join(
+        f'<option value="{option.pk}"{" selected" if option.pk == stage.pk else ""}>'
+        f"{escape(str(option))}</option>"
+        for option in stages
     )
-    words = {"close": _("Close"), "move_to": _("Move to"), "move": _("Move")}
+    close_word, move_to, move = (escape(_(w)) for w in ("Close", "Move to", "Move"))
     items = []
     for card in cards:
-        pk = card.pk
+        pk, title = card.pk, escape(card.title)
         close = (
-            format_html(
-                '<span class="muted">{}: {}</span>', words["close"], jdate(card.expected_close_date)
-            )
+            f'<span class="muted">{close_word}: {escape(jdate(card.expected_close_date))}</span>'
             if card.expected_close_date
             else ""
         )
-        attributes = ""
-        form = ""
+        attributes = form = ""
         if can_move:
-            attributes = format_html(' draggable="true" data-move-url="{}"', move_url(pk))
-            form = format_html(
-                '<form method="post" action="{url}" class="move-form">'
-                '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+            attributes = f' draggable="true" data-move-url="{move_url(pk)}"'
+            form = (
+                f'<form method="post" action="{move_url(pk)}" class="move-form">'
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
                 '<input type="hidden" name="return_to" value="board">'
-                '<label for="move-{pk}">{move_to}<span class="sr-only"> ({title})</span></label>'
-                '<select id="move-{pk}" name="stage">{options}</select>'
-                '<button type="submit">{move}</button></form>',
-                url=move_url(pk), csrf=csrf, pk=pk, move_to=words["move_to"], title=card.title,
-                options=options, move=words["move"],
-            )  # fmt: skip
+                f'<label for="move-{pk}">{move_to}<span class="sr-only"> ({title})</span></label>'
+                f'<select id="move-{pk}" name="stage">{options}</select>'
+                f'<button type="submit">{move}</button></form>'
+            )
         if moved == pk:
             text = _("%(title)s moved to %(stage)s.") % {"title": card.title, "stage": stage}
-            attributes += format_html(' data-moved data-moved-text="{}"', text)
+            attributes += f' data-moved data-moved-text="{escape(text)}"'
         items.append(
-            format_html(
-                '<li class="kanban-card" id="opportunity-{pk}" tabindex="0" '
-                'aria-labelledby="card-{pk}"{attributes}>'
-                '<a id="card-{pk}" class="card-title" href="{detail}">{title}</a>'
-                '<span class="muted">{customer}</span>'
-                '<span class="card-amount">{amount}</span>{close}{form}</li>',
-                pk=pk, attributes=attributes, detail=detail_url(pk), title=card.title,
-                customer=card.customer.display_name, amount=amount(card.amount), close=close,
-                form=form,
-            )  # fmt: skip
+            f'<li class="kanban-card" id="opportunity-{pk}" tabindex="0" '
+            f'aria-labelledby="card-{pk}"{attributes}>'
+            f'<a id="card-{pk}" class="card-title" href="{detail_url(pk)}">{title}</a>'
+            f'<span class="muted">{escape(card.customer.display_name)}</span>'
+            f'<span class="card-amount">{escape(amount(card.amount))}</span>{close}{form}</li>'
         )
-    return SafeString("".join(items))
+    # Every piece of user text above went through escape().
+    return mark_safe("".join(items))  # noqa: S308

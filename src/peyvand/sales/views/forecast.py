@@ -197,7 +197,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "dashboard",
         user,
         [pipeline.pk, start, end, calendar, today],
-        lambda: _dashboard_reports(user, pipeline, start=start, end=end, calendar=calendar, today=today),
+        lambda: _dashboard_reports(
+            user, pipeline, start=start, end=end, calendar=calendar, today=today
+        ),
     )
     return render(
         request,
