@@ -99,7 +99,6 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from peyvand.access.models import User
     from peyvand.sales.models import Opportunity
-
     from peyvand.sales.opportunities import ensure_default_pipeline, open_stages
     from peyvand.sales.report_cache import invalidate
 
@@ -182,7 +181,7 @@ def bench_sales(size: dict[str, int], label: str, work: Path) -> list[Row]:
     for name, title in (
         ("board", "Kanban board GET /sales/pipeline/ (4 x 25 cards), cached figures"),
         ("board_cold", "Kanban board, figures computed (cache emptied before each request)"),
-        ("column", "board column \"show more\" (HTMX, next 25 cards)"),
+        ("column", 'board column "show more" (HTMX, next 25 cards)'),
         ("dashboard", "sales dashboard GET /sales/dashboard/ (pipeline report), cached"),
         ("dashboard_cold", "sales dashboard, figures computed (cache emptied before each)"),
     ):

@@ -63,9 +63,7 @@ def test_drag_a_card_to_another_stage_and_move_one_by_keyboard(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_show_more_loads_the_next_cards_which_can_be_dragged_too(
-    page: Any, sales1: Any
-) -> None:
+def test_show_more_loads_the_next_cards_which_can_be_dragged_too(page: Any, sales1: Any) -> None:
     from django.utils import timezone
 
     from peyvand.sales.forecast_data import generate_open_deals

@@ -94,13 +94,23 @@ def _changed(**kwargs: Any) -> None:
 
 def connect_signals() -> None:
     """Every model the cached figures read from: deals, their stages and pipelines, the
-    customers whose deletion hides deals, exchange rates, targets and learned models.
+    customers whose deletion hides deals, currencies and exchange rates, targets and
+    learned models.
     Bulk writes (`bulk_create`, `update()`) skip signals and call `invalidate()` themselves."""
-    from peyvand.catalog.models import ExchangeRate
+    from peyvand.catalog.models import Currency, ExchangeRate
     from peyvand.customers.models import Customer
     from peyvand.sales.models import ForecastModel, Opportunity, Pipeline, SalesTarget, Stage
 
-    for model in (Opportunity, Stage, Pipeline, Customer, ExchangeRate, SalesTarget, ForecastModel):
+    for model in (
+        Opportunity,
+        Stage,
+        Pipeline,
+        Customer,
+        Currency,
+        ExchangeRate,
+        SalesTarget,
+        ForecastModel,
+    ):
         for signal in (post_save, post_delete):
             signal.connect(
                 _changed, sender=model, dispatch_uid=f"peyvand.sales.reports.{model.__name__}"

@@ -268,6 +268,7 @@ def _board(
     request: HttpRequest, pipeline: Pipeline, *, moved: Opportunity | None = None
 ) -> HttpResponse:
     can_move = can(request.user, ObjectType.OPPORTUNITY, "change")
+    markup: str
     if moved is not None:
         # The answer to a drop marks the moved card (and shows it even past the column's
         # first cards): drawn for this answer only.
