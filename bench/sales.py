@@ -6,7 +6,10 @@ lists 50 opportunities by primary key, measured interleaved in the same process.
 
 Also registered in bench/run.py as the `sales` workload. PostgreSQL at BENCH_PG; the
 scratch database `$BENCH_DB_sales` (default pv_bench_sales) is dropped and recreated.
-Prints the table (and, alone, writes nothing else).
+Prints the table (and, alone, writes nothing else). The pages cache their aggregates
+(`peyvand.sales.report_cache`) in Django's cache: Redis when REDIS_URL is set, as in
+production, else local memory; the "computed" rows empty it before every request, so they
+are what the first reader after a change waits for.
 """
 
 from __future__ import annotations
@@ -96,29 +99,49 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from peyvand.access.models import User
     from peyvand.sales.models import Opportunity
+    from peyvand.sales.opportunities import ensure_default_pipeline, open_stages
+    from peyvand.sales.report_cache import invalidate
 
     client = Client()
     client.force_login(User.objects.get(username="manager"))
+    pipeline = ensure_default_pipeline()
+    column = f"/sales/pipeline/{pipeline.pk}/stages/{open_stages(pipeline)[0].pk}/cards/?offset=25"
+    # name: (path, HTMX request, figures computed afresh: the cache emptied before each)
     pages = {
-        "board": "/sales/pipeline/",
-        "dashboard": "/sales/dashboard/",
-        "bare": "/bench/opportunities",
+        "board": ("/sales/pipeline/", False, False),
+        "board_cold": ("/sales/pipeline/", False, True),
+        "column": (column, True, False),
+        "dashboard": ("/sales/dashboard/", False, False),
+        "dashboard_cold": ("/sales/dashboard/", False, True),
+        "bare": ("/bench/opportunities", False, False),
     }
-    for path in pages.values():
+
+    def get(path: str, htmx: bool) -> Any:
+        return client.get(path, HTTP_HX_REQUEST="true") if htmx else client.get(path)
+
+    for path, htmx, _cold in pages.values():
         for _ in range(5):
-            assert client.get(path).status_code == 200, path
+            assert get(path, htmx).status_code == 200, path
     seconds: dict[str, list[float]] = {name: [] for name in pages}
     rounds = 4
     for _ in range(rounds):
-        for name, path in pages.items():
+        for name, (path, htmx, cold) in pages.items():
+            if not cold:
+                get(path, htmx)  # the cold pages before emptied the cache: refill it untimed
             for _ in range(args.requests // rounds):
+                if cold:
+                    invalidate()
                 started = time.perf_counter()
-                client.get(path)
+                get(path, htmx)
                 seconds[name].append(time.perf_counter() - started)
     queries = {}
-    for name, path in pages.items():
+    for name, (path, htmx, cold) in pages.items():
+        if cold:
+            invalidate()
+        else:
+            get(path, htmx)
         with CaptureQueriesContext(connection) as captured:
-            client.get(path)
+            get(path, htmx)
         queries[name] = len(captured.captured_queries)
     return {
         "seconds": seconds,
@@ -155,8 +178,13 @@ def bench_sales(size: dict[str, int], label: str, work: Path) -> list[Row]:
     bare = got["seconds"]["bare"]
     ref = f"bare 50-by-pk view p95 {pct(bare, 95) * 1000:.1f} ms ({got['queries']['bare']} queries)"
     rows = []
-    for name, title in (("board", "Kanban board GET /sales/pipeline/"),
-                        ("dashboard", "sales dashboard GET /sales/dashboard/ (pipeline report)")):  # fmt: skip
+    for name, title in (
+        ("board", "Kanban board GET /sales/pipeline/ (4 x 25 cards), cached figures"),
+        ("board_cold", "Kanban board, figures computed (cache emptied before each request)"),
+        ("column", 'board column "show more" (HTMX, next 25 cards)'),
+        ("dashboard", "sales dashboard GET /sales/dashboard/ (pipeline report), cached"),
+        ("dashboard_cold", "sales dashboard, figures computed (cache emptied before each)"),
+    ):
         times = got["seconds"][name]
         rows.append(
             Row(

@@ -60,3 +60,45 @@ def test_drag_a_card_to_another_stage_and_move_one_by_keyboard(
     assert Opportunity.objects.get(pk=keyed.pk).stage_id == negotiation.pk
     assert "moved to Negotiation" in page.locator("#board-status").inner_text()
     screenshot(page, "kanban-keyboard")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_show_more_loads_the_next_cards_which_can_be_dragged_too(page: Any, sales1: Any) -> None:
+    from django.utils import timezone
+
+    from peyvand.sales.forecast_data import generate_open_deals
+    from peyvand.sales.opportunities import open_stages
+    from peyvand.sales.selectors import CARDS_PER_COLUMN
+    from tests.conftest import speak_persian
+
+    ensure_currencies()
+    pipeline = ensure_default_pipeline()
+    stages = open_stages(pipeline)
+    customer = CustomerFactory(display_name="Arian Co", owner=sales1)
+    generate_open_deals(
+        pipeline=pipeline, customers=[customer], owners=[sales1],
+        deals=(CARDS_PER_COLUMN + 3) * len(stages), now=timezone.now(),
+    )  # fmt: skip
+    first, second = stages[0], stages[1]
+    column = page.locator(f'.board-column[data-stage="{first.pk}"]')
+
+    sign_in(page, "sales1", PASSWORD)
+    page.goto("/sales/pipeline/")
+    assert column.locator(".kanban-card").count() == CARDS_PER_COLUMN
+    screenshot(page, "kanban-show-more-en")
+    column.get_by_role("link", name="Show more (3 more)").click()
+    column.locator(".kanban-card").nth(CARDS_PER_COLUMN + 2).wait_for()
+    assert column.locator(".kanban-card").count() == CARDS_PER_COLUMN + 3
+    assert column.get_by_text("Show more").count() == 0
+    loaded = column.locator(".kanban-card").last
+    pk = int((loaded.get_attribute("id") or "").removeprefix("opportunity-"))
+    loaded.drag_to(page.locator(f'.board-column[data-stage="{second.pk}"]'))
+    page.locator(f'.board-column[data-stage="{second.pk}"] #opportunity-{pk}').wait_for()
+    assert Opportunity.objects.get(pk=pk).stage_id == second.pk
+
+    speak_persian(sales1)
+    page.goto("/sales/pipeline/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    # One of its cards was dragged away above.
+    column.get_by_role("link", name="نمایش بیشتر (۲ مورد دیگر)").wait_for()
+    screenshot(page, "kanban-show-more-fa")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,10 +126,10 @@ def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]
 
 
 def _rounder() -> Callable[[Decimal], Decimal]:
-    """Rounding to the reporting currency's decimals, looked up once per report."""
+    """Rounding to the reporting currency's decimals, looked up once per report; a partial,
+    not a closure, so the reports that keep it can be cached (pickled)."""
     currency = reporting_currency()
-    places = decimal_places(currency)
-    return lambda value: quantize(value, currency, places=places)
+    return functools.partial(quantize, currency=currency, places=decimal_places(currency))
 
 
 def _owner_names(ids: Iterable[int | None]) -> dict[int | None, str]:

@@ -20,6 +20,7 @@ from django.db import transaction
 from peyvand.sales.choices import OpportunityStatus
 from peyvand.sales.models import Opportunity, Pipeline, Stage, StageHistory
 from peyvand.sales.opportunities import open_stages
+from peyvand.sales.report_cache import invalidate
 
 BATCH = 5_000
 
@@ -120,6 +121,7 @@ def generate_history(
             for opportunity, visits in zip(created_rows, walks, strict=True)
             for i, (stage, at) in enumerate(visits)
         )
+    invalidate()  # bulk_create sends no signal
     return closed
 
 
@@ -163,6 +165,7 @@ def generate_open_deals(
             StageHistory(opportunity=o, to_stage_id=o.stage_id, at=o.stage_entered_at)
             for o in created
         )
+    invalidate()  # bulk_create sends no signal
 
 
 DEMO_TITLE = "Demo deal"

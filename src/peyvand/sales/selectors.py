@@ -21,6 +21,7 @@ from peyvand.customers.models import Customer
 from peyvand.sales.access import live_opportunities
 from peyvand.sales.choices import OpportunityStatus, OrderStatus
 from peyvand.sales.models import Opportunity, Order, Pipeline, Stage, StageHistory
+from peyvand.sales.report_cache import cached
 from peyvand.sales.services import paid_amount
 
 
@@ -53,8 +54,9 @@ def with_paid_totals(orders: Any) -> Any:
     return orders.annotate(paid_total=Sum("payments__amount", default=Decimal(0)))
 
 
-# Cards shown per board column; the column still counts and totals every deal in it.
-CARDS_PER_COLUMN = 50
+# Cards shown per board column (and per "show more"); the column still counts and totals
+# every deal in it.
+CARDS_PER_COLUMN = 25
 
 
 @dataclass
@@ -64,40 +66,105 @@ class BoardColumn:
     count: int = 0
     # One total per currency, ordered by code: amounts in different currencies never add up.
     totals: list[Money] = field(default_factory=list)
+    # A card shown out of its turn (the one just moved here, at the end of a long column):
+    # "show more" goes on after the cards in turn and leaves that one out.
+    skip: int | None = None
+
+    @property
+    def next_offset(self) -> int:
+        return len(self.cards) - (self.skip is not None)
 
     @property
     def hidden(self) -> int:
         return self.count - len(self.cards)
 
 
+def _board_deals(user: Any, pipeline: Pipeline) -> QuerySet[Opportunity]:
+    return restrict(live_opportunities(), user).filter(
+        pipeline=pipeline, status=OpportunityStatus.OPEN
+    )
+
+
+def _card_fields(cards: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """Only what a card shows: a card costs no query and little row decoding."""
+    return cards.select_related("customer").only(
+        "title", "amount", "amount_currency", "expected_close_date", "stage_id",
+        "stage_entered_at", "customer__display_name",
+    )  # fmt: skip
+
+
+def board_totals(
+    user: Any, pipeline: Pipeline, stage_ids: list[int]
+) -> dict[int, tuple[int, list[tuple[str, Decimal]]]]:
+    """Per stage: how many open deals the user may see and their total per currency
+    (ordered by code). One aggregate over every open deal, so cached until a deal, stage,
+    pipeline or customer changes (`report_cache`)."""
+
+    def compute() -> dict[int, tuple[int, list[tuple[str, Decimal]]]]:
+        counts: dict[int, int] = defaultdict(int)
+        sums: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+        for row in (
+            _board_deals(user, pipeline)
+            .filter(stage__in=stage_ids)
+            .values("stage_id", "amount_currency")
+            .annotate(n=Count("pk"), total=Sum("amount"))
+            .order_by("stage_id", "amount_currency")
+        ):
+            counts[row["stage_id"]] += row["n"]
+            sums[row["stage_id"]].append((row["amount_currency"], row["total"]))
+        return {stage_id: (counts[stage_id], sums[stage_id]) for stage_id in counts}
+
+    return cached("board-totals", user, [pipeline.pk, *stage_ids], compute)
+
+
 def pipeline_board(
-    user: Any, pipeline: Pipeline, *, per_column: int = CARDS_PER_COLUMN
+    user: Any,
+    pipeline: Pipeline,
+    *,
+    per_column: int = CARDS_PER_COLUMN,
+    keep: Opportunity | None = None,
 ) -> list[BoardColumn]:
     """The open stages of `pipeline` with the open deals the user may see: three queries
-    whatever the number of deals (stages, per-stage totals, the first cards of each stage)."""
+    whatever the number of deals (stages, the ids of each stage's first cards, the cards)
+    plus the per-stage totals when they are not cached. `keep` (a deal just moved) is
+    shown even when it is not among the first cards of its column."""
     columns = {
         stage.pk: BoardColumn(stage)
         for stage in pipeline.stages.filter(is_won=False, is_lost=False).order_by("position", "pk")
     }
-    deals = restrict(live_opportunities(), user).filter(
-        pipeline=pipeline, status=OpportunityStatus.OPEN, stage__in=list(columns)
-    )
-    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for row in (
-        deals.values("stage_id", "amount_currency")
-        .annotate(n=Count("pk"), total=Sum("amount"))
-        .order_by("stage_id", "amount_currency")
-    ):
-        column = columns[row["stage_id"]]
-        column.count += row["n"]
-        sums[row["stage_id"]][row["amount_currency"]] = row["total"]
-    for stage_id, by_currency in sums.items():
-        columns[stage_id].totals = [Money(total, code) for code, total in by_currency.items()]
-    cards = Opportunity.objects.filter(pk__in=_first_card_ids(deals, list(columns), per_column))
-    cards = cards.select_related("customer", "owner").order_by("stage_id", "stage_entered_at", "pk")
+    for stage_id, (count, totals) in board_totals(user, pipeline, list(columns)).items():
+        columns[stage_id].count = count
+        columns[stage_id].totals = [Money(total, code) for code, total in totals]
+    deals = _board_deals(user, pipeline).filter(stage__in=list(columns))
+    cards = _card_fields(
+        Opportunity.objects.filter(pk__in=_first_card_ids(deals, list(columns), per_column))
+    ).order_by("stage_id", "stage_entered_at", "pk")
     for card in cards:
         columns[card.stage_id].cards.append(card)
+    column = columns.get(keep.stage_id) if keep is not None else None
+    if keep is not None and column is not None and all(c.pk != keep.pk for c in column.cards):
+        column.cards.append(keep)
+        column.skip = keep.pk
     return list(columns.values())
+
+
+def column_cards(
+    user: Any,
+    pipeline: Pipeline,
+    stage: Stage,
+    *,
+    offset: int,
+    skip: int | None = None,
+    per_column: int = CARDS_PER_COLUMN,
+) -> list[Opportunity]:
+    """The next cards of one column after its first `offset` ("show more"), in the board's
+    order, without the card `skip` (already shown). One query."""
+    cards = _board_deals(user, pipeline).filter(stage=stage)
+    if skip is not None:
+        cards = cards.exclude(pk=skip)
+    return list(
+        _card_fields(cards).order_by("stage_entered_at", "pk")[offset : offset + per_column]
+    )
 
 
 def _first_card_ids(

@@ -55,6 +55,11 @@ urlpatterns: list[URLPattern] = [
     path("leads/scoring/<int:pk>/", lead_setup.scoring, name="scoring_rule_edit"),
     path("leads/scoring/retrain/", lead_setup.scoring_retrain, name="scoring_retrain"),
     path("pipeline/", pipeline.board, name="board"),
+    path(
+        "pipeline/<int:pipeline_pk>/stages/<int:stage_pk>/cards/",
+        pipeline.board_column,
+        name="board_column",
+    ),
     path("opportunities/", opportunities.opportunity_list, name="opportunity_list"),
     path("opportunities/new/", opportunities.opportunity_create, name="opportunity_create"),
     path("opportunities/<int:pk>/edit/", opportunities.opportunity_edit, name="opportunity_edit"),

@@ -14,6 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from djmoney.money import Money
@@ -42,6 +44,7 @@ from peyvand.sales.forecast import (
 from peyvand.sales.forecast_forms import DashboardFilterForm, SalesTargetForm
 from peyvand.sales.models import Pipeline
 from peyvand.sales.opportunities import ensure_default_pipeline
+from peyvand.sales.report_cache import cached
 from peyvand.sales.tasks import refresh_forecasts
 from peyvand.sales.views.pipeline import _apply_validation_error, _require
 
@@ -133,6 +136,47 @@ def _dashboard_pipeline(request: HttpRequest, form: DashboardFilterForm) -> Pipe
     return chosen or ensure_default_pipeline()
 
 
+def _drawn(chart: Any) -> SafeString:
+    return format_html("{}", chart)
+
+
+def _dashboard_reports(
+    user: Any, pipeline: Pipeline, *, start: dt.date, end: dt.date, calendar: Any, today: dt.date
+) -> dict[str, Any]:
+    """Every figure and chart of the dashboard: aggregates over every open deal and the
+    closed history, so the view caches them (`report_cache`) until a deal changes."""
+    this_month = month_start(today, calendar)
+    report = weighted_pipeline(
+        user,
+        pipeline=pipeline,
+        start=this_month,
+        end=add_months(this_month, FORECAST_MONTHS, calendar) - dt.timedelta(days=1),
+        calendar=calendar,
+        today=today,
+    )
+    learned = forecast(user, pipeline=pipeline, calendar=calendar)
+    analytics = sales_analytics(user, start=start, end=end, calendar=calendar, pipeline=pipeline)
+    # Charts are cached drawn: their number formatters are closures, which do not pickle.
+    charts = {name: _drawn(chart) for name, chart in _analytics_charts(analytics).items()}
+    return {
+        "report": report,
+        "pipeline_chart": _drawn(_pipeline_charts(report)),
+        "forecast": learned,
+        "forecast_chart": _drawn(_forecast_chart(learned)) if learned is not None else None,
+        # Deal-level back-test figures are company-wide: only for who sees every deal.
+        "backtest_rows": [
+            {**row, "month": dt.date.fromisoformat(row["month"])}
+            for row in learned.model.backtest.get("cutoffs", [])
+        ]
+        if learned is not None and can_see_everything(user)
+        else [],
+        "analytics": analytics,
+        "charts": charts,
+        "attainment": attainment(user, start=start, end=end),
+        "missing_rates": sorted(set(report.missing_rates) | set(analytics.missing_rates)),
+    }
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -148,45 +192,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         end = form.cleaned_data["end"] or end
         if end < start:
             start, end = end, start
-    this_month = month_start(today, calendar)
-    report = weighted_pipeline(
-        request.user,
-        pipeline=pipeline,
-        start=this_month,
-        end=add_months(this_month, FORECAST_MONTHS, calendar) - dt.timedelta(days=1),
-        calendar=calendar,
-        today=today,
-    )
-    learned = forecast(request.user, pipeline=pipeline, calendar=calendar)
-    analytics = sales_analytics(
-        request.user, start=start, end=end, calendar=calendar, pipeline=pipeline
-    )
     user = request.user
+    reports = cached(
+        "dashboard",
+        user,
+        [pipeline.pk, start, end, calendar, today],
+        lambda: _dashboard_reports(
+            user, pipeline, start=start, end=end, calendar=calendar, today=today
+        ),
+    )
     return render(
         request,
         "sales/dashboard.html",
         {
             "form": form,
             "pipeline": pipeline,
-            "report": report,
-            "pipeline_chart": _pipeline_charts(report),
-            "forecast": learned,
-            "forecast_chart": _forecast_chart(learned) if learned is not None else None,
-            # Deal-level back-test figures are company-wide: only for who sees every deal.
-            "backtest_rows": [
-                {**row, "month": dt.date.fromisoformat(row["month"])}
-                for row in learned.model.backtest.get("cutoffs", [])
-            ]
-            if learned is not None and can_see_everything(user)
-            else [],
-            "analytics": analytics,
-            "charts": _analytics_charts(analytics),
-            "attainment": attainment(user, start=start, end=end),
+            **reports,
             "start": start,
             "end": end,
             "can_refresh": is_manager(user),
             "can_set_targets": is_manager(user),
-            "missing_rates": sorted(set(report.missing_rates) | set(analytics.missing_rates)),
         },
         status=200 if form.is_valid() or not form.is_bound else 400,
     )

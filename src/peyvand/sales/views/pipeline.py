@@ -11,8 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -41,8 +45,9 @@ from peyvand.sales.opportunities import (
     open_stages,
     win_opportunity,
 )
+from peyvand.sales.report_cache import cached
 from peyvand.sales.scoring import current_model, history, rule_hits, top_reasons
-from peyvand.sales.selectors import pipeline_board, stage_visits
+from peyvand.sales.selectors import board_totals, column_cards, pipeline_board, stage_visits
 from peyvand.sales.views.lead_setup import may_set_up_leads
 
 PAGE_SIZE = 25
@@ -233,19 +238,64 @@ def _pipeline_for(request: HttpRequest) -> Pipeline:
         raise Http404 from exc
 
 
-def _board(request: HttpRequest, pipeline: Pipeline, *, moved: int | None = None) -> HttpResponse:
-    template = "sales/partials/board.html" if request.htmx else "sales/pipeline_board.html"  # type: ignore[attr-defined]
-    columns = pipeline_board(request.user, pipeline)
+# Stands in for the reader's CSRF token in the cached board (the cards' move forms), put
+# in on every answer: the markup is shared by readers who see the same deals, a token never.
+CSRF_PLACEHOLDER = "csrf-token-placeholder-3c9b1e"
+
+
+def _board_markup(request: HttpRequest, pipeline: Pipeline, *, can_move: bool) -> str:
+    """The board's columns and cards, drawn once for every reader with the same visibility,
+    language and right to move, until a deal, stage or customer changes (`report_cache`)."""
+
+    def draw() -> str:
+        columns = pipeline_board(request.user, pipeline)
+        return render_to_string(
+            "sales/partials/board.html",
+            {
+                "pipeline": pipeline,
+                "columns": columns,
+                "stages": [column.stage for column in columns],
+                "can_move": can_move,
+                "csrf_token": CSRF_PLACEHOLDER,
+            },
+        )
+
+    markup = cached("board-markup", request.user, [pipeline.pk, can_move], draw)
+    return markup.replace(CSRF_PLACEHOLDER, escape(get_token(request)))
+
+
+def _board(
+    request: HttpRequest, pipeline: Pipeline, *, moved: Opportunity | None = None
+) -> HttpResponse:
+    can_move = can(request.user, ObjectType.OPPORTUNITY, "change")
+    markup: str
+    if moved is not None:
+        # The answer to a drop marks the moved card (and shows it even past the column's
+        # first cards): drawn for this answer only.
+        columns = pipeline_board(request.user, pipeline, keep=moved)
+        markup = render_to_string(
+            "sales/partials/board.html",
+            {
+                "pipeline": pipeline,
+                "columns": columns,
+                "stages": [column.stage for column in columns],
+                "can_move": can_move,
+                "moved": moved.pk,
+            },
+            request,
+        )
+    else:
+        markup = _board_markup(request, pipeline, can_move=can_move)
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponse(markup)
     return render(
         request,
-        template,
+        "sales/pipeline_board.html",
         {
             "pipeline": pipeline,
             "pipelines": Pipeline.objects.filter(is_active=True),
-            "columns": columns,
-            "stages": [column.stage for column in columns],
-            "can_move": can(request.user, ObjectType.OPPORTUNITY, "change"),
-            "moved": moved,
+            "board": mark_safe(markup),  # noqa: S308 - drawn from the escaping templates above
+            "can_move": can_move,
         },
     )
 
@@ -255,6 +305,56 @@ def _board(request: HttpRequest, pipeline: Pipeline, *, moved: int | None = None
 def board(request: HttpRequest) -> HttpResponse:
     _require(request.user, ObjectType.OPPORTUNITY, "view")
     return _board(request, _pipeline_for(request))
+
+
+def _count_param(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise Http404 from exc
+    if value < 0:
+        raise Http404
+    return value
+
+
+@login_required
+@require_GET
+def board_column(request: HttpRequest, pipeline_pk: int, stage_pk: int) -> HttpResponse:
+    """The next cards of one column ("show more", HTMX); without HTMX the table view of
+    the stage, which pages through every deal in it."""
+    _require(request.user, ObjectType.OPPORTUNITY, "view")
+    pipeline = Pipeline.objects.filter(pk=pipeline_pk, is_active=True).first()
+    if pipeline is None:
+        raise Http404
+    stages = open_stages(pipeline)
+    stage = next((s for s in stages if s.pk == stage_pk), None)
+    if stage is None:
+        raise Http404
+    if not request.htmx:  # type: ignore[attr-defined]
+        query = urlencode({"pipeline": pipeline.pk, "stage": stage.pk, "status": "open"})
+        return redirect(reverse("sales:opportunity_list") + "?" + query)
+    offset = _count_param(request, "offset") or 0
+    skip = _count_param(request, "skip")
+    cards = column_cards(request.user, pipeline, stage, offset=offset, skip=skip)
+    count = board_totals(request.user, pipeline, [s.pk for s in stages]).get(stage.pk, (0, []))[0]
+    shown = offset + len(cards) + (skip is not None)
+    return render(
+        request,
+        "sales/partials/board_cards.html",
+        {
+            "pipeline": pipeline,
+            "stage": stage,
+            "stages": stages,
+            "cards": cards,
+            "can_move": can(request.user, ObjectType.OPPORTUNITY, "change"),
+            "remaining": count - shown if cards else 0,
+            "next_offset": offset + len(cards),
+            "skip": skip,
+        },
+    )
 
 
 def _opportunity_detail(
@@ -307,12 +407,12 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         stage = next(s for s in stages if s.pk == form.cleaned_data["stage"])
         try:
-            move_opportunity(opportunity, stage, actor=request.user)
+            moved = move_opportunity(opportunity, stage, actor=request.user)
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
             if request.htmx:  # type: ignore[attr-defined]
-                return _board(request, opportunity.pipeline, moved=opportunity.pk)
+                return _board(request, opportunity.pipeline, moved=moved)
             messages.success(
                 request,
                 _("%(opportunity)s moved to %(stage)s.")
