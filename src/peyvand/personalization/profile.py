@@ -158,21 +158,14 @@ def clickstream_features(customer_ids: Sequence[int]) -> dict[int, Features]:
     }
 
 
-# Where the churn model's probability turns from one band into the next (eligibility rules
-# speak in bands, not probabilities).
-CHURN_BAND_EDGES = ((0.6, "high"), (0.3, "medium"), (0.0, "low"))
-
-
 @register_provider
 def churn_features(customer_ids: Sequence[int]) -> dict[int, Features]:
     """The churn model's latest risk (analytics app); customers it has not scored have none."""
+    from peyvand.analytics.churn.selectors import risk_band
     from peyvand.analytics.models import ChurnScore
 
     return {
-        pk: {
-            "churn_risk": probability,
-            "churn_risk_band": next(b for edge, b in CHURN_BAND_EDGES if probability >= edge),
-        }
+        pk: {"churn_risk": probability, "churn_risk_band": risk_band(probability)}
         for pk, probability in ChurnScore.objects.filter(customer_id__in=customer_ids).values_list(
             "customer_id", "probability"
         )

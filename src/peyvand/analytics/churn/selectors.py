@@ -20,6 +20,15 @@ def visible_scores(user: Any) -> QuerySet[ChurnScore]:
     )
 
 
+# Where the churn probability turns from one band into the next; eligibility rules, the
+# profile and the management dashboard speak in bands, not probabilities.
+BAND_EDGES = ((0.6, "high"), (0.3, "medium"), (0.0, "low"))
+
+
+def risk_band(probability: float) -> str:
+    return next(band for edge, band in BAND_EDGES if probability >= edge)
+
+
 def risk_buckets(user: Any) -> list[int]:
     """Customers per tenth of risk (0–10 %, …, 90–100 %)."""
     counts = dict(

@@ -34,7 +34,7 @@ from peyvand.core.templatetags.peyvand import amount as amount_text
 PAGE_SIZE = 50
 
 
-def _kind_names() -> dict[str, str]:
+def kind_names() -> dict[str, str]:
     return {
         "service": _("Service"),
         "marketing": _("Marketing"),
@@ -49,7 +49,7 @@ def _chart(summary: CostSummary) -> Any:
         (d.name_fa if persian and d.name_fa else d.name) or _("No department")
         for d in summary.by_department
     ]
-    names = _kind_names()
+    names = kind_names()
     currency = settings.REPORTING_CURRENCY
     return stacked_bar_chart(
         _("Cost to serve by department"),
@@ -76,8 +76,8 @@ def _page(request: HttpRequest, rate_form: DepartmentRateForm, status: int = 200
             "page": page,
             "summary": summary,
             "chart": _chart(summary),
-            "kinds": _kind_names(),
-            "totals": [(_kind_names()[k], summary.totals[k]) for k in KINDS],
+            "kinds": kind_names(),
+            "totals": [(kind_names()[k], summary.totals[k]) for k in KINDS],
             "currency": settings.REPORTING_CURRENCY,
             "manager": is_manager(request.user),
             "rates": department_rates(),
