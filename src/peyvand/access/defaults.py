@@ -33,7 +33,7 @@ ROLES: list[dict[str, Any]] = [
             "customer": [*_CRUD, "export", "import"],
             "interaction": ["view", "add", "change"],
             "order": ["view", "add", "change"],
-            "lead": ["view", "add", "change"],
+            "lead": ["view", "add", "change", "import"],
             "opportunity": ["view", "add", "change"],
             "quote": ["view", "add", "change"],
             "contract": ["view", "add", "change"],
