@@ -230,9 +230,7 @@ def test_accepting_a_quote_wins_its_open_opportunity(
     assert change.actor_id == manager.pk and change.after["status"] == OpportunityStatus.WON
 
 
-def test_accepting_a_quote_keeps_a_closed_opportunity_as_it_is(
-    sales1: Any, customer1: Any
-) -> None:
+def test_accepting_a_quote_keeps_a_closed_opportunity_as_it_is(sales1: Any, customer1: Any) -> None:
     deal = make_opportunity(customer1, sales1)
     quote = make_quote(customer1, actor=sales1, opportunity=deal)
     send_quote(quote, actor=sales1)
