@@ -5,6 +5,7 @@ from django.urls import URLPattern, path
 from peyvand.sales.views import (
     activities,
     contracts,
+    exports,
     forecast,
     lead_setup,
     opportunities,
@@ -43,6 +44,7 @@ urlpatterns: list[URLPattern] = [
     path("contracts/<int:pk>/cancel/", contracts.contract_cancel, name="contract_cancel"),
     path("leads/", pipeline.lead_list, name="lead_list"),
     path("leads/new/", pipeline.lead_create, name="lead_create"),
+    path("leads/export.csv", exports.lead_export, name="lead_export"),
     path("leads/<int:pk>/", pipeline.lead_detail, name="lead_detail"),
     path("leads/<int:pk>/status/", pipeline.lead_status, name="lead_status"),
     path("leads/<int:pk>/convert/", pipeline.lead_convert, name="lead_convert"),
@@ -59,6 +61,7 @@ urlpatterns: list[URLPattern] = [
     path("pipeline/", pipeline.board, name="board"),
     path("opportunities/", opportunities.opportunity_list, name="opportunity_list"),
     path("opportunities/new/", opportunities.opportunity_create, name="opportunity_create"),
+    path("opportunities/export.csv", exports.opportunity_export, name="opportunity_export"),
     path("opportunities/<int:pk>/edit/", opportunities.opportunity_edit, name="opportunity_edit"),
     path("pipelines/", pipeline_admin.pipeline_admin_list, name="pipeline_admin_list"),
     path("pipelines/new/", pipeline_admin.pipeline_admin_edit, name="pipeline_admin_create"),

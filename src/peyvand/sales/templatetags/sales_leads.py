@@ -9,6 +9,7 @@ from django import template
 
 from peyvand.imports.choices import ImportKind
 from peyvand.imports.kinds import may_import
+from peyvand.sales.exports import may_export
 from peyvand.sales.sla import breached_leads_for
 
 register = template.Library()
@@ -23,3 +24,9 @@ def breached_leads(user: Any) -> dict[str, Any]:
 @register.simple_tag
 def may_import_leads(user: Any) -> bool:
     return may_import(user, ImportKind.LEADS)
+
+
+@register.simple_tag
+def may_export_sales(user: Any, object_type: str) -> bool:
+    """Whether the user may download the lead or opportunity list ("lead", "opportunity")."""
+    return may_export(user, object_type)
