@@ -14,7 +14,8 @@ back, so it checks exactly what a real run would and leaves nothing behind.
 
 Duplicates: a row whose email or phone (normalised) is already on an open lead, or on an
 earlier row of the file, is skipped, so importing a file twice imports nothing twice. A row
-matching an existing customer is still captured, as on every channel: a person decides.
+matching an existing customer is still captured, as on every channel: a person decides
+(the lead page lists its possible duplicates).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from peyvand.imports.models import ImportJob
 from peyvand.imports.readers import open_table
 from peyvand.imports.rows import LANGUAGES, RowError, clean_cell
 from peyvand.imports.services import Progress, error_report, finish_job, record_chunk
+from peyvand.sales.assignment import Assigner
 from peyvand.sales.capture import capture_lead
 from peyvand.sales.choices import OPEN_LEAD_STATUSES, LeadChannel
 from peyvand.sales.leads import UTM_FIELDS, round_robin_members
@@ -212,13 +214,15 @@ class _LeadImporter:
         with transaction.atomic():
             taken = self._open_lead_keys(good)
             try:
-                with transaction.atomic():
+                # One Assigner for the chunk: rules, reps and round-robin cursors are read
+                # once, and the cursors written back once, when the chunk's captures end.
+                with transaction.atomic(), Assigner() as assigner:
                     for line, values in good:
                         keys = _keys(values)
                         if keys & (taken | self.seen):
                             chunk.skipped += 1
                             continue
-                        if self._capture(line, values, chunk.errors):
+                        if self._capture(line, values, chunk.errors, assigner):
                             chunk.created += 1
                             self.seen |= keys
                     if self.job.dry_run:
@@ -294,13 +298,18 @@ class _LeadImporter:
             key for email, phone in found for key in (("email", email), ("phone", phone))
         }
 
-    def _capture(self, line: int, values: dict[str, Any], errors: list[RowError]) -> bool:
+    def _capture(
+        self, line: int, values: dict[str, Any], errors: list[RowError], assigner: Assigner
+    ) -> bool:
         try:
+            # Open leads are checked above; a match with a customer is not an error.
             capture_lead(
                 actor=self.actor,
                 channel=LeadChannel.IMPORT,
                 department=self.department,
                 assign=True,
+                assigner=assigner,
+                report_duplicates=False,
                 **values,
             )
         except ValidationError as exc:
