@@ -49,7 +49,7 @@ def _customers() -> ImportTarget:
         field_choices=mapping.field_choices,
         suggest_mapping=mapping.suggest_mapping,
         missing_required=mapping.missing_required,
-        run=services._run_customer_import,
+        run=services.run_customer_import,
     )
 
 

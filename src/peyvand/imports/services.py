@@ -1014,7 +1014,7 @@ def finish_job(job: ImportJob, progress: Progress | None) -> None:
         progress(job)
 
 
-def _run_customer_import(job: ImportJob, *, actor: Any, progress: Progress | None) -> None:
+def run_customer_import(job: ImportJob, *, actor: Any, progress: Progress | None) -> None:
     _Importer(job, actor=actor, progress=progress).run()
 
 
