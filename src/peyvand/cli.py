@@ -36,6 +36,7 @@ commands:
   seed --customers N ...       generate realistic data at scale
   token create USERNAME        print a new API token
   import customers FILE        import customers from CSV or XLSX
+  import leads FILE            import leads from CSV or XLSX (captured like any lead)
   export customers             export customers as CSV or XLSX
   audit verify                 check the change-log chain
   backup DEST / restore SRC    consistent backup and restore

@@ -92,6 +92,10 @@ def test_lead_to_contract(api_client: Any, sales1: Any, sales2: Any) -> None:
     assert order["customer"]["id"] == customer_id and order["total"] == quote["total"]
     listed = client.get(f"/api/v1/orders?customer={customer_id}").json()["items"]
     assert [o["id"] for o in listed] == [order["id"]]
+    # Accepting the quote won its opportunity.
+    deal = client.get(f"/api/v1/opportunities/{opportunity_id}").json()
+    won = pipeline.stages.get(is_won=True)
+    assert deal["status"] == "won" and deal["stage"]["id"] == won.pk
 
     contract = post(
         client,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from peyvand.catalog.services import ensure_currencies
-from peyvand.sales.choices import ContractStatus, QuoteStatus
+from peyvand.sales.choices import ContractStatus, OpportunityStatus, QuoteStatus
 from peyvand.sales.models import Contract, Lead, Opportunity, Order, Quote
 from peyvand.sales.opportunities import ensure_default_pipeline
 from tests.conftest import PASSWORD
@@ -84,6 +84,10 @@ def test_lead_to_contract_in_the_browser(page: Any, sales1: Any, sales2: Any) ->
     assert quote.status == QuoteStatus.ACCEPTED
     order = Order.objects.get(pk=quote.order_id)
     assert order.total == quote.total
+    # Accepting the quote won the deal.
+    opportunity.refresh_from_db()
+    assert opportunity.status == OpportunityStatus.WON
+    assert opportunity.stage_id == pipeline.stages.get(is_won=True).pk
 
     # 6. The order is on the customer's 360 page.
     page.goto(f"/customers/{customer.pk}/")

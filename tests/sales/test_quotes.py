@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from peyvand.audit.models import ChangeLog
 from peyvand.catalog.services import record_exchange_rate
 from peyvand.core.problems import ServiceError
-from peyvand.sales.choices import QuoteStatus
-from peyvand.sales.models import Order, Quote, QuoteLine
+from peyvand.sales.choices import OpportunityStatus, QuoteStatus
+from peyvand.sales.models import Opportunity, Order, Quote, QuoteLine, StageHistory
+from peyvand.sales.opportunities import lose_opportunity
 from peyvand.sales.quotes import (
     accept_quote,
     create_quote,
@@ -201,6 +202,48 @@ def test_accept_makes_one_order_with_the_same_lines_and_total(sales1: Any, custo
     assert Order.objects.count() == 1 and ChangeLog.objects.count() == logged
     with pytest.raises(ServiceError):
         reject_quote(quote, actor=sales1)
+
+
+def test_accepting_a_quote_wins_its_open_opportunity(
+    sales1: Any, manager: Any, customer1: Any
+) -> None:
+    deal = make_opportunity(customer1, sales1)
+    open_stage = deal.stage
+    quote = make_quote(customer1, actor=sales1, opportunity=deal)
+    send_quote(quote, actor=sales1)
+    # The manager accepts: the deal is won under the manager's name, through the stage move.
+    accept_quote(quote, actor=manager)
+    deal.refresh_from_db()
+    won = deal.pipeline.stages.get(is_won=True)
+    assert deal.status == OpportunityStatus.WON and deal.stage_id == won.pk
+    assert deal.closed_at is not None and quote.number in deal.close_reason
+    history = StageHistory.objects.filter(opportunity=deal).order_by("-pk").first()
+    assert history is not None
+    assert (history.from_stage_id, history.to_stage_id, history.by_id) == (
+        open_stage.pk,
+        won.pk,
+        manager.pk,
+    )
+    change = ChangeLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(Opportunity), object_id=str(deal.pk)
+    ).latest("pk")
+    assert change.actor_id == manager.pk and change.after["status"] == OpportunityStatus.WON
+
+
+def test_accepting_a_quote_keeps_a_closed_opportunity_as_it_is(sales1: Any, customer1: Any) -> None:
+    deal = make_opportunity(customer1, sales1)
+    quote = make_quote(customer1, actor=sales1, opportunity=deal)
+    send_quote(quote, actor=sales1)
+    lose_opportunity(deal, actor=sales1, reason="Went with a competitor")
+    moves = StageHistory.objects.filter(opportunity=deal).count()
+    accept_quote(quote, actor=sales1)
+    deal.refresh_from_db()
+    assert deal.status == OpportunityStatus.LOST
+    assert StageHistory.objects.filter(opportunity=deal).count() == moves
+    # A quote without an opportunity is accepted as before.
+    plain = make_quote(customer1, actor=sales1)
+    send_quote(plain, actor=sales1)
+    assert accept_quote(plain, actor=sales1).customer_id == customer1.pk
 
 
 def test_a_failed_accept_leaves_neither_order_nor_status(sales1: Any, customer1: Any) -> None:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ImportKind(models.TextChoices):
     CUSTOMERS = "customers", _("Customers")
+    LEADS = "leads", _("Leads")
 
 
 class ImportFormat(models.TextChoices):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from django.utils import timezone
@@ -106,12 +106,17 @@ class _Line:
         return text
 
 
-def csv_chunks(user: Any, q: str = "") -> Iterator[bytes]:
-    """UTF-8 with a BOM, so Excel shows Persian text; one row per chunk."""
+def csv_stream(rows: Iterable[list[str]]) -> Iterator[bytes]:
+    """Rows as CSV in UTF-8 with a BOM, so Excel shows Persian text; one row per chunk.
+    Cells are written as given: neutralise them first."""
     writer = csv.writer(_Line())
     yield "\ufeff".encode()
-    for row in export_rows(user, q):
+    for row in rows:
         yield writer.writerow(row).encode()  # type: ignore[func-returns-value]
+
+
+def csv_chunks(user: Any, q: str = "") -> Iterator[bytes]:
+    return csv_stream(export_rows(user, q))
 
 
 def write_xlsx(user: Any, target: IO[bytes], q: str = "") -> None:

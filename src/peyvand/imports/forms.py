@@ -5,8 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from peyvand.imports.choices import DuplicatePolicy
-from peyvand.imports.mapping import MappingError, field_choices, resolve_mapping
+from peyvand.imports.choices import DuplicatePolicy, ImportKind
+from peyvand.imports.kinds import target_for
+from peyvand.imports.mapping import MappingError, resolve_mapping
 from peyvand.imports.readers import ImportFileError, check_size, format_for
 
 
@@ -28,7 +29,7 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    """One choice per file column: which customer field it feeds, or none."""
+    """One choice per file column: which field of the job's kind it feeds, or none."""
 
     on_duplicate = forms.ChoiceField(
         label=_("When a row matches an existing customer"),
@@ -37,10 +38,21 @@ class MappingForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args: Any, headers: list[str], initial_mapping: dict[str, str], **kw: Any):
+    def __init__(
+        self,
+        *args: Any,
+        headers: list[str],
+        initial_mapping: dict[str, str],
+        kind: str = ImportKind.CUSTOMERS,
+        **kw: Any,
+    ):
         super().__init__(*args, **kw)
         self.headers = headers
-        choices = [("", _("— do not import —")), *field_choices()]
+        self.kind = kind
+        target = target_for(kind)
+        if not target.has_duplicate_policy:
+            del self.fields["on_duplicate"]
+        choices = [("", _("— do not import —")), *target.field_choices()]
         for index, header in enumerate(headers):
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=header or _("(column %(n)d without a name)") % {"n": index + 1},
@@ -60,8 +72,9 @@ class MappingForm(forms.Form):
             if target and header not in mapping:
                 mapping[header] = target
         try:
-            resolve_mapping(self.headers, mapping)
+            resolve_mapping(self.headers, mapping, kind=self.kind)
         except MappingError as exc:
             raise forms.ValidationError(str(exc)) from exc
         cleaned["mapping"] = mapping
+        cleaned.setdefault("on_duplicate", DuplicatePolicy.UPDATE)
         return cleaned

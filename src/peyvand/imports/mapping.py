@@ -1,4 +1,7 @@
-"""Which file column feeds which customer field, and a first guess from the header names."""
+"""Which file column feeds which field, and a first guess from the header names.
+
+The customer fields live here; other kinds (see `kinds.py`) bring their own and share
+`header_key`, `guess_mapping` and `resolve_mapping`."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from peyvand.core.text import normalize_text
 from peyvand.customers.models import CustomFieldDefinition
+from peyvand.imports.choices import ImportKind
+from peyvand.imports.kinds import target_for
 from peyvand.imports.readers import ImportFileError
 
 CUSTOM_PREFIX = "custom:"
@@ -121,8 +126,31 @@ _AMBIGUOUS_NAME = frozenset({"name", "نام"})
 _SQUASH = re.compile(r"[\s_\-.]+")
 
 
-def _header_key(header: str) -> str:
+def header_key(header: str) -> str:
+    """A header as compared with known spellings: normalised, without spaces or dashes."""
     return _SQUASH.sub("", normalize_text(header))
+
+
+def spelling_lookup(synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """header_key -> field, for each field's own name and its synonyms."""
+    lookup: dict[str, str] = {}
+    for field, spellings in synonyms.items():
+        lookup[header_key(field)] = field
+        for spelling in spellings:
+            lookup.setdefault(header_key(spelling), field)
+    return lookup
+
+
+def guess_mapping(headers: Sequence[str], lookup: dict[str, str]) -> dict[str, str]:
+    """Header -> field for every header found in `lookup`; each field is suggested once."""
+    suggestion: dict[str, str] = {}
+    used: set[str] = set()
+    for header in headers:
+        guess = lookup.get(header_key(header))
+        if guess and guess not in used and header not in suggestion:
+            suggestion[header] = guess
+            used.add(guess)
+    return suggestion
 
 
 def custom_field_definitions() -> list[CustomFieldDefinition]:
@@ -138,27 +166,18 @@ def field_choices() -> list[tuple[str, str]]:
 
 
 def suggest_mapping(headers: Sequence[str]) -> dict[str, str]:
-    """Header -> field for every header we recognise; each field is suggested once."""
-    lookup: dict[str, str] = {}
-    for field, spellings in _SYNONYMS.items():
-        lookup[_header_key(field)] = field
-        for spelling in spellings:
-            lookup.setdefault(_header_key(spelling), field)
+    """Header -> customer field for every header we recognise; each field is suggested once."""
+    lookup = spelling_lookup(_SYNONYMS)
     for definition in custom_field_definitions():
         target = CUSTOM_PREFIX + definition.key
         for spelling in (target, definition.key, definition.label, definition.label_fa):
             if spelling:
-                lookup.setdefault(_header_key(spelling), target)
-    suggestion: dict[str, str] = {}
-    used: set[str] = set()
-    for header in headers:
-        guess = lookup.get(_header_key(header))
-        if guess and guess not in used and header not in suggestion:
-            suggestion[header] = guess
-            used.add(guess)
+                lookup.setdefault(header_key(spelling), target)
+    suggestion = guess_mapping(headers, lookup)
+    used = set(suggestion.values())
     if "last_name" in used and "first_name" not in used:
         for header, field in suggestion.items():
-            if field == "display_name" and _header_key(header) in _AMBIGUOUS_NAME:
+            if field == "display_name" and header_key(header) in _AMBIGUOUS_NAME:
                 suggestion[header] = "first_name"
     return suggestion
 
@@ -167,12 +186,15 @@ class MappingError(ImportFileError):
     """The mapping cannot import this file; the message is ready to show."""
 
 
-def resolve_mapping(headers: Sequence[str], mapping: dict[str, str]) -> list[str]:
-    """The field each column position feeds ("" = ignored).
+def resolve_mapping(
+    headers: Sequence[str], mapping: dict[str, str], *, kind: str = ImportKind.CUSTOMERS
+) -> list[str]:
+    """The field each column position feeds ("" = ignored), for a file of `kind`.
 
     A header that appears twice feeds its field from the first occurrence only.
     """
-    valid = {key for key, _label in field_choices()}
+    target = target_for(kind)
+    valid = {key for key, _label in target.field_choices()}
     unknown = sorted({field for field in mapping.values() if field and field not in valid})
     if unknown:
         raise MappingError(gettext("Unknown fields in the mapping: %s") % ", ".join(unknown))
@@ -190,7 +212,7 @@ def resolve_mapping(headers: Sequence[str], mapping: dict[str, str]) -> list[str
         if field:
             used_targets[field] = header
         columns.append(field)
-    missing = missing_required(columns)
+    missing = target.missing_required(columns)
     if missing:
         raise MappingError(
             gettext("Required columns are missing: %s. Nothing was imported.") % "; ".join(missing)

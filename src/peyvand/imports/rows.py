@@ -79,7 +79,7 @@ _KINDS = {
         "organization",
     ),
 }
-_LANGUAGES = {
+LANGUAGES = {
     **dict.fromkeys(("en", "eng", "english", "انگلیسی"), Language.EN.value),
     **dict.fromkeys(("fa", "fas", "per", "persian", "farsi", "فارسی", "پارسی"), Language.FA.value),
 }
@@ -277,7 +277,7 @@ class RowParser:
                     continue
                 values["kind"] = kind
             elif target == "preferred_language":
-                language = _LANGUAGES.get(value.lower()) or _LANGUAGES.get(normalize_text(value))
+                language = LANGUAGES.get(value.lower()) or LANGUAGES.get(normalize_text(value))
                 if language is None:
                     errors.append(
                         (

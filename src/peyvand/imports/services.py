@@ -60,7 +60,8 @@ from peyvand.audit.services import (
 )
 from peyvand.customers.models import ContactPoint, Customer, CustomFieldDefinition, Tag
 from peyvand.imports.choices import DuplicatePolicy, ImportKind, ImportStatus
-from peyvand.imports.mapping import resolve_mapping, suggest_mapping
+from peyvand.imports.kinds import target_for
+from peyvand.imports.mapping import resolve_mapping
 from peyvand.imports.models import INLINE_ERROR_LIMIT, ImportJob
 from peyvand.imports.readers import ImportFileError, check_size, format_for, open_table
 from peyvand.imports.rows import (
@@ -115,7 +116,7 @@ def create_import_job(
     job.file.save(f"upload.{fmt}", file, save=False)
     try:
         with open_table(job.file.path, fmt) as table:
-            job.mapping = suggest_mapping(table.headers)
+            job.mapping = target_for(kind).suggest_mapping(table.headers)
             job.total_rows = table.estimated_rows
     except ImportFileError:
         job.file.delete(save=False)
@@ -136,7 +137,7 @@ def start_import(
     from peyvand.imports.tasks import run_import
 
     with open_table(job.file.path, job.format) as table:
-        resolve_mapping(table.headers, mapping)
+        resolve_mapping(table.headers, mapping, kind=job.kind)
     with transaction.atomic():
         job.mapping = {header: target for header, target in mapping.items() if target}
         job.dry_run = dry_run
@@ -236,7 +237,7 @@ def run_import_job(job_id: int, *, progress: Progress | None = None) -> ImportJo
     actor = job.created_by
     with translation.override(actor.language or None):
         try:
-            _Importer(job, actor=actor, progress=progress).run()
+            target_for(job.kind).run(job, actor=actor, progress=progress)
         except ImportFileError as exc:
             _fail(job, str(exc), file_error=True)
         except Exception as exc:
@@ -295,38 +296,12 @@ class _Importer:
             )
             in_child = (table.estimated_rows or 0) - job.committed_line >= PARSE_PROCESS_FROM_ROWS
             with (
-                self._report() as report,
+                error_report(job) as report,
                 parsed_chunks(parser, rows, size=CHUNK_ROWS, in_child=in_child) as chunks,
             ):
                 for chunk in chunks:
                     self._chunk(chunk, report)
-        job.status = ImportStatus.DONE
-        job.total_rows = job.processed_rows
-        job.finished_at = timezone.now()
-        job.save()
-        if self.progress:
-            self.progress(job)
-
-    @contextmanager
-    def _report(self) -> Iterator[BinaryIO]:
-        """The CSV error report, opened for appending after the last committed chunk."""
-        job = self.job
-        if not job.error_report:
-            job.error_report.name = f"imports/reports/job-{job.pk}-errors.csv"
-            path = Path(job.error_report.path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"")
-            job.error_report_bytes = 0
-        with Path(job.error_report.path).open("r+b") as handle:
-            # Errors past the last committed chunk belong to a run that did not finish.
-            handle.truncate(job.error_report_bytes)
-            handle.seek(job.error_report_bytes)
-            if job.error_report_bytes == 0:
-                handle.write(
-                    "\ufeff".encode()
-                    + _csv_line([gettext("line"), gettext("column"), gettext("error")])
-                )
-            yield handle
+        finish_job(job, self.progress)
 
     def _chunk(self, parsed_chunk: ParsedChunk, report: BinaryIO) -> None:
         last_line, parsed, errors = parsed_chunk
@@ -336,9 +311,16 @@ class _Importer:
             self._match(parsed, chunk)
             if not self.job.dry_run:
                 self._write(chunk)
-            report.write(b"".join(_csv_line(list(e)) for e in chunk.errors))
-            report.flush()
-            self._record_progress(chunk, report.tell())
+            record_chunk(
+                self.job,
+                report,
+                created=chunk.created,
+                updated=chunk.updated,
+                skipped=chunk.skipped,
+                errors=chunk.errors,
+                last_line=chunk.last_line,
+                progress=self.progress,
+            )
 
     # -- matching --
 
@@ -628,39 +610,6 @@ class _Importer:
         )
         return changes
 
-    def _record_progress(self, chunk: _Chunk, report_bytes: int) -> None:
-        job = self.job
-        job.processed_rows += (
-            chunk.created + chunk.updated + chunk.skipped + len({e[0] for e in chunk.errors})
-        )
-        job.created_rows += chunk.created
-        job.updated_rows += chunk.updated
-        job.skipped_rows += chunk.skipped
-        job.error_count += len(chunk.errors)
-        fields = [
-            "processed_rows",
-            "created_rows",
-            "updated_rows",
-            "skipped_rows",
-            "error_count",
-            "committed_line",
-            "error_report",
-            "error_report_bytes",
-            "total_rows",
-            "updated_at",
-        ]
-        room = INLINE_ERROR_LIMIT - len(job.errors)
-        if chunk.errors and room > 0:
-            job.errors = [*job.errors, *([list(e) for e in chunk.errors[:room]])]
-            fields.append("errors")
-        job.committed_line = chunk.last_line
-        job.error_report_bytes = report_bytes
-        if job.total_rows is not None and job.processed_rows > job.total_rows:
-            job.total_rows = job.processed_rows
-        job.save(update_fields=fields)
-        if self.progress:
-            self.progress(job)
-
 
 def _has_strong_key(row: ParsedRow) -> bool:
     return bool(row.email or row.phone_e164 or "external_ref" in row.values)
@@ -697,14 +646,6 @@ def _find(
     if not _has_strong_key(row) and row.name_key in by_name:
         return by_name[row.name_key], "display_name"
     return None, ""
-
-
-def _csv_line(cells: list[Any]) -> bytes:
-    from peyvand.imports.export import neutralize
-
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([neutralize(str(c)) for c in cells])
-    return buffer.getvalue().encode()
 
 
 _CONTACT_COLUMNS = (
@@ -987,6 +928,96 @@ class _SQLiteWriter(_Writer):
             cursor.execute(f"DROP TABLE temp.{stage}")
 
 
+# --- what every kind of import shares: the error report, progress, the end -----------------
+
+
+def _csv_line(cells: list[Any]) -> bytes:
+    from peyvand.imports.export import neutralize
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([neutralize(str(c)) for c in cells])
+    return buffer.getvalue().encode()
+
+
+@contextmanager
+def error_report(job: ImportJob) -> Iterator[BinaryIO]:
+    """The job's CSV error report, opened for appending after the last committed chunk."""
+    if not job.error_report:
+        job.error_report.name = f"imports/reports/job-{job.pk}-errors.csv"
+        path = Path(job.error_report.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        job.error_report_bytes = 0
+    with Path(job.error_report.path).open("r+b") as handle:
+        # Errors past the last committed chunk belong to a run that did not finish.
+        handle.truncate(job.error_report_bytes)
+        handle.seek(job.error_report_bytes)
+        if job.error_report_bytes == 0:
+            handle.write(
+                "\ufeff".encode()
+                + _csv_line([gettext("line"), gettext("column"), gettext("error")])
+            )
+        yield handle
+
+
+def record_chunk(
+    job: ImportJob,
+    report: BinaryIO,
+    *,
+    created: int,
+    updated: int,
+    skipped: int,
+    errors: list[RowError],
+    last_line: int,
+    progress: Progress | None,
+) -> None:
+    """Write a chunk's errors to the report and its counters to the job; call it inside the
+    chunk's transaction, so the counters and `committed_line` commit with the chunk's rows."""
+    report.write(b"".join(_csv_line(list(e)) for e in errors))
+    report.flush()
+    job.processed_rows += created + updated + skipped + len({e[0] for e in errors})
+    job.created_rows += created
+    job.updated_rows += updated
+    job.skipped_rows += skipped
+    job.error_count += len(errors)
+    fields = [
+        "processed_rows",
+        "created_rows",
+        "updated_rows",
+        "skipped_rows",
+        "error_count",
+        "committed_line",
+        "error_report",
+        "error_report_bytes",
+        "total_rows",
+        "updated_at",
+    ]
+    room = INLINE_ERROR_LIMIT - len(job.errors)
+    if errors and room > 0:
+        job.errors = [*job.errors, *([list(e) for e in errors[:room]])]
+        fields.append("errors")
+    job.committed_line = last_line
+    job.error_report_bytes = report.tell()
+    if job.total_rows is not None and job.processed_rows > job.total_rows:
+        job.total_rows = job.processed_rows
+    job.save(update_fields=fields)
+    if progress:
+        progress(job)
+
+
+def finish_job(job: ImportJob, progress: Progress | None) -> None:
+    job.status = ImportStatus.DONE
+    job.total_rows = job.processed_rows
+    job.finished_at = timezone.now()
+    job.save()
+    if progress:
+        progress(job)
+
+
+def run_customer_import(job: ImportJob, *, actor: Any, progress: Progress | None) -> None:
+    _Importer(job, actor=actor, progress=progress).run()
+
+
 def _writer_for_connection() -> _Writer:
     return _PostgresWriter() if connection.vendor == "postgresql" else _SQLiteWriter()
 
@@ -999,14 +1030,17 @@ def import_file(
     dry_run: bool = False,
     on_duplicate: str = DuplicatePolicy.UPDATE,
     progress: Progress | None = None,
+    kind: str = ImportKind.CUSTOMERS,
 ) -> ImportJob:
     """Import a file synchronously (the CLI and benchmarks); the job records the outcome."""
     path = Path(path)
     with open_table(path, format_for(path.name)) as table:
-        chosen = mapping if mapping is not None else suggest_mapping(table.headers)
-        resolve_mapping(table.headers, chosen)
+        chosen = mapping if mapping is not None else target_for(kind).suggest_mapping(table.headers)
+        resolve_mapping(table.headers, chosen, kind=kind)
     with path.open("rb") as handle:
-        job = create_import_job(file=File(handle, name=path.name), filename=path.name, actor=actor)
+        job = create_import_job(
+            file=File(handle, name=path.name), filename=path.name, actor=actor, kind=kind
+        )
     job.mapping = chosen
     job.dry_run = dry_run
     job.on_duplicate = on_duplicate

@@ -9,6 +9,7 @@ app_name = "imports"
 urlpatterns = [
     path("", views.job_list, name="list"),
     path("new/", views.upload, name="new"),
+    path("new/<slug:kind>/", views.upload, name="new_kind"),
     path("<int:pk>/", views.job_detail, name="job"),
     path("<int:pk>/mapping/", views.mapping, name="mapping"),
     path("<int:pk>/progress/", views.job_progress, name="progress"),

@@ -18,59 +18,71 @@ from django.views.decorators.http import require_GET, require_POST
 
 from peyvand.access.scopes import can
 from peyvand.imports import services
-from peyvand.imports.choices import ImportStatus
+from peyvand.imports.choices import ImportKind, ImportStatus
 from peyvand.imports.export import csv_chunks, xlsx_file
 from peyvand.imports.forms import MappingForm, UploadForm
+from peyvand.imports.kinds import ImportTarget, may_import, target_for
 from peyvand.imports.models import ImportJob
 from peyvand.imports.readers import ImportFileError, preview
 
 ERRORS_PER_PAGE = 100
 
 
-def _require_import(request: HttpRequest) -> None:
+def _require_import(request: HttpRequest, kind: str) -> ImportTarget:
     # Like records out of scope, a feature the user may not use is not there for them.
-    if not can(request.user, "customer", "import"):
+    if kind not in ImportKind.values or not may_import(request.user, kind):
         raise Http404
+    return target_for(kind)
 
 
 def _job_for(request: HttpRequest, pk: int) -> ImportJob:
-    """The job if it is the user's (managers: anyone's), else 404."""
-    _require_import(request)
-    return get_object_or_404(ImportJob.objects.visible_to(request.user), pk=pk)
+    """The job if it is the user's (managers: anyone's) and of a kind they may import,
+    else 404."""
+    job = get_object_or_404(ImportJob.objects.visible_to(request.user), pk=pk)
+    _require_import(request, job.kind)
+    return job
 
 
 @login_required
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     """The user's imports and the export links: the page of whoever may do either."""
-    can_import = can(request.user, "customer", "import")
+    kinds = [kind for kind in ImportKind.values if may_import(request.user, kind)]
     can_export = can(request.user, "customer", "export")
-    if not (can_import or can_export):
+    if not (kinds or can_export):
         raise Http404
-    jobs = ImportJob.objects.filter(created_by_id=request.user.pk)[:50] if can_import else []
+    jobs = ImportJob.objects.filter(created_by_id=request.user.pk, kind__in=kinds)[:50]
     return render(
         request,
         "imports/job_list.html",
-        {"jobs": jobs, "can_import": can_import, "can_export": can_export},
+        {
+            "jobs": jobs,
+            "can_import": bool(kinds),
+            "import_kinds": [(kind, target_for(kind).title) for kind in kinds],
+            "can_export": can_export,
+        },
     )
 
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
-    _require_import(request)
+def upload(request: HttpRequest, kind: str = ImportKind.CUSTOMERS) -> HttpResponse:
+    target = _require_import(request, kind)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         try:
             job = services.create_import_job(
-                file=upload_file, filename=upload_file.name, actor=request.user
+                file=upload_file, filename=upload_file.name, actor=request.user, kind=kind
             )
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
             return redirect("imports:mapping", pk=job.pk)
     return render(
-        request, "imports/upload.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "imports/upload.html",
+        {"form": form, "target": target},
+        status=400 if form.errors else 200,
     )
 
 
@@ -83,8 +95,10 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
         headers, rows = preview(job.file.path, job.format)
     except ImportFileError as exc:
         messages.error(request, str(exc))
-        return redirect("imports:new")
-    form = MappingForm(request.POST or None, headers=headers, initial_mapping=job.mapping)
+        return redirect("imports:new_kind", kind=job.kind)
+    form = MappingForm(
+        request.POST or None, headers=headers, initial_mapping=job.mapping, kind=job.kind
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.start_import(
@@ -103,7 +117,13 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "imports/mapping.html",
-        {"job": job, "form": form, "headers": headers, "preview_rows": preview_rows},
+        {
+            "job": job,
+            "form": form,
+            "headers": headers,
+            "preview_rows": preview_rows,
+            "target": target_for(job.kind),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -118,7 +138,12 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "imports/job_detail.html",
-        {"job": job, "page": page, "more_errors": job.error_count > len(job.errors)},
+        {
+            "job": job,
+            "page": page,
+            "more_errors": job.error_count > len(job.errors),
+            "target": target_for(job.kind),
+        },
     )
 
 

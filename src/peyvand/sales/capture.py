@@ -14,7 +14,7 @@ from peyvand.access.models import Department
 from peyvand.audit.services import record
 from peyvand.catalog.models import Product
 from peyvand.sales import events
-from peyvand.sales.assignment import choose_owner
+from peyvand.sales.assignment import Assigner, choose_owner
 from peyvand.sales.choices import LeadChannel, LeadStatus
 from peyvand.sales.leads import Duplicates, build_lead, find_duplicates
 from peyvand.sales.models import Lead, LeadSource, WebForm
@@ -42,13 +42,17 @@ def capture_lead(
     language: str = "",
     product: Product | None = None,
     web_form: WebForm | None = None,
+    assigner: Assigner | None = None,
+    report_duplicates: bool = True,
     **utm: str,
 ) -> tuple[Lead, Duplicates]:
     """Record a lead and report the customers and open leads it may duplicate (the lead is
     created either way: a person decides). Without an `owner` and with `assign`, the
     assignment rules choose one, else round robin in `department`. Raises ValidationError
     naming every bad field, or ServiceError when nobody can take the lead; nothing is
-    written then (actor None: a public channel, recorded as the system)."""
+    written then (actor None: a public channel, recorded as the system). Bulk channels
+    (imports) pass one `assigner` for many leads, and `report_duplicates=False` when they
+    do their own duplicate check and would discard the report."""
     lead = build_lead(
         name=name,
         company=company,
@@ -67,7 +71,11 @@ def capture_lead(
     lead.web_form = web_form
     lead.owner, lead.department = owner, department
     if owner is None and assign:
-        assignment = choose_owner(lead, department=department)
+        assignment = (
+            assigner.choose(lead, department=department)
+            if assigner is not None
+            else choose_owner(lead, department=department)
+        )
         lead.owner, lead.department = assignment.owner, assignment.department
     score_lead(lead)
     lead.created_at = timezone.now()
@@ -75,5 +83,7 @@ def capture_lead(
     with record(lead, actor=actor):
         lead.save()
     events.lead_created(lead)
+    if not report_duplicates:
+        return lead, Duplicates()
     duplicates = find_duplicates(email=lead.email, phone=lead.phone, actor=actor, exclude=lead)
     return lead, duplicates

@@ -1,4 +1,4 @@
-"""Forms of the lead set-up screens: web forms, assignment rules, scoring rules."""
+"""Forms of the lead set-up screens: web forms, assignment rules, scoring rules, sources."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.models import Department, User
 from peyvand.catalog.models import Product
+from peyvand.sales.lead_sources import MAX_RESPONSE_HOURS
 from peyvand.sales.models import AssignmentRule, LeadSource, ScoringRule, WebForm
 from peyvand.sales.scoring import scorable_field_choices
 from peyvand.sales.webforms import MAPPABLE_FIELDS, FieldSpec, specs_of
@@ -159,3 +160,40 @@ class ScoringRuleForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["field"]).choices = scorable_field_choices()
+
+
+class LeadSourceForm(forms.Form):
+    """A lead source's names, code (new sources only), active flag and response time."""
+
+    name = forms.CharField(label=_("Name (English)"), max_length=120)
+    name_fa = forms.CharField(label=_("Name (Persian)"), max_length=120, required=False)
+    code = forms.SlugField(
+        label=_("Code"),
+        max_length=50,
+        help_text=_("Used by imports, the API and web forms; it cannot change later."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    response_hours = forms.IntegerField(
+        label=_("First response within (hours)"),
+        required=False,
+        min_value=1,
+        max_value=MAX_RESPONSE_HOURS,
+    )
+
+    def __init__(self, *args: Any, source: LeadSource | None = None, **kwargs: Any) -> None:
+        if source is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": source.name,
+                    "name_fa": source.name_fa,
+                    "code": source.code,
+                    "is_active": source.is_active,
+                    "response_hours": source.response_hours,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if source is not None:
+            # The code of an existing source is shown, not submitted.
+            self.fields["code"].disabled = True
+            self.fields["code"].required = False

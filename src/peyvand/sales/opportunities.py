@@ -182,9 +182,9 @@ def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) else None
 
 
-def _locked(opportunity: Opportunity, actor: Any) -> Opportunity:
+def _locked(opportunity: Opportunity, actor: Any, *, authorized: bool = False) -> Opportunity:
     opportunities = live_opportunities()
-    if actor is not None:
+    if actor is not None and not authorized:
         opportunities = restrict(opportunities, actor, "change")
     locked = opportunities.select_for_update().filter(pk=opportunity.pk).first()
     if locked is None:
@@ -200,11 +200,14 @@ def move_opportunity(
     actor: Any,
     reason: str = "",
     close_reason: CloseReason | None = None,
+    authorized: bool = False,
 ) -> Opportunity:
     """Put the deal in `stage` and record the move; a won or lost stage closes the deal
     (a lost one needs a reason: from the managed list, in words, or both). Moving to the
-    stage it is in changes nothing."""
-    opportunity = _locked(opportunity, actor)
+    stage it is in changes nothing. `authorized`: the caller already decided the actor may
+    make this move (accepting the deal's quote wins it), so the actor's scope on
+    opportunities is not checked again; the move is still recorded under the actor."""
+    opportunity = _locked(opportunity, actor, authorized=authorized)
     if stage.pipeline_id != opportunity.pipeline_id:
         raise ServiceError(_("Choose a stage of this opportunity's pipeline."), field="stage")
     if opportunity.stage_id == stage.pk:
@@ -263,6 +266,7 @@ def win_opportunity(
     actor: Any,
     reason: str = "",
     close_reason: CloseReason | None = None,
+    authorized: bool = False,
 ) -> Opportunity:
     return move_opportunity(
         opportunity,
@@ -270,6 +274,7 @@ def win_opportunity(
         actor=actor,
         reason=reason,
         close_reason=close_reason,
+        authorized=authorized,
     )
 
 

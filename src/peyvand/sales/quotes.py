@@ -29,8 +29,14 @@ from peyvand.catalog.services import active_currency
 from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer
 from peyvand.sales.access import customers_for, live_opportunities, live_quotes
-from peyvand.sales.choices import OPEN_QUOTE_STATUSES, OrderStatus, QuoteStatus
+from peyvand.sales.choices import (
+    OPEN_QUOTE_STATUSES,
+    OpportunityStatus,
+    OrderStatus,
+    QuoteStatus,
+)
 from peyvand.sales.models import DocumentNumberSequence, Opportunity, Order, Quote, QuoteLine
+from peyvand.sales.opportunities import win_opportunity
 from peyvand.sales.services import (
     MAX_AMOUNT,
     MAX_QUANTITY,
@@ -417,7 +423,8 @@ def _order_lines(quote: Quote) -> list[dict[str, Any]]:
 @transaction.atomic
 def accept_quote(quote: Quote, *, actor: Any) -> Order:
     """The customer accepted: the order with the same lines, linked to the quote, in this
-    transaction. Accepting an accepted quote returns its order and writes nothing."""
+    transaction, and the quote's opportunity, if still open, moves to its pipeline's won
+    stage. Accepting an accepted quote returns its order and writes nothing."""
     quote = _locked(quote, actor)
     if quote.status == QuoteStatus.ACCEPTED and quote.order_id is not None:
         return Order.objects.get(pk=quote.order_id)
@@ -442,7 +449,25 @@ def accept_quote(quote: Quote, *, actor: Any) -> Order:
         quote.decided_at = timezone.now()
         quote.order = order
         quote.save(update_fields=["status", "decided_at", "order", "updated_at"])
+    _win_quoted_opportunity(quote, actor=actor)
     return order
+
+
+def _win_quoted_opportunity(quote: Quote, *, actor: Any) -> None:
+    """The accepted quote's deal is won: through the opportunities service, so the stage
+    history and the change log say so. A deal already won or lost keeps its outcome."""
+    if quote.opportunity_id is None:
+        return
+    opportunity = live_opportunities().filter(pk=quote.opportunity_id).first()
+    if opportunity is None or opportunity.status != OpportunityStatus.OPEN:
+        return
+    # Whoever may accept the quote may close its deal, even outside their opportunity scope.
+    win_opportunity(
+        opportunity,
+        actor=actor,
+        reason=_("Quote %(number)s accepted.") % {"number": quote.number},
+        authorized=True,
+    )
 
 
 @transaction.atomic

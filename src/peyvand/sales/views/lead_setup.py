@@ -1,11 +1,12 @@
 """Staff screens that set up lead capture: web-to-lead forms (with the embed snippet),
-assignment rules, scoring rules and the learned score's model. Managers (settings)
-only; everyone else gets 404."""
+assignment rules, scoring rules and the learned score's model, lead sources with their
+first-response hours. Managers (settings) only; everyone else gets 404."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,8 +23,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from peyvand.access.choices import ObjectType
 from peyvand.access.scopes import can
 from peyvand.sales.assignment import save_assignment_rule
-from peyvand.sales.lead_forms import AssignmentRuleForm, ScoringRuleForm, WebFormForm
-from peyvand.sales.models import AssignmentRule, LeadScoringModel, ScoringRule, WebForm
+from peyvand.sales.lead_forms import (
+    AssignmentRuleForm,
+    LeadSourceForm,
+    ScoringRuleForm,
+    WebFormForm,
+)
+from peyvand.sales.lead_sources import lead_sources, save_lead_source
+from peyvand.sales.models import (
+    AssignmentRule,
+    LeadScoringModel,
+    LeadSource,
+    ScoringRule,
+    WebForm,
+)
 from peyvand.sales.scoring import MIN_PER_CLASS, history, save_scoring_rule
 from peyvand.sales.tasks import retrain_lead_scoring
 from peyvand.sales.webforms import HONEYPOT, save_web_form, specs_of
@@ -169,3 +182,41 @@ def scoring_retrain(request: HttpRequest) -> HttpResponse:
             _("Retraining started; the new version appears below when it is done."),
         )
     return redirect("sales:scoring")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_source_list(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The sources with their first-response hours, and a form to add one or change the
+    one named by `pk`."""
+    _require_setup(request)
+    source = get_object_or_404(LeadSource, pk=pk) if pk is not None else None
+    form = LeadSourceForm(request.POST or None, source=source)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = save_lead_source(
+                source,
+                actor=request.user,
+                name=data["name"],
+                name_fa=data["name_fa"],
+                code=data["code"] or "",
+                is_active=data["is_active"],
+                response_hours=data["response_hours"],
+            )
+        except ValidationError as exc:
+            _apply(form, exc)
+        else:
+            messages.success(request, _("Lead source %(source)s saved.") % {"source": saved})
+            return redirect("sales:lead_sources")
+    return render(
+        request,
+        "sales/lead_sources.html",
+        {
+            "sources": lead_sources(),
+            "form": form,
+            "editing": source,
+            "default_hours": settings.PEYVAND_LEAD_RESPONSE_HOURS,
+        },
+        status=400 if form.is_bound else 200,
+    )

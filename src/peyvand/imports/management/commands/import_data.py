@@ -1,4 +1,4 @@
-"""`peyvand import customers FILE`: a synchronous import with a progress bar on stderr."""
+"""`peyvand import customers|leads FILE`: a synchronous import with a progress bar on stderr."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db.models import Q
 
-from peyvand.access.scopes import can
 from peyvand.imports.choices import DuplicatePolicy, ImportKind, ImportStatus
+from peyvand.imports.kinds import may_import
 from peyvand.imports.models import ImportJob
 from peyvand.imports.readers import ImportFileError
 from peyvand.imports.services import import_file
@@ -60,7 +60,7 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = "Import customers from a CSV or XLSX file."
+    help = "Import customers or leads from a CSV or XLSX file."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=ImportKind.values)
@@ -80,21 +80,22 @@ class Command(BaseCommand):
             dest="on_duplicate",
             action="store_const",
             const=DuplicatePolicy.UPDATE,
-            help="Rows matching an existing customer update it (default).",
+            help="Rows matching an existing customer update it (default; customers only).",
         )
         policy.add_argument(
             "--skip-existing",
             dest="on_duplicate",
             action="store_const",
             const=DuplicatePolicy.SKIP,
-            help="Rows matching an existing customer are skipped.",
+            help="Rows matching an existing customer are skipped (customers only).",
         )
         parser.set_defaults(on_duplicate=DuplicatePolicy.UPDATE)
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = actor_named(options["username"])
-        if not can(actor, "customer", "import"):
-            raise CommandError(f"{actor.get_username()} may not import customers.")
+        kind = options["kind"]
+        if not may_import(actor, kind):
+            raise CommandError(f"{actor.get_username()} may not import {kind}.")
         mapping = None
         if options["mapping"]:
             try:
@@ -111,6 +112,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 on_duplicate=options["on_duplicate"],
                 progress=ProgressBar(self.stderr),
+                kind=kind,
             )
         except (ImportFileError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
