@@ -87,7 +87,5 @@ def test_rows_the_chunk_points_at_cannot_be_deleted_until_it_commits(
     assert (job.status, job.created_rows, job.updated_rows) == (ImportStatus.DONE, 1, 1)
     if superuser:
         assert refused == ["access_user", Tag._meta.db_table, Customer._meta.db_table]
-    assert set(existing.contact_points.values_list("normalized", flat=True)) == {
-        "sara@example.com"
-    }
+    assert set(existing.contact_points.values_list("normalized", flat=True)) == {"sara@example.com"}
     assert ContactPoint.objects.filter(customer__external_ref="K-1").count() == 2
