@@ -86,7 +86,7 @@ PARSE_PROCESS_FROM_ROWS = 20_000
 # rows while the importer is still building the rest.
 _COPY_BATCH = 500
 # SQLite page cache of an import's connection, in KiB as PRAGMA cache_size takes it (negative).
-_SQLITE_CACHE_KIB = -192 * 1024
+_SQLITE_CACHE_KIB = -96 * 1024
 _UPDATABLE = (
     "display_name",
     "first_name",
