@@ -1,4 +1,5 @@
-"""Benchmark: importing a generated customer CSV, against a raw COPY and plain bulk_create.
+"""Benchmark: importing a generated customer CSV, against a raw COPY, a COPY of the rows the
+import stored (into the same indexed tables) and plain bulk_create.
 
     python bench/import_customers.py [--rows 1000000] [--repeat 3] [--database-url URL]
                                      [--no-bulk-create]
@@ -102,6 +103,19 @@ def _bench_user() -> Any:
     return ensure_persona("manager", "bench-password-not-used")
 
 
+def _stored_tables() -> list[str]:
+    """The tables an import writes rows into, parents first."""
+    from peyvand.audit.models import ChangeLog
+    from peyvand.customers.models import ContactPoint, Customer
+
+    return [
+        Customer._meta.db_table,
+        ContactPoint._meta.db_table,
+        Customer.tags.through._meta.db_table,
+        ChangeLog._meta.db_table,
+    ]
+
+
 def run_import(path: Path) -> float:
     from peyvand.imports.services import import_file
 
@@ -111,7 +125,61 @@ def run_import(path: Path) -> float:
     elapsed = time.perf_counter() - started
     if job.status != "done" or job.error_count:
         raise SystemExit(f"import failed: {job.failure or job.errors[:3]}")
+    _keep_stored_rows(path.parent / "stored")
     return elapsed
+
+
+def _keep_stored_rows(directory: Path) -> None:
+    """Not timed: what the import stored, for the `stored_copy` reference."""
+    from django.db import connection
+
+    directory.mkdir(exist_ok=True)
+    if connection.vendor == "postgresql":
+        for table in _stored_tables():
+            with (
+                (directory / f"{table}.copy").open("wb") as handle,
+                connection.cursor() as cursor,
+                cursor.cursor.copy(f'COPY "{table}" TO STDOUT') as copy,
+            ):
+                for block in copy:
+                    handle.write(block)
+    else:
+        target = directory / "stored.sqlite3"
+        target.unlink(missing_ok=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM INTO %s", [str(target)])
+
+
+def run_stored_copy(path: Path) -> float:
+    """The floor under the importer: the very rows it stored (customers, contact points,
+    tags, change log) written into the same tables, with their indexes, constraints and
+    search mirror, by the database's own bulk path (PostgreSQL `COPY` under the importer's
+    session settings; SQLite `INSERT … SELECT` from an attached copy), one transaction."""
+    from django.db import connection, transaction
+
+    directory = path.parent / "stored"
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute("SELECT current_setting('is_superuser') = 'on'")
+            if cursor.fetchone()[0]:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            for table in _stored_tables():
+                with (
+                    (directory / f"{table}.copy").open("rb") as handle,
+                    cursor.cursor.copy(f'COPY "{table}" FROM STDIN') as copy,
+                ):
+                    while block := handle.read(1 << 20):
+                        copy.write(block)
+        else:
+            cursor.execute("ATTACH DATABASE %s AS stored", [str(directory / "stored.sqlite3")])
+            for table in _stored_tables():
+                cursor.execute(f'INSERT INTO main."{table}" SELECT * FROM stored."{table}"')
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DETACH DATABASE stored")
+    return time.perf_counter() - started
 
 
 def run_copy(path: Path) -> float:
@@ -179,7 +247,12 @@ def run_bulk_create(path: Path) -> float:
     return time.perf_counter() - started
 
 
-WORKLOADS = {"import": run_import, "copy": run_copy, "bulk_create": run_bulk_create}
+WORKLOADS = {
+    "import": run_import,
+    "copy": run_copy,
+    "stored_copy": run_stored_copy,
+    "bulk_create": run_bulk_create,
+}
 
 
 def _one(args: argparse.Namespace) -> None:
@@ -261,12 +334,17 @@ def main() -> None:
         size = f"{args.rows:,} rows"
         imported, peak = _measure(args, "import", path)
         copied, _ = _measure(args, "copy", path)
+        stored, _ = _measure(args, "stored_copy", path)
         bulk = None if args.no_bulk_create else _measure(args, "bulk_create", path)[0]
         rate = args.rows / imported
         print("workload | size | figure | reference | ratio")
         print(
             f"import customers CSV vs raw COPY | {size} | {rate:,.0f} rows/s "
             f"(peak {peak:,.0f} MB) | {args.rows / copied:,.0f} rows/s | {copied / imported:.2f}"
+        )
+        print(
+            f"import customers CSV vs storing its rows by COPY | {size} | {rate:,.0f} rows/s | "
+            f"{args.rows / stored:,.0f} rows/s | {stored / imported:.2f}"
         )
         if bulk is not None:
             print(

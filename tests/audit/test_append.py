@@ -105,3 +105,21 @@ def test_any_payload_round_trips_and_verifies(before: Any, after: Any, repr_: st
     entry = _entry(1)
     assert entry.before == before and entry.after == after
     assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_changes_that_fail_halfway_write_nothing_and_leave_the_connection_usable(
+    manager: Any,
+) -> None:
+    # More rows than one write of the streaming COPY, so the failure comes while it is open.
+    def changes() -> Any:
+        for pk in range(1, 1200):
+            yield RowChange("create", pk, f"C{pk}", pk, None, canonical_json({"id": pk}))
+        raise RuntimeError("the source broke")
+
+    with pytest.raises(RuntimeError, match="the source broke"):
+        append_changes(Customer, changes(), actor=manager)
+
+    assert not ChangeLog.objects.exists()
+    assert append_changes(Customer, [RowChange("create", 1, "C1", 1, None, "{}")]) == 1
+    assert verify_chain().ok and verify_chain().checked == 1

@@ -8,7 +8,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from json.encoder import encode_basestring
@@ -194,6 +194,7 @@ _CHANGE_COLUMNS = (
     "hash",
 )
 _APPEND_BATCH = 5000
+_STREAM_BATCH = 500
 # COPY's text format gives these four characters a meaning; anywhere else they are escaped.
 COPY_NULL = "\\N"
 _COPY_SPECIAL = re.compile(r"[\\\n\r\t]")
@@ -239,43 +240,45 @@ def append_changes(
             f'"at":{encode_basestring(at)},"content_type":{content_type_id},"customer_id":'
         )
         tail = f',"request_id":{encode_basestring(rid)},"seq":'
-        sink = (
+        sink: _CopySink | _InsertSink = (
             _CopySink(now, actor_id, actor_name, rid, content_type_id)
             if connection.vendor == "postgresql"
             else _InsertSink(now, actor_id, actor_name, rid, content_type_id)
         )
         sha256 = hashlib.sha256
         seq, prev, count = head.seq, head.hash, 0
-        for action, object_id, object_repr, customer_id, before, after in changes:
-            seq += 1
-            object_id = str(object_id)
-            object_repr = object_repr[:255]
-            payload_hash = sha256(
-                f'{{"after":{"null" if after is None else after},'
-                f'"before":{"null" if before is None else before},'
-                f'"object_repr":{encode_basestring(object_repr)}}}'.encode()
-            ).hexdigest()
-            digest = sha256(
-                f'{prev}{{"action":{encode_basestring(action)}{middle}'
-                f"{'null' if customer_id is None else customer_id},"
-                f'"object_id":{encode_basestring(object_id)},"payload":"{payload_hash}"'
-                f"{tail}{seq}}}".encode()
-            ).hexdigest()
-            sink.add(
-                seq,
-                action,
-                object_id,
-                object_repr,
-                customer_id,
-                before,
-                after,
-                payload_hash,
-                prev,
-                digest,
-            )
-            prev = digest
-            count += 1
-        sink.close()
+        # `changes` must not query the database while it is consumed: the copy sink holds
+        # the connection in COPY from its first row to its last.
+        with sink:
+            for action, object_id, object_repr, customer_id, before, after in changes:
+                seq += 1
+                object_id = str(object_id)
+                object_repr = object_repr[:255]
+                payload_hash = sha256(
+                    f'{{"after":{"null" if after is None else after},'
+                    f'"before":{"null" if before is None else before},'
+                    f'"object_repr":{encode_basestring(object_repr)}}}'.encode()
+                ).hexdigest()
+                digest = sha256(
+                    f'{prev}{{"action":{encode_basestring(action)}{middle}'
+                    f"{'null' if customer_id is None else customer_id},"
+                    f'"object_id":{encode_basestring(object_id)},"payload":"{payload_hash}"'
+                    f"{tail}{seq}}}".encode()
+                ).hexdigest()
+                sink.add(
+                    seq,
+                    action,
+                    object_id,
+                    object_repr,
+                    customer_id,
+                    before,
+                    after,
+                    payload_hash,
+                    prev,
+                    digest,
+                )
+                prev = digest
+                count += 1
         if count:
             ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
     return count
@@ -291,6 +294,10 @@ class _CopySink:
         self.after_seq = f"\t{at.isoformat()}\t{actor}\t{copy_text(actor_name)}\t{copy_text(rid)}\t"
         self.after_action = f"\t{ct_id}\t"
         self.lines: list[str] = []
+        # One COPY for all the rows, written a few hundred at a time as they are hashed, so
+        # the server stores them while the next ones are computed.
+        self.stack = ExitStack()
+        self.copy: Any = None
         self.sql = "COPY {} ({}) FROM STDIN".format(
             connection.ops.quote_name(ChangeLog._meta.db_table),
             ", ".join(connection.ops.quote_name(c) for c in _CHANGE_COLUMNS),
@@ -315,17 +322,26 @@ class _CopySink:
             f"{copy_text(object_repr)}\t{customer}\t"
             f"{_copy_json(before)}\t{_copy_json(after)}\t{payload_hash}\tf\t{prev}\t{digest}\n"
         )
-        if len(self.lines) >= _APPEND_BATCH:
+        if len(self.lines) >= _STREAM_BATCH:
             self.flush()
 
     def flush(self) -> None:
         if not self.lines:
             return
-        with connection.cursor() as cursor, cursor.cursor.copy(self.sql) as copy:
-            copy.write("".join(self.lines).encode())
+        if self.copy is None:
+            cursor = self.stack.enter_context(connection.cursor())
+            self.copy = self.stack.enter_context(cursor.cursor.copy(self.sql))
+        self.copy.write("".join(self.lines).encode())
         self.lines.clear()
 
-    close = flush
+    def __enter__(self) -> _CopySink:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if exc[0] is None:
+            self.flush()
+        # Ends the COPY: completes it, or (after an error) tells the server it failed.
+        self.stack.__exit__(*exc)
 
 
 class _InsertSink:
@@ -388,7 +404,12 @@ class _InsertSink:
             cursor.executemany(self.sql, self.rows)
         self.rows.clear()
 
-    close = flush
+    def __enter__(self) -> _InsertSink:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if exc[0] is None:
+            self.flush()
 
 
 @contextmanager
