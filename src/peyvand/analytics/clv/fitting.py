@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 FloatArray = NDArray[np.float64]
+LOG_BOUND = 12.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ def maximise(
         np.log(start),
         method="L-BFGS-B",
         jac=gradient is not None,
+        # Thin data can push a pair of parameters towards infinity along a ridge (BG/NBD's
+        # r and alpha in the Poisson limit), where the scoring formulas overflow; the box
+        # is far outside any fitted customer base's values. Only with analytic gradients:
+        # finite differences against the 1e300 wall stall inside a box.
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start) if gradient is not None else None,
         options={"ftol": 1e-10, "gtol": 1e-6, "maxiter": 1000},
     )
     params = np.exp(result.x)

@@ -8,6 +8,7 @@ whole history, whose parameters score the customers.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from decimal import Decimal
 
@@ -30,6 +31,8 @@ MIN_CUSTOMERS = 20
 MIN_WEEKS = 6
 KEEP_FITS = 30
 BATCH = 2000
+
+logger = logging.getLogger(__name__)
 
 
 def cumulative_repeat_purchases(
@@ -125,7 +128,13 @@ def fit_customer_value(
         holdout_correlation=correlation,
         curve=cumulative_repeat_purchases(calib_fit.params, occasions, calibration_end, end),
     )
-    score_customers(fit, full, spend_params)
+    try:
+        score_customers(fit, full, spend_params)
+    except ValueError:
+        # A degenerate fit (too few or too uniform customers) must not replace the scores.
+        logger.warning("CLV fit %s gives non-finite scores; the previous scores are kept", fit.pk)
+        transaction.set_rollback(True)
+        return None
     fit.seconds = time.perf_counter() - started
     fit.save(update_fields=["seconds"])
     stale = ClvFit.objects.order_by("-fitted_at", "-pk").values_list("pk", flat=True)[KEEP_FITS:]
@@ -151,6 +160,8 @@ def score_customers(fit: ClvFit, data: Summary, spend_params: dict[str, float] |
         months=CLV_MONTHS,
         monthly_discount=fit.monthly_discount,
     )
+    if not all(np.isfinite(a).all() for a in (alive, *horizons, spend, value)):
+        raise ValueError("the fitted model gives non-finite scores")
     CustomerValue.objects.all().delete()
     CustomerValue.objects.bulk_create(
         (
