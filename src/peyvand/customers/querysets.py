@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
@@ -46,10 +47,10 @@ class TrigramContains(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.column,) = exprs
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         column, params = compiler.compile(self.column)
         recheck = getattr(compiler.query, self.RECHECK, False)
         # PostgreSQL guesses a fragment's frequency from its length alone (2% for seven
@@ -58,7 +59,8 @@ class TrigramContains(Expression):
         # is rarer than guessed or clustered. Written twice in the probe, the estimate is
         # squared and the trigram index is used; the repeat costs the index nothing.
         repeat = 2 if getattr(compiler.query, self.PROBE, False) else 1
-        parts, values = [], []
+        parts: list[str] = []
+        values: list[Any] = []
         for token in self.tokens:
             if recheck:
                 parts.append(f"STRPOS({column}, %s) > 0")
@@ -67,7 +69,7 @@ class TrigramContains(Expression):
                 pattern = f"%{connection.ops.prep_for_like_query(token)}%"
                 parts += [f"{column}::text LIKE %s"] * repeat
                 values += [*params, pattern] * repeat
-        return "(" + " AND ".join(parts) + ")", values
+        return "(" + " AND ".join(parts) + ")", tuple(values)
 
 
 def _fts_phrase(token: str) -> str:
