@@ -295,13 +295,26 @@ def _timeline(
 
 
 def _stable_argsort(keys: np.ndarray) -> np.ndarray:
-    """`np.argsort(keys, kind="stable")` for non-negative integer keys, about twice as fast
-    on tens of millions of them: with the position folded in, every key is unique, so the
-    fast unstable sort gives the same order."""
+    """`np.argsort(keys, kind="stable")` for non-negative integer keys, several times
+    faster on tens of millions of them: a least-significant-digit radix sort in 16-bit
+    digits, each pass numpy's stable sort of a 16-bit (or 8-bit) array, which is a
+    counting sort. Keys here are minutes of three years or row numbers: two passes."""
     n = len(keys)
-    if n == 0 or int(keys.max()) >= np.iinfo(np.int64).max // n - 1:
+    if n == 0:
+        return np.arange(0, dtype=np.intp)
+    top = int(keys.max())
+    if int(keys.min()) < 0 or top >= 1 << 32:
         return np.argsort(keys, kind="stable")
-    return np.argsort(keys.astype(np.int64) * n + np.arange(n, dtype=np.int64))
+    order = np.arange(n, dtype=np.intp)
+    shift = 0
+    while True:
+        digit = (keys[order] >> shift) & 0xFFFF if shift else keys & 0xFFFF
+        remaining = top >> shift
+        digit = digit.astype(np.uint8 if remaining < 1 << 8 else np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+        if top >> shift == 0:
+            return order
 
 
 def make_plan(

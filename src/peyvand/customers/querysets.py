@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Q, QuerySet, Value
+from django.db.models.expressions import Expression, RawSQL
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
 
@@ -25,6 +26,50 @@ PAGE_CANDIDATES = 300
 FTS_TABLE = "customers_customer_fts"
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
 _EMAIL_LIKE = re.compile(r"^[^@\s]*@[^@\s]*$")
+
+
+class TrigramContains(Expression):
+    """`search_text` contains every token (PostgreSQL): plain, case-sensitive LIKE on
+    already case-folded text, the form the pg_trgm GIN index serves (ILIKE/UPPER() would
+    bypass it). In a query marked with `RECHECK` the same test is written with strpos(),
+    which no index serves, so the planner reads the rows by their other conditions."""
+
+    RECHECK = "peyvand_trigram_recheck"
+    PROBE = "peyvand_trigram_probe"
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, tokens: list[str], column: Any = None) -> None:
+        super().__init__(output_field=BooleanField())
+        self.tokens = list(tokens)
+        self.column = column if column is not None else F("search_text")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.column)
+        recheck = getattr(compiler.query, self.RECHECK, False)
+        # PostgreSQL guesses a fragment's frequency from its length alone (2% for seven
+        # letters), and for "the first N matches" it then prefers reading the table in
+        # order, hoping to meet them early: tens of thousands of rows for a fragment that
+        # is rarer than guessed or clustered. Written twice in the probe, the estimate is
+        # squared and the trigram index is used; the repeat costs the index nothing.
+        repeat = 2 if getattr(compiler.query, self.PROBE, False) else 1
+        parts: list[str] = []
+        values: list[Any] = []
+        for token in self.tokens:
+            if recheck:
+                parts.append(f"STRPOS({column}, %s) > 0")
+                values += [*params, token]
+            else:
+                pattern = f"%{connection.ops.prep_for_like_query(token)}%"
+                parts += [f"{column}::text LIKE %s"] * repeat
+                values += [*params, pattern] * repeat
+        return "(" + " AND ".join(parts) + ")", tuple(values)
 
 
 def _fts_phrase(token: str) -> str:
@@ -79,10 +124,16 @@ class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[ove
     def _fetch_all(self) -> None:
         """Narrow a sliced fragment search to its candidates just before it runs, so the
         filters, ordering and cursor the caller added after `search()` are part of the
-        probe: a page never comes out empty while matches remain."""
+        probe: a page never comes out empty while matches remain.
+
+        The page itself is read through the primary key: its fragment conditions are only
+        checked again on the candidates (`TrigramContains.RECHECK`). Left indexable, they
+        let PostgreSQL, which cannot estimate how many rows a fragment matches, prefer the
+        trigram index again and re-read every match to keep the few candidates."""
         if self._result_cache is None and self._pages_from_candidates and self.query.is_sliced:
             self._pages_from_candidates = False
             self.query.add_q(Q(pk__in=self._page_candidates()))
+            setattr(self.query, TrigramContains.RECHECK, True)
         super()._fetch_all()
 
     def _page_candidates(self) -> list[Any]:
@@ -91,6 +142,7 @@ class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[ove
         probe: QuerySet[Any] = QuerySet(model=self.model, query=self.query.chain(), using=self.db)
         probe.query.clear_limits()
         probe.query.clear_ordering(force=True)
+        setattr(probe.query, TrigramContains.PROBE, True)
         return list(probe.values_list("pk", flat=True)[:PAGE_CANDIDATES])
 
     def _exact_contact_ids(self, kind: str, normalized: str) -> list[int]:
@@ -120,10 +172,7 @@ class CustomerQuerySet(VisibleQuerySet, SoftDeleteQuerySet):  # type: ignore[ove
             fts = RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])  # noqa: S611
             condition &= Q(pk__in=fts)
         else:
-            for token in long_tokens:
-                # Plain (case-sensitive) LIKE on already case-folded text: the form the
-                # pg_trgm GIN index serves; ILIKE/UPPER() would bypass it.
-                condition &= Q(search_text__contains=token)
+            condition &= Q(TrigramContains(long_tokens))
         for token in short_tokens:
             # strpos() rather than LIKE: the planner must not try the trigram index for a
             # pattern it cannot use; these only narrow the rows the long tokens found.

@@ -9,6 +9,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -27,7 +28,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.expressions import Combinable
+from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
@@ -210,6 +211,29 @@ def _when(value: str | None) -> dt.datetime | None:
     return make_aware(parsed, dt.UTC) if is_naive(parsed) else parsed
 
 
+def _order_totals_json(customer_id: int, *, user: Any) -> Any:
+    """The order totals as one JSON array of {currency, count, total}: an aggregate over
+    the grouped rows, which the ORM cannot nest, so the grouped query is wrapped as SQL.
+    Keyed by the customer's id rather than correlated; the caller fetches that customer."""
+    from peyvand.sales.models import Order
+
+    try:
+        sql, params = order_totals_query(customer_id, user=user).query.sql_with_params()
+    except EmptyResultSet:  # the user may see no orders at all
+        return Value(None, output_field=JSONField())
+    postgres = connections[router.db_for_read(Order)].vendor == "postgresql"
+    array, obj = (
+        ("JSONB_AGG", "JSONB_BUILD_OBJECT") if postgres else ("JSON_GROUP_ARRAY", "JSON_OBJECT")
+    )
+    # The wrapper is constant text; values travel as the grouped query's parameters.
+    return RawSQL(  # noqa: S611
+        f"SELECT {array}({obj}('currency', t.total_currency, 'count', t.\"count\", "
+        f"'total', t.total)) FROM ({sql}) t",
+        params,
+        output_field=JSONField(),
+    )
+
+
 def _folded_customer(customer_id: int, *, user: Any) -> QuerySet[Customer]:
     """The customer, if the user may see it, with every part of the 360 view as JSON."""
     from peyvand.channels.models import Interaction
@@ -274,6 +298,16 @@ def _folded_customer(customer_id: int, *, user: Any) -> QuerySet[Customer]:
         )
     parts["owner_json"] = JSONObject(**_user_fields("owner"))
     parts["department_json"] = JSONObject(**_department_fields("department"))
+    parts["order_totals_json"] = _order_totals_json(customer_id, user=user)
+    parts["custom_fields_json"] = _json_rows(
+        CustomFieldDefinition.objects.filter(is_active=True),
+        id=F("id"),
+        key=F("key"),
+        label=F("label"),
+        label_fa=F("label_fa"),
+        field_type=F("field_type"),
+        position=F("position"),
+    )
     return (
         restrict(Customer.objects.alive(), user)
         .filter(pk=customer_id)
@@ -289,7 +323,48 @@ def _folded_customer(customer_id: int, *, user: Any) -> QuerySet[Customer]:
 # swapped for the real one on every call, like a prepared statement. The SQL still comes
 # from restrict()/visible_to(): a change of roles or departments changes the key.
 _STAND_IN_ID = -(2**62) - 360
-_PREPARED: OrderedDict[tuple[Any, ...], tuple[str, tuple[Any, ...], int]] = OrderedDict()
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A query compiled with a stand-in for the customer's id (it may appear more than
+    once): its SQL and parameters, and for PostgreSQL the statement text to PREPARE, the
+    other parameters written in as literals and the id as $1."""
+
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[int, ...]
+    statement: str
+
+    @classmethod
+    def compile(cls, sql: str, params: tuple[Any, ...], *, vendor: str) -> Template:
+        slots = tuple(i for i, value in enumerate(params) if value == _STAND_IN_ID)
+        if not slots:
+            raise RuntimeError("the customer id must appear in the query")
+        statement = ""
+        if vendor == "postgresql" and sql:
+            from psycopg.sql import Literal
+
+            numbers = iter(range(len(params)))
+
+            def placeholder(match: re.Match[str]) -> str:
+                if match[0] == "%%":
+                    return "%"
+                i = next(numbers)
+                return "$1" if i in slots else Literal(params[i]).as_string()
+
+            statement = _PLACEHOLDER.sub(placeholder, sql)
+        return cls(sql, params, slots, statement)
+
+    def bind(self, customer_id: int) -> tuple[str, list[Any]]:
+        values = list(self.params)
+        for slot in self.slots:
+            values[slot] = customer_id
+        return self.sql, values
+
+
+_PREPARED: OrderedDict[tuple[Any, ...], Template] = OrderedDict()
 _PREPARED_MAX = 256
 _PREPARED_LOCK = threading.Lock()
 
@@ -304,9 +379,9 @@ def _rights_key(user: Any) -> tuple[Any, ...]:
 
 
 def _prepared(
-    name: str, build: Callable[..., QuerySet[Any]], customer_id: int, *, user: Any, using: str
-) -> tuple[str, list[Any]] | None:
-    """SQL and parameters of `build(customer_id, user=user)`, compiled once per rights;
+    name: str, build: Callable[..., QuerySet[Any]], *, user: Any, using: str
+) -> Template | None:
+    """`build(customer_id, user=user)` compiled once per rights, with a stand-in id;
     None when the user's rights leave nothing to select."""
     key = (name, using, _rights_key(user))
     with _PREPARED_LOCK:
@@ -318,49 +393,43 @@ def _prepared(
             sql, params = build(_STAND_IN_ID, user=user).query.sql_with_params()
         except EmptyResultSet:
             sql, params = "", (_STAND_IN_ID,)
-        slots = [i for i, value in enumerate(params) if value == _STAND_IN_ID]
-        if len(slots) != 1:
-            raise RuntimeError(f"{name}: the customer id must appear once in its SQL")
-        prepared = (sql, tuple(params), slots[0])
+        prepared = Template.compile(sql, tuple(params), vendor=connections[using].vendor)
         with _PREPARED_LOCK:
             _PREPARED[key] = prepared
             while len(_PREPARED) > _PREPARED_MAX:
                 _PREPARED.popitem(last=False)
-    sql, params, slot = prepared
-    if not sql:
-        return None
-    values = list(params)
-    values[slot] = customer_id
-    return sql, values
+    return prepared if prepared.sql else None
 
 
 # PostgreSQL plans the folded query in several times the time it takes to run it. Prepared
 # on the server once per connection (a pooled or persistent one lives on), it is planned
-# once there too. Statements are named after their SQL; few differ (one per shape of rights).
+# once there too, and each call sends only the customer's id: the query's other parameters
+# (dozens of JSON keys, the user's ids) are literals in the statement, which also spares
+# the client-side conversion that psycopg caches only for queries of up to 50 parameters.
+# Statements are named after their text; few differ (one per user and rights).
 _SERVER_PREPARED: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
 _SERVER_PREPARED_MAX = 64
-_PLACEHOLDER = re.compile(r"%%|%s")
 
 
-def _server_prepared(using: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
-    """`sql` as an EXECUTE of a statement prepared on this connection (PostgreSQL)."""
+def _server_prepared(using: str, query: Template, customer_id: int) -> tuple[str, list[Any]]:
+    """`query` for this customer: an EXECUTE of a statement prepared on this connection
+    (PostgreSQL), otherwise the SQL itself."""
+    if not query.statement:
+        return query.bind(customer_id)
     connection = connections[using]
-    if connection.vendor != "postgresql":
-        return sql, params
     connection.ensure_connection()
     with _PREPARED_LOCK:
         done = _SERVER_PREPARED.setdefault(connection.connection, set())
-    name = "peyvand_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
+    name = "peyvand_" + hashlib.sha256(query.statement.encode()).hexdigest()[:24]
     if name not in done:
-        numbers = iter(range(1, len(params) + 1))
-        text = _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
         with connection.cursor() as cursor:
             if len(done) >= _SERVER_PREPARED_MAX:
                 cursor.execute("DEALLOCATE ALL")
                 done.clear()
-            cursor.execute(f"PREPARE {name} AS {text}")
+            # Without parameters: the literals in the statement are quoted already.
+            cursor.execute(f"PREPARE {name} AS {query.statement}")
         done.add(name)
-    return f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params
+    return f"EXECUTE {name}(%s)", [customer_id]
 
 
 def _json(value: Any) -> Any:
@@ -369,21 +438,23 @@ def _json(value: Any) -> Any:
 
 
 def customer_360_document(user: Any, pk: Any) -> dict[str, Any]:
-    """The 360 view of one customer for the API, in three queries: the customer with its
-    owner, department, tags, contact points, consent, relationships, latest interactions
-    and open tasks folded in as JSON, the order totals, and the custom field definitions.
+    """The 360 view of one customer for the API, in one query: the customer with its
+    owner, department, tags, contact points, consent, relationships, latest interactions,
+    open tasks, order totals and the custom field definitions folded in as JSON.
 
     404 for a customer that is missing or not the user's to see, as `get_for`; every part
     is limited exactly as on the page, by the same querysets.
     """
+    from peyvand.sales.models import Order
+
     try:
         customer_id = int(pk)
     except (TypeError, ValueError) as exc:
         raise Http404 from exc
     using = router.db_for_read(Customer)
-    query = _prepared("customer", _folded_customer, customer_id, user=user, using=using)
+    query = _prepared("customer", _folded_customer, user=user, using=using)
     found = (
-        list(Customer.objects.db_manager(using).raw(*_server_prepared(using, *query)))
+        list(Customer.objects.db_manager(using).raw(*_server_prepared(using, query, customer_id)))
         if query
         else []
     )
@@ -393,7 +464,7 @@ def customer_360_document(user: Any, pk: Any) -> dict[str, Any]:
     folded = {
         name: _json(getattr(profile, f"{name}_json", None))
         for name in ("tags", "contact_points", "consents", "relationships", "interactions",
-                     "tasks", "owner", "department")
+                     "tasks", "owner", "department", "order_totals", "custom_fields")
     }  # fmt: skip
     profile.owner = _user(folded.pop("owner"))
     profile.department = _department(folded.pop("department"))
@@ -422,7 +493,21 @@ def customer_360_document(user: Any, pk: Any) -> dict[str, Any]:
         )
     )
     part["relationships"].sort(key=lambda r: r["id"])
-    definitions = list(CustomFieldDefinition.objects.filter(is_active=True))
+    # Exact as the ORM gives them: PostgreSQL sums to numeric, SQLite to int/float.
+    places = Decimal(1).scaleb(-Order._meta.get_field("total").decimal_places)
+    totals = [
+        {
+            "currency": row["currency"],
+            "count": row["count"],
+            "total": Decimal(str(row["total"])).quantize(places),
+        }
+        for row in sorted(part["order_totals"], key=lambda row: row["currency"])
+    ]
+    # Unsaved instances in the model's order (Meta.ordering), for their labels and types.
+    definitions = sorted(
+        (CustomFieldDefinition(**row) for row in part["custom_fields"]),
+        key=lambda d: (d.position, d.key),
+    )
     return {
         "profile": profile,
         "tags": sorted(t["name"] for t in part["tags"]),
@@ -430,24 +515,7 @@ def customer_360_document(user: Any, pk: Any) -> dict[str, Any]:
         "consents": part["consents"],
         "relationships": part["relationships"],
         "latest_interactions": part["interactions"],
-        "order_totals": _prepared_order_totals(customer_id, user=user, using=using),
+        "order_totals": totals,
         "open_tasks": part["tasks"],
         "custom_fields": custom_field_pairs(profile, definitions),
     }
-
-
-def _prepared_order_totals(customer_id: int, *, user: Any, using: str) -> list[dict[str, Any]]:
-    from peyvand.sales.models import Order
-
-    places = Decimal(1).scaleb(-Order._meta.get_field("total").decimal_places)
-    query = _prepared("orders", order_totals_query, customer_id, user=user, using=using)
-    if query is None:
-        return []
-    with connections[using].cursor() as cursor:
-        cursor.execute(*query)
-        rows = cursor.fetchall()
-    # As the ORM converts them: SQLite sums to int/float, PostgreSQL to numeric.
-    return [
-        {"currency": currency, "count": count, "total": Decimal(str(total)).quantize(places)}
-        for currency, count, total in rows
-    ]

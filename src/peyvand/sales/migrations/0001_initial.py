@@ -8,89 +8,312 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('customers', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True, verbose_name='deleted')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='number')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('confirmed', 'Confirmed'), ('fulfilled', 'Fulfilled'), ('cancelled', 'Cancelled')], default='confirmed', max_length=16, verbose_name='status')),
-                ('ordered_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='ordered at')),
-                ('total_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('total', djmoney.models.fields.MoneyField(decimal_places=2, max_digits=20, verbose_name='total')),
-                ('external_ref', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='external reference')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='customers.customer')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, null=True, verbose_name="deleted"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, unique=True, verbose_name="number")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("confirmed", "Confirmed"),
+                            ("fulfilled", "Fulfilled"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="confirmed",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "ordered_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="ordered at"
+                    ),
+                ),
+                (
+                    "total_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "total",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2, max_digits=20, verbose_name="total"
+                    ),
+                ),
+                (
+                    "external_ref",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=100, verbose_name="external reference"
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
-                'ordering': ['-ordered_at', '-pk'],
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
+                "ordering": ["-ordered_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(max_length=255, verbose_name='description')),
-                ('quantity', models.DecimalField(decimal_places=3, default=1, max_digits=12, verbose_name='quantity')),
-                ('unit_price_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('unit_price', djmoney.models.fields.MoneyField(decimal_places=2, max_digits=20, verbose_name='unit price')),
-                ('discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='discount %')),
-                ('line_total_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('line_total', djmoney.models.fields.MoneyField(decimal_places=2, max_digits=20, verbose_name='line total')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sales.order')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.CharField(max_length=255, verbose_name="description")),
+                (
+                    "quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=1, max_digits=12, verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "unit_price_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "unit_price",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2, max_digits=20, verbose_name="unit price"
+                    ),
+                ),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=5, verbose_name="discount %"
+                    ),
+                ),
+                (
+                    "line_total_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "line_total",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2, max_digits=20, verbose_name="line total"
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="sales.order",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order line',
-                'verbose_name_plural': 'order lines',
-                'ordering': ['pk'],
+                "verbose_name": "order line",
+                "verbose_name_plural": "order lines",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('amount_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('amount', djmoney.models.fields.MoneyField(decimal_places=2, max_digits=20, verbose_name='amount')),
-                ('method', models.CharField(choices=[('card', 'Card'), ('transfer', 'Bank transfer'), ('cash', 'Cash'), ('cheque', 'Cheque'), ('online', 'Online gateway')], max_length=16, verbose_name='method')),
-                ('paid_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='paid at')),
-                ('reference', models.CharField(blank=True, max_length=100, verbose_name='reference')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='sales.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "amount_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "amount",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2, max_digits=20, verbose_name="amount"
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("card", "Card"),
+                            ("transfer", "Bank transfer"),
+                            ("cash", "Cash"),
+                            ("cheque", "Cheque"),
+                            ("online", "Online gateway"),
+                        ],
+                        max_length=16,
+                        verbose_name="method",
+                    ),
+                ),
+                (
+                    "paid_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="paid at"),
+                ),
+                (
+                    "reference",
+                    models.CharField(blank=True, max_length=100, verbose_name="reference"),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="sales.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment',
-                'verbose_name_plural': 'payments',
-                'ordering': ['-paid_at'],
+                "verbose_name": "payment",
+                "verbose_name_plural": "payments",
+                "ordering": ["-paid_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['customer', 'ordered_at'], name='sales_order_custome_ce83ae_idx'),
+            model_name="order",
+            index=models.Index(
+                fields=["customer", "ordered_at"], name="sales_order_custome_ce83ae_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='line_quantity_positive'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="line_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('discount_percent__gte', 0), ('discount_percent__lte', 100)), name='line_discount_range'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("discount_percent__gte", 0), ("discount_percent__lte", 100)),
+                name="line_discount_range",
+            ),
         ),
     ]

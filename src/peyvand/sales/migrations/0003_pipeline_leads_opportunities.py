@@ -9,172 +9,516 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0001_initial'),
-        ('customers', '0002_search_index'),
-        ('sales', '0002_order_number_sequence'),
+        ("access", "0001_initial"),
+        ("customers", "0002_search_index"),
+        ("sales", "0002_order_number_sequence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LeadAssignmentCursor',
+            name="LeadAssignmentCursor",
             fields=[
-                ('department', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='access.department')),
-                ('last_user_id', models.BigIntegerField(default=0)),
+                (
+                    "department",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="access.department",
+                    ),
+                ),
+                ("last_user_id", models.BigIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'lead assignment cursor',
-                'verbose_name_plural': 'lead assignment cursors',
+                "verbose_name": "lead assignment cursor",
+                "verbose_name_plural": "lead assignment cursors",
             },
         ),
         migrations.CreateModel(
-            name='LeadSource',
+            name="LeadSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name (English)')),
-                ('name_fa', models.CharField(blank=True, max_length=120, verbose_name='name (Persian)')),
-                ('code', models.SlugField(unique=True, verbose_name='code')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name (English)")),
+                (
+                    "name_fa",
+                    models.CharField(blank=True, max_length=120, verbose_name="name (Persian)"),
+                ),
+                ("code", models.SlugField(unique=True, verbose_name="code")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'lead source',
-                'verbose_name_plural': 'lead sources',
-                'ordering': ['name'],
+                "verbose_name": "lead source",
+                "verbose_name_plural": "lead sources",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Pipeline',
+            name="Pipeline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('name', models.CharField(max_length=120, verbose_name='name (English)')),
-                ('name_fa', models.CharField(blank=True, max_length=120, verbose_name='name (Persian)')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("name", models.CharField(max_length=120, verbose_name="name (English)")),
+                (
+                    "name_fa",
+                    models.CharField(blank=True, max_length=120, verbose_name="name (Persian)"),
+                ),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'pipeline',
-                'verbose_name_plural': 'pipelines',
-                'ordering': ['-is_default', 'name', 'pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_pipeline')],
+                "verbose_name": "pipeline",
+                "verbose_name_plural": "pipelines",
+                "ordering": ["-is_default", "name", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("is_default",),
+                        name="one_default_pipeline",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name (English)')),
-                ('name_fa', models.CharField(blank=True, max_length=120, verbose_name='name (Persian)')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('win_probability', models.PositiveSmallIntegerField(default=0, help_text='From 0 to 100.', verbose_name='win probability %')),
-                ('is_won', models.BooleanField(default=False, verbose_name='won stage')),
-                ('is_lost', models.BooleanField(default=False, verbose_name='lost stage')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='sales.pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name (English)")),
+                (
+                    "name_fa",
+                    models.CharField(blank=True, max_length=120, verbose_name="name (Persian)"),
+                ),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                (
+                    "win_probability",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="From 0 to 100.", verbose_name="win probability %"
+                    ),
+                ),
+                ("is_won", models.BooleanField(default=False, verbose_name="won stage")),
+                ("is_lost", models.BooleanField(default=False, verbose_name="lost stage")),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="sales.pipeline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stage',
-                'verbose_name_plural': 'stages',
-                'ordering': ['pipeline', 'position', 'pk'],
+                "verbose_name": "stage",
+                "verbose_name_plural": "stages",
+                "ordering": ["pipeline", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Opportunity',
+            name="Opportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True, verbose_name='deleted')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('amount_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('amount', djmoney.models.fields.MoneyField(decimal_places=2, default=djmoney.money.Money(0, 'IRR'), max_digits=20, verbose_name='amount')),
-                ('expected_close_date', models.DateField(blank=True, null=True, verbose_name='expected close date')),
-                ('next_step', models.CharField(blank=True, max_length=255, verbose_name='next step')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], default='open', max_length=8, verbose_name='status')),
-                ('close_reason', models.CharField(blank=True, max_length=255, verbose_name='won/lost reason')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('stage_entered_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='in stage since')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='customers.customer', verbose_name='customer')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='opportunities', to='access.department', verbose_name='department')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_opportunities', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='sales.pipeline', verbose_name='pipeline')),
-                ('stage', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='sales.stage', verbose_name='stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, null=True, verbose_name="deleted"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "amount_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "amount",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2,
+                        default=djmoney.money.Money(0, "IRR"),
+                        max_digits=20,
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "expected_close_date",
+                    models.DateField(blank=True, null=True, verbose_name="expected close date"),
+                ),
+                (
+                    "next_step",
+                    models.CharField(blank=True, max_length=255, verbose_name="next step"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+                        default="open",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "close_reason",
+                    models.CharField(blank=True, max_length=255, verbose_name="won/lost reason"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "stage_entered_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="in stage since"
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="opportunities",
+                        to="access.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_opportunities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="sales.pipeline",
+                        verbose_name="pipeline",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="sales.stage",
+                        verbose_name="stage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'opportunity',
-                'verbose_name_plural': 'opportunities',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "opportunity",
+                "verbose_name_plural": "opportunities",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='StageHistory',
+            name="StageHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='at')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_stage', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.stage')),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='sales.opportunity')),
-                ('to_stage', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="at")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "from_stage",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.stage",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="history",
+                        to="sales.opportunity",
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.stage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stage history entry',
-                'verbose_name_plural': 'stage history',
-                'ordering': ['opportunity', 'at', 'pk'],
+                "verbose_name": "stage history entry",
+                "verbose_name_plural": "stage history",
+                "ordering": ["opportunity", "at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True, verbose_name='deleted')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='name')),
-                ('company', models.CharField(blank=True, max_length=200, verbose_name='company')),
-                ('email', models.CharField(blank=True, db_index=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='phone')),
-                ('status', models.CharField(choices=[('new', 'New'), ('contacted', 'Contacted'), ('qualified', 'Qualified'), ('disqualified', 'Disqualified'), ('converted', 'Converted')], default='new', max_length=16, verbose_name='status')),
-                ('utm_source', models.CharField(blank=True, max_length=100, verbose_name='UTM source')),
-                ('utm_medium', models.CharField(blank=True, max_length=100, verbose_name='UTM medium')),
-                ('utm_campaign', models.CharField(blank=True, max_length=100, verbose_name='UTM campaign')),
-                ('utm_term', models.CharField(blank=True, max_length=100, verbose_name='UTM term')),
-                ('utm_content', models.CharField(blank=True, max_length=100, verbose_name='UTM content')),
-                ('referrer', models.CharField(blank=True, max_length=500, verbose_name='referrer')),
-                ('score', models.IntegerField(default=0, verbose_name='score')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('first_response_at', models.DateTimeField(blank=True, null=True, verbose_name='first response')),
-                ('converted_at', models.DateTimeField(blank=True, null=True, verbose_name='converted')),
-                ('converted_customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='source_leads', to='customers.customer', verbose_name='converted customer')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='access.department', verbose_name='department')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_leads', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='leads', to='sales.leadsource', verbose_name='source')),
-                ('converted_opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='source_leads', to='sales.opportunity', verbose_name='converted opportunity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, null=True, verbose_name="deleted"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="name")),
+                ("company", models.CharField(blank=True, max_length=200, verbose_name="company")),
+                (
+                    "email",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=254, verbose_name="email"
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=32, verbose_name="phone"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("contacted", "Contacted"),
+                            ("qualified", "Qualified"),
+                            ("disqualified", "Disqualified"),
+                            ("converted", "Converted"),
+                        ],
+                        default="new",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "utm_source",
+                    models.CharField(blank=True, max_length=100, verbose_name="UTM source"),
+                ),
+                (
+                    "utm_medium",
+                    models.CharField(blank=True, max_length=100, verbose_name="UTM medium"),
+                ),
+                (
+                    "utm_campaign",
+                    models.CharField(blank=True, max_length=100, verbose_name="UTM campaign"),
+                ),
+                ("utm_term", models.CharField(blank=True, max_length=100, verbose_name="UTM term")),
+                (
+                    "utm_content",
+                    models.CharField(blank=True, max_length=100, verbose_name="UTM content"),
+                ),
+                ("referrer", models.CharField(blank=True, max_length=500, verbose_name="referrer")),
+                ("score", models.IntegerField(default=0, verbose_name="score")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "first_response_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first response"),
+                ),
+                (
+                    "converted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="converted"),
+                ),
+                (
+                    "converted_customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="source_leads",
+                        to="customers.customer",
+                        verbose_name="converted customer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="access.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_leads",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="leads",
+                        to="sales.leadsource",
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "converted_opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="source_leads",
+                        to="sales.opportunity",
+                        verbose_name="converted opportunity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lead',
-                'verbose_name_plural': 'leads',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['owner', 'status'], name='sales_lead_owner_i_93ca17_idx'), models.Index(fields=['department', 'status'], name='sales_lead_departm_083250_idx')],
+                "verbose_name": "lead",
+                "verbose_name_plural": "leads",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["owner", "status"], name="sales_lead_owner_i_93ca17_idx"),
+                    models.Index(
+                        fields=["department", "status"], name="sales_lead_departm_083250_idx"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.CheckConstraint(condition=models.Q(('win_probability__lte', 100)), name='stage_probability_range'),
+            model_name="stage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("win_probability__lte", 100)), name="stage_probability_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.CheckConstraint(condition=models.Q(('is_lost', True), ('is_won', True), _negated=True), name='stage_not_won_and_lost'),
+            model_name="stage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_lost", True), ("is_won", True), _negated=True),
+                name="stage_not_won_and_lost",
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['pipeline', 'status', 'stage'], name='sales_oppor_pipelin_1b53cf_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["pipeline", "status", "stage"], name="sales_oppor_pipelin_1b53cf_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['owner', 'status'], name='sales_oppor_owner_i_cd4c0a_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["owner", "status"], name="sales_oppor_owner_i_cd4c0a_idx"),
         ),
     ]

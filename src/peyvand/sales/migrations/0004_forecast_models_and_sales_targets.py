@@ -7,50 +7,135 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0001_initial'),
-        ('sales', '0003_pipeline_leads_opportunities'),
+        ("access", "0001_initial"),
+        ("sales", "0003_pipeline_leads_opportunities"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ForecastModel',
+            name="ForecastModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('computed_at', models.DateTimeField(db_index=True, verbose_name='computed')),
-                ('closed_deals', models.PositiveIntegerField(default=0, verbose_name='closed deals learned from')),
-                ('stages', models.JSONField(default=dict)),
-                ('backtest', models.JSONField(default=dict)),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='forecast_models', to='sales.pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("computed_at", models.DateTimeField(db_index=True, verbose_name="computed")),
+                (
+                    "closed_deals",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="closed deals learned from"
+                    ),
+                ),
+                ("stages", models.JSONField(default=dict)),
+                ("backtest", models.JSONField(default=dict)),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="forecast_models",
+                        to="sales.pipeline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'forecast model',
-                'verbose_name_plural': 'forecast models',
-                'ordering': ['-computed_at', '-pk'],
-                'get_latest_by': 'computed_at',
+                "verbose_name": "forecast model",
+                "verbose_name_plural": "forecast models",
+                "ordering": ["-computed_at", "-pk"],
+                "get_latest_by": "computed_at",
             },
         ),
         migrations.CreateModel(
-            name='SalesTarget',
+            name="SalesTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('period', models.CharField(choices=[('month', 'Month'), ('quarter', 'Quarter')], max_length=8, verbose_name='period')),
-                ('starts_on', models.DateField(verbose_name='from')),
-                ('ends_on', models.DateField(verbose_name='to')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='target')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sales_targets', to='access.department', verbose_name='department')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sales_targets', to=settings.AUTH_USER_MODEL, verbose_name='sales rep')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "Month"), ("quarter", "Quarter")],
+                        max_length=8,
+                        verbose_name="period",
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="from")),
+                ("ends_on", models.DateField(verbose_name="to")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=20, verbose_name="target"),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sales_targets",
+                        to="access.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sales_targets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="sales rep",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sales target',
-                'verbose_name_plural': 'sales targets',
-                'ordering': ['-starts_on', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('department__isnull', True), ('user__isnull', False)), models.Q(('department__isnull', False), ('user__isnull', True)), _connector='OR'), name='target_user_xor_department'), models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='target_positive'), models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='target_period_order'), models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('user', 'starts_on', 'ends_on'), name='one_target_per_user_period'), models.UniqueConstraint(condition=models.Q(('department__isnull', False)), fields=('department', 'starts_on', 'ends_on'), name='one_target_per_department_period')],
+                "verbose_name": "sales target",
+                "verbose_name_plural": "sales targets",
+                "ordering": ["-starts_on", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("department__isnull", True), ("user__isnull", False)),
+                            models.Q(("department__isnull", False), ("user__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="target_user_xor_department",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gt", 0)), name="target_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_on__gte", models.F("starts_on"))),
+                        name="target_period_order",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("user__isnull", False)),
+                        fields=("user", "starts_on", "ends_on"),
+                        name="one_target_per_user_period",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("department__isnull", False)),
+                        fields=("department", "starts_on", "ends_on"),
+                        name="one_target_per_department_period",
+                    ),
+                ],
             },
         ),
     ]

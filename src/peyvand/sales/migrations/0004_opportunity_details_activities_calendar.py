@@ -7,105 +7,252 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_default_currencies'),
-        ('comms', '0001_initial'),
-        ('desk', '0001_initial'),
-        ('sales', '0003_pipeline_leads_opportunities'),
+        ("catalog", "0003_default_currencies"),
+        ("comms", "0001_initial"),
+        ("desk", "0001_initial"),
+        ("sales", "0003_pipeline_leads_opportunities"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CloseReason',
+            name="CloseReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name (English)')),
-                ('name_fa', models.CharField(blank=True, max_length=120, verbose_name='name (Persian)')),
-                ('outcome', models.CharField(choices=[('won', 'Won'), ('lost', 'Lost')], max_length=4, verbose_name='outcome')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name (English)")),
+                (
+                    "name_fa",
+                    models.CharField(blank=True, max_length=120, verbose_name="name (Persian)"),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("won", "Won"), ("lost", "Lost")],
+                        max_length=4,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'won/lost reason',
-                'verbose_name_plural': 'won/lost reasons',
-                'ordering': ['outcome', 'position', 'name', 'pk'],
+                "verbose_name": "won/lost reason",
+                "verbose_name_plural": "won/lost reasons",
+                "ordering": ["outcome", "position", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Competitor',
+            name="Competitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name (English)')),
-                ('name_fa', models.CharField(blank=True, max_length=120, verbose_name='name (Persian)')),
-                ('website', models.CharField(blank=True, max_length=200, verbose_name='website')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name (English)")),
+                (
+                    "name_fa",
+                    models.CharField(blank=True, max_length=120, verbose_name="name (Persian)"),
+                ),
+                ("website", models.CharField(blank=True, max_length=200, verbose_name="website")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'competitor',
-                'verbose_name_plural': 'competitors',
-                'ordering': ['name', 'pk'],
+                "verbose_name": "competitor",
+                "verbose_name_plural": "competitors",
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='products',
-            field=models.ManyToManyField(blank=True, related_name='interested_opportunities', to='catalog.product', verbose_name='products of interest'),
+            model_name="opportunity",
+            name="products",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="interested_opportunities",
+                to="catalog.product",
+                verbose_name="products of interest",
+            ),
         ),
         migrations.CreateModel(
-            name='CalendarFeed',
+            name="CalendarFeed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='calendar_feed', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calendar_feed",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'calendar feed',
-                'verbose_name_plural': 'calendar feeds',
+                "verbose_name": "calendar feed",
+                "verbose_name_plural": "calendar feeds",
             },
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='reason',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='sales.closereason', verbose_name='reason'),
+            model_name="opportunity",
+            name="reason",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="opportunities",
+                to="sales.closereason",
+                verbose_name="reason",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='competitors',
-            field=models.ManyToManyField(blank=True, related_name='opportunities', to='sales.competitor', verbose_name='competitors'),
+            model_name="opportunity",
+            name="competitors",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="opportunities",
+                to="sales.competitor",
+                verbose_name="competitors",
+            ),
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('call', 'Call'), ('meeting', 'Meeting'), ('email', 'Email')], max_length=8, verbose_name='kind')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('done', 'Done')], default='planned', max_length=10, verbose_name='status')),
-                ('subject', models.CharField(max_length=255, verbose_name='subject')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('starts_at', models.DateTimeField(db_index=True, verbose_name='when')),
-                ('ends_at', models.DateTimeField(blank=True, null=True, verbose_name='ends')),
-                ('location', models.CharField(blank=True, max_length=255, verbose_name='location')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done')),
-                ('uid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('sequence', models.PositiveIntegerField(default=0, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('attendees', models.ManyToManyField(blank=True, related_name='attended_activities', to=settings.AUTH_USER_MODEL, verbose_name='attendees')),
-                ('interaction', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activity', to='comms.interaction')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='sales.lead', verbose_name='lead')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='sales.opportunity', verbose_name='opportunity')),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sales_activities', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('task', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activity', to='desk.task')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("call", "Call"), ("meeting", "Meeting"), ("email", "Email")],
+                        max_length=8,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("planned", "Planned"), ("done", "Done")],
+                        default="planned",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=255, verbose_name="subject")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("starts_at", models.DateTimeField(db_index=True, verbose_name="when")),
+                ("ends_at", models.DateTimeField(blank=True, null=True, verbose_name="ends")),
+                ("location", models.CharField(blank=True, max_length=255, verbose_name="location")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done")),
+                ("uid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("sequence", models.PositiveIntegerField(default=0, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "attendees",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="attended_activities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="attendees",
+                    ),
+                ),
+                (
+                    "interaction",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="activity",
+                        to="comms.interaction",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="sales.lead",
+                        verbose_name="lead",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="sales.opportunity",
+                        verbose_name="opportunity",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sales_activities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "task",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="activity",
+                        to="desk.task",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activity',
-                'verbose_name_plural': 'activities',
-                'ordering': ['-starts_at', '-pk'],
-                'indexes': [models.Index(fields=['owner', 'kind', 'starts_at'], name='sales_activ_owner_i_a2800d_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('lead__isnull', False), ('opportunity__isnull', True)), models.Q(('lead__isnull', True), ('opportunity__isnull', False)), _connector='OR'), name='activity_about_lead_or_opportunity'), models.CheckConstraint(condition=models.Q(('ends_at__isnull', True), ('ends_at__gte', models.F('starts_at')), _connector='OR'), name='activity_ends_after_start')],
+                "verbose_name": "activity",
+                "verbose_name_plural": "activities",
+                "ordering": ["-starts_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["owner", "kind", "starts_at"], name="sales_activ_owner_i_a2800d_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("lead__isnull", False), ("opportunity__isnull", True)),
+                            models.Q(("lead__isnull", True), ("opportunity__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="activity_about_lead_or_opportunity",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ends_at__isnull", True),
+                            ("ends_at__gte", models.F("starts_at")),
+                            _connector="OR",
+                        ),
+                        name="activity_ends_after_start",
+                    ),
+                ],
             },
         ),
     ]

@@ -10,156 +10,665 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_default_currencies'),
-        ('customers', '0002_search_index'),
-        ('desk', '0001_initial'),
-        ('sales', '0003_pipeline_leads_opportunities'),
+        ("catalog", "0003_default_currencies"),
+        ("customers", "0002_search_index"),
+        ("desk", "0001_initial"),
+        ("sales", "0003_pipeline_leads_opportunities"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DocumentNumberSequence',
+            name="DocumentNumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=8)),
-                ('year', models.PositiveIntegerField()),
-                ('last', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("prefix", models.CharField(max_length=8)),
+                ("year", models.PositiveIntegerField()),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'document number sequence',
-                'verbose_name_plural': 'document number sequences',
-                'constraints': [models.UniqueConstraint(fields=('prefix', 'year'), name='uniq_document_sequence')],
+                "verbose_name": "document number sequence",
+                "verbose_name_plural": "document number sequences",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("prefix", "year"), name="uniq_document_sequence"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Quote',
+            name="Quote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True, verbose_name='deleted')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='number')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('expired', 'Expired')], default='draft', max_length=16, verbose_name='status')),
-                ('issued_on', models.DateField(default=django.utils.timezone.localdate, verbose_name='date')),
-                ('valid_until', models.DateField(default=peyvand.sales.models.quotes._default_valid_until, verbose_name='valid until')),
-                ('subtotal_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('subtotal', djmoney.models.fields.MoneyField(decimal_places=2, default=djmoney.money.Money(0, 'IRR'), max_digits=20, verbose_name='subtotal')),
-                ('discount_total_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('discount_total', djmoney.models.fields.MoneyField(decimal_places=2, default=djmoney.money.Money(0, 'IRR'), max_digits=20, verbose_name='discount')),
-                ('tax_total_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('tax_total', djmoney.models.fields.MoneyField(decimal_places=2, default=djmoney.money.Money(0, 'IRR'), max_digits=20, verbose_name='tax')),
-                ('total_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('total', djmoney.models.fields.MoneyField(decimal_places=2, default=djmoney.money.Money(0, 'IRR'), max_digits=20, verbose_name='total')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted/rejected')),
-                ('reject_reason', models.CharField(blank=True, max_length=255, verbose_name='rejection reason')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='customers.customer', verbose_name='customer')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quotes', to='sales.opportunity', verbose_name='opportunity')),
-                ('order', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='quote', to='sales.order', verbose_name='order')),
-                ('price_list', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='catalog.pricelist', verbose_name='price list')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, null=True, verbose_name="deleted"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, unique=True, verbose_name="number")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("sent", "Sent"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "issued_on",
+                    models.DateField(default=django.utils.timezone.localdate, verbose_name="date"),
+                ),
+                (
+                    "valid_until",
+                    models.DateField(
+                        default=peyvand.sales.models.quotes._default_valid_until,
+                        verbose_name="valid until",
+                    ),
+                ),
+                (
+                    "subtotal_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "subtotal",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2,
+                        default=djmoney.money.Money(0, "IRR"),
+                        max_digits=20,
+                        verbose_name="subtotal",
+                    ),
+                ),
+                (
+                    "discount_total_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "discount_total",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2,
+                        default=djmoney.money.Money(0, "IRR"),
+                        max_digits=20,
+                        verbose_name="discount",
+                    ),
+                ),
+                (
+                    "tax_total_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "tax_total",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2,
+                        default=djmoney.money.Money(0, "IRR"),
+                        max_digits=20,
+                        verbose_name="tax",
+                    ),
+                ),
+                (
+                    "total_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "total",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2,
+                        default=djmoney.money.Money(0, "IRR"),
+                        max_digits=20,
+                        verbose_name="total",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="accepted/rejected"),
+                ),
+                (
+                    "reject_reason",
+                    models.CharField(blank=True, max_length=255, verbose_name="rejection reason"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quotes",
+                        to="sales.opportunity",
+                        verbose_name="opportunity",
+                    ),
+                ),
+                (
+                    "order",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quote",
+                        to="sales.order",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to="catalog.pricelist",
+                        verbose_name="price list",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quote',
-                'verbose_name_plural': 'quotes',
-                'ordering': ['-issued_on', '-pk'],
+                "verbose_name": "quote",
+                "verbose_name_plural": "quotes",
+                "ordering": ["-issued_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True, verbose_name='deleted')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='number')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('start_date', models.DateField(verbose_name='start date')),
-                ('end_date', models.DateField(verbose_name='end date')),
-                ('renewal_date', models.DateField(db_index=True, verbose_name='renewal date')),
-                ('notice_days', models.PositiveSmallIntegerField(default=30, verbose_name='remind days before renewal')),
-                ('value_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('value', djmoney.models.fields.MoneyField(decimal_places=2, max_digits=20, verbose_name='value')),
-                ('billing_period', models.CharField(choices=[('monthly', 'Monthly'), ('quarterly', 'Quarterly'), ('yearly', 'Yearly'), ('once', 'Once')], default='yearly', max_length=16, verbose_name='billing period')),
-                ('auto_renew', models.BooleanField(default=False, verbose_name='renews automatically')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('expired', 'Expired'), ('cancelled', 'Cancelled'), ('renewed', 'Renewed')], default='active', max_length=16, verbose_name='status')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled')),
-                ('cancel_reason', models.CharField(blank=True, max_length=255, verbose_name='cancellation reason')),
-                ('reminded_for', models.DateField(blank=True, editable=False, null=True)),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='customers.customer', verbose_name='customer')),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='sales.order', verbose_name='order')),
-                ('previous', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='renewal', to='sales.contract', verbose_name='renews')),
-                ('renewal_task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='desk.task')),
-                ('quote', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='sales.quote', verbose_name='quote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        editable=False,
+                        verbose_name="created",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, editable=False, null=True, verbose_name="deleted"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, unique=True, verbose_name="number")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("start_date", models.DateField(verbose_name="start date")),
+                ("end_date", models.DateField(verbose_name="end date")),
+                ("renewal_date", models.DateField(db_index=True, verbose_name="renewal date")),
+                (
+                    "notice_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, verbose_name="remind days before renewal"
+                    ),
+                ),
+                (
+                    "value_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "value",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2, max_digits=20, verbose_name="value"
+                    ),
+                ),
+                (
+                    "billing_period",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "Monthly"),
+                            ("quarterly", "Quarterly"),
+                            ("yearly", "Yearly"),
+                            ("once", "Once"),
+                        ],
+                        default="yearly",
+                        max_length=16,
+                        verbose_name="billing period",
+                    ),
+                ),
+                (
+                    "auto_renew",
+                    models.BooleanField(default=False, verbose_name="renews automatically"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("expired", "Expired"),
+                            ("cancelled", "Cancelled"),
+                            ("renewed", "Renewed"),
+                        ],
+                        default="active",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="cancelled"),
+                ),
+                (
+                    "cancel_reason",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="cancellation reason"
+                    ),
+                ),
+                ("reminded_for", models.DateField(blank=True, editable=False, null=True)),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="sales.order",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="renewal",
+                        to="sales.contract",
+                        verbose_name="renews",
+                    ),
+                ),
+                (
+                    "renewal_task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="desk.task",
+                    ),
+                ),
+                (
+                    "quote",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="sales.quote",
+                        verbose_name="quote",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contract',
-                'verbose_name_plural': 'contracts',
-                'ordering': ['renewal_date', 'pk'],
+                "verbose_name": "contract",
+                "verbose_name_plural": "contracts",
+                "ordering": ["renewal_date", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='QuoteLine',
+            name="QuoteLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(max_length=255, verbose_name='description')),
-                ('quantity', models.DecimalField(decimal_places=3, default=1, max_digits=12, verbose_name='quantity')),
-                ('unit_price_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('unit_price', djmoney.models.fields.MoneyField(decimal_places=2, max_digits=20, verbose_name='unit price')),
-                ('discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='discount %')),
-                ('tax_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='tax %')),
-                ('discount_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('discount', djmoney.models.fields.MoneyField(decimal_places=2, default=djmoney.money.Money(0, 'IRR'), max_digits=20, verbose_name='discount')),
-                ('net_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('net', djmoney.models.fields.MoneyField(decimal_places=2, default=djmoney.money.Money(0, 'IRR'), max_digits=20, verbose_name='net')),
-                ('tax_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('tax', djmoney.models.fields.MoneyField(decimal_places=2, default=djmoney.money.Money(0, 'IRR'), max_digits=20, verbose_name='tax')),
-                ('line_total_currency', djmoney.models.fields.CurrencyField(choices=[('GBP', 'British Pound'), ('EUR', 'Euro'), ('IRR', 'Iranian Rial'), ('TRY', 'Turkish Lira'), ('USD', 'US Dollar'), ('AED', 'United Arab Emirates Dirham')], default='IRR', editable=False, max_length=3)),
-                ('line_total', djmoney.models.fields.MoneyField(decimal_places=2, max_digits=20, verbose_name='line total')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.product', verbose_name='product')),
-                ('quote', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sales.quote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.CharField(max_length=255, verbose_name="description")),
+                (
+                    "quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=1, max_digits=12, verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "unit_price_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "unit_price",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2, max_digits=20, verbose_name="unit price"
+                    ),
+                ),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=5, verbose_name="discount %"
+                    ),
+                ),
+                (
+                    "tax_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=5, verbose_name="tax %"
+                    ),
+                ),
+                (
+                    "discount_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "discount",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2,
+                        default=djmoney.money.Money(0, "IRR"),
+                        max_digits=20,
+                        verbose_name="discount",
+                    ),
+                ),
+                (
+                    "net_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "net",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2,
+                        default=djmoney.money.Money(0, "IRR"),
+                        max_digits=20,
+                        verbose_name="net",
+                    ),
+                ),
+                (
+                    "tax_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "tax",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2,
+                        default=djmoney.money.Money(0, "IRR"),
+                        max_digits=20,
+                        verbose_name="tax",
+                    ),
+                ),
+                (
+                    "line_total_currency",
+                    djmoney.models.fields.CurrencyField(
+                        choices=[
+                            ("GBP", "British Pound"),
+                            ("EUR", "Euro"),
+                            ("IRR", "Iranian Rial"),
+                            ("TRY", "Turkish Lira"),
+                            ("USD", "US Dollar"),
+                            ("AED", "United Arab Emirates Dirham"),
+                        ],
+                        default="IRR",
+                        editable=False,
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "line_total",
+                    djmoney.models.fields.MoneyField(
+                        decimal_places=2, max_digits=20, verbose_name="line total"
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
+                (
+                    "quote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="sales.quote",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quote line',
-                'verbose_name_plural': 'quote lines',
-                'ordering': ['pk'],
+                "verbose_name": "quote line",
+                "verbose_name_plural": "quote lines",
+                "ordering": ["pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['customer', 'issued_on'], name='sales_quote_custome_ff494f_idx'),
+            model_name="quote",
+            index=models.Index(
+                fields=["customer", "issued_on"], name="sales_quote_custome_ff494f_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['status', 'valid_until'], name='sales_quote_status_7d2cb6_idx'),
+            model_name="quote",
+            index=models.Index(
+                fields=["status", "valid_until"], name="sales_quote_status_7d2cb6_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['status', 'renewal_date'], name='sales_contr_status_c1b5af_idx'),
+            model_name="contract",
+            index=models.Index(
+                fields=["status", "renewal_date"], name="sales_contr_status_c1b5af_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='contract_end_after_start'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))),
+                name="contract_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quoteline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='quote_line_quantity_positive'),
+            model_name="quoteline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="quote_line_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quoteline',
-            constraint=models.CheckConstraint(condition=models.Q(('discount_percent__gte', 0), ('discount_percent__lte', 100)), name='quote_line_discount_range'),
+            model_name="quoteline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("discount_percent__gte", 0), ("discount_percent__lte", 100)),
+                name="quote_line_discount_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quoteline',
-            constraint=models.CheckConstraint(condition=models.Q(('tax_percent__gte', 0), ('tax_percent__lte', 100)), name='quote_line_tax_range'),
+            model_name="quoteline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("tax_percent__gte", 0), ("tax_percent__lte", 100)),
+                name="quote_line_tax_range",
+            ),
         ),
     ]

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0004_opportunity_details_activities_calendar'),
-        ('sales', '0005_quote_contract_permissions'),
+        ("sales", "0004_opportunity_details_activities_calendar"),
+        ("sales", "0005_quote_contract_permissions"),
     ]
 
-    operations = [
-    ]
+    operations = []

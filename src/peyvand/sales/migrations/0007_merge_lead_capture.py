@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0004_lead_capture_rules_scoring_sla'),
-        ('sales', '0006_merge_activities_quotes'),
+        ("sales", "0004_lead_capture_rules_scoring_sla"),
+        ("sales", "0006_merge_activities_quotes"),
     ]
 
-    operations = [
-    ]
+    operations = []

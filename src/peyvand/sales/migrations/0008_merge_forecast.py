@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0004_forecast_models_and_sales_targets'),
-        ('sales', '0007_merge_lead_capture'),
+        ("sales", "0004_forecast_models_and_sales_targets"),
+        ("sales", "0007_merge_lead_capture"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -5,22 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0001_initial'),
-        ('catalog', '0003_default_currencies'),
-        ('customers', '0003_fewer_redundant_indexes'),
-        ('sales', '0008_merge_forecast'),
+        ("access", "0001_initial"),
+        ("catalog", "0003_default_currencies"),
+        ("customers", "0003_fewer_redundant_indexes"),
+        ("sales", "0008_merge_forecast"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='opportunity',
-            name='sales_oppor_pipelin_1b53cf_idx',
+            model_name="opportunity",
+            name="sales_oppor_pipelin_1b53cf_idx",
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['pipeline', 'status', 'stage', 'stage_entered_at', 'id'], name='sales_opportunity_board'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["pipeline", "status", "stage", "stage_entered_at", "id"],
+                name="sales_opportunity_board",
+            ),
         ),
     ]

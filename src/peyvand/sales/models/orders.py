@@ -37,8 +37,10 @@ class Order(TimeStampedModel, SoftDeleteModel):
     access_department_path = "customer__department"
 
     number = models.CharField(_("number"), max_length=40, unique=True)
+    # No index of its own: the (customer, ordered_at) index below serves every lookup by
+    # customer, and one index less is one less to build over millions of seeded rows.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="orders"
+        "customers.Customer", on_delete=models.PROTECT, related_name="orders", db_index=False
     )
     status = models.CharField(
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
