@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0009_opportunity_board_index'),
+        ('sales', '0010_order_customer_fk_index_covered_by_composite'),
     ]
 
     operations = [

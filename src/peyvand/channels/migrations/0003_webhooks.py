@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comms', '0001_initial'),
+        ('comms', '0002_interaction_customer_fk_index_covered_by_composite'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
