@@ -46,7 +46,7 @@ def _charts(figures: ManagementFigures) -> dict[str, Any]:
         ),
         "clv": bar_chart(
             _("Distribution of lifetime value"),
-            [f"≥ {digits(compact_number(edge))}" for edge in figures.clv_edges],
+            [digits(compact_number(edge)) for edge in figures.clv_edges],
             [Series(_("Customers"), figures.clv_counts)],
             description=_(
                 "Customers by 12-month CLV, in %(currency)s; the last bar holds "
