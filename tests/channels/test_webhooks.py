@@ -23,6 +23,7 @@ from peyvand.channels.webhooks.models import DeliveryStatus, WebhookDelivery, We
 from peyvand.channels.webhooks.services import (
     MAX_ATTEMPTS,
     deliver,
+    forget_endpoints,
     post_signed,
     replay,
     save_endpoint,
@@ -31,6 +32,14 @@ from peyvand.core.netguard import resolve_public, validate_public_url
 from peyvand.customers.services import create_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_subscriptions_left_behind() -> Iterator[None]:
+    # The table is flushed after each test without signals; the cached "someone subscribes"
+    # must not outlive it into other tests' query counts.
+    yield
+    forget_endpoints()
 
 
 class Receiver(http.server.ThreadingHTTPServer):
@@ -250,3 +259,14 @@ def test_the_screen_is_for_managers_and_shows_dead_letters(
     assert not endpoint.is_active
     create_customer(actor=manager, display_name="Paused")
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_an_endpoint_removed_behind_the_cache_gets_nothing(
+    endpoint: WebhookEndpoint, receivers: list[Receiver], manager: Any
+) -> None:
+    create_customer(actor=manager, display_name="Warms the cache")
+    # A bulk delete (or a restore from backup) sends no signal: the cache still says yes.
+    WebhookDelivery.objects.all().delete()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk)._raw_delete(WebhookEndpoint.objects.db)
+    create_customer(actor=manager, display_name="After the delete")
+    assert not WebhookDelivery.objects.exists()

@@ -90,16 +90,22 @@ def set_endpoint_active(endpoint: WebhookEndpoint, active: bool, *, actor: Any) 
         endpoint.save(update_fields=["is_active"])
 
 
-def _active_endpoints() -> list[tuple[int, list[str]]]:
-    """(id, event types) of the active endpoints, cached: every customer and order change
-    asks, and almost always the answer is "none". Saving an endpoint clears the cache."""
+def _subscribed_types() -> set[str]:
+    """The event types some active endpoint wants, cached: every customer and order change
+    asks, and almost always the answer is "none of them". Only this yes/no is cached; the
+    endpoints themselves are read fresh, so a stale cache costs a query, never a delivery
+    to an endpoint that is gone. Saving or deleting an endpoint clears it."""
     cached = cache.get(ENDPOINTS_CACHE_KEY)
     if cached is None:
-        cached = list(
-            WebhookEndpoint.objects.filter(is_active=True).values_list("pk", "event_types")
-        )
+        cached = {
+            event
+            for types in WebhookEndpoint.objects.filter(is_active=True).values_list(
+                "event_types", flat=True
+            )
+            for event in types
+        }
         cache.set(ENDPOINTS_CACHE_KEY, cached, ENDPOINTS_CACHE_SECONDS)
-    return cached
+    return set(cached)
 
 
 def forget_endpoints(**_: Any) -> None:
@@ -110,7 +116,15 @@ def emit(event_type: str, data: Mapping[str, Any]) -> list[WebhookDelivery]:
     """Queue `event_type` for every active endpoint subscribed to it, in the caller's
     transaction; the worker sends them once it commits."""
     assert event_type in EVENT_TYPES, event_type
-    endpoints = [pk for pk, types in _active_endpoints() if event_type in types]
+    if event_type not in _subscribed_types():
+        return []
+    endpoints = [
+        pk
+        for pk, types in WebhookEndpoint.objects.filter(is_active=True).values_list(
+            "pk", "event_types"
+        )
+        if event_type in types
+    ]
     if not endpoints:
         return []
     # Round-trip through JSON so dates and decimals are stored exactly as they are sent.
