@@ -106,6 +106,29 @@ def test_assignment_rules_screen_adds_and_lists_rules(
     assert bad.status_code == 400 and AssignmentRule.objects.count() == 1
 
 
+def test_editing_a_rule_on_the_screen_is_in_the_change_log(
+    manager: Any, sales1: Any, sales2: Any, client_for: Any
+) -> None:
+    from peyvand.audit.models import ChangeLog
+
+    client = client_for(manager)
+    data = {
+        "name": "Tabriz",
+        "position": "1",
+        "match_city": "تبریز",
+        "action": "user",
+        "user": sales2.pk,
+        "is_active": "on",
+    }
+    client.post("/sales/leads/assignment/", data)
+    rule = AssignmentRule.objects.get()
+    edited = client.post(f"/sales/leads/assignment/{rule.pk}/", {**data, "user": sales1.pk})
+    assert edited.status_code == 302
+    change = ChangeLog.objects.filter(object_id=str(rule.pk), action="update").get()
+    # The form changed the object before the service saw it; the log still has both sides.
+    assert change.before["user_id"] == sales2.pk and change.after["user_id"] == sales1.pk
+
+
 def test_scoring_screen_rules_history_and_retraining(
     manager: Any, sales1: Any, client_for: Any
 ) -> None:

@@ -414,13 +414,23 @@ class _InsertSink:
 
 @contextmanager
 def record(
-    obj: models.Model, *, actor: Any, action: str | None = None, customer_id: int | None = None
+    obj: models.Model,
+    *,
+    actor: Any,
+    action: str | None = None,
+    customer_id: int | None = None,
+    stored: bool = False,
 ) -> Iterator[None]:
     """Snapshot `obj` around a change and append the change-log row.
 
     A new (unsaved) object is logged as a create; nothing is written when nothing changed.
+    `stored=True` takes the "before" from the database row instead of `obj`, for objects a
+    ModelForm has already changed in memory before the service runs.
     """
-    before = snapshot(obj) if obj.pk is not None and not obj._state.adding else None
+    before = None
+    if obj.pk is not None and not obj._state.adding:
+        current = type(obj)._base_manager.filter(pk=obj.pk).first() if stored else obj
+        before = snapshot(current) if current is not None else None
     yield
     after = snapshot(obj)
     if before is not None and action is None and not diff(before, after):

@@ -174,6 +174,7 @@ def _check_rule(rule: AssignmentRule) -> None:
 def save_assignment_rule(rule: AssignmentRule, *, actor: Any) -> AssignmentRule:
     """Create or change a rule (audited); ValidationError per field, nothing written then."""
     _check_rule(rule)
-    with record(rule, actor=actor):
+    # The form has already put the new values on `rule`: the before comes from the row.
+    with record(rule, actor=actor, stored=True):
         rule.save()
     return rule

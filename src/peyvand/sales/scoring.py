@@ -113,7 +113,8 @@ def save_scoring_rule(rule: ScoringRule, *, actor: Any) -> ScoringRule:
     """Create or change a scoring rule (audited). New leads are scored with it; existing
     leads keep the score they were captured with until they are rescored."""
     _check_scoring_rule(rule)
-    with record(rule, actor=actor):
+    # The form has already put the new values on `rule`: the before comes from the row.
+    with record(rule, actor=actor, stored=True):
         rule.save()
     return rule
 

@@ -125,7 +125,8 @@ def save_web_form(form: WebForm, specs: list[FieldSpec], *, actor: Any) -> WebFo
             errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    with record(form, actor=actor):
+    # The form has already put the new values on `form`: the before comes from the row.
+    with record(form, actor=actor, stored=True):
         form.save()
     return form
 
