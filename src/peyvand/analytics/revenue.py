@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Coalesce, NullIf, TruncMonth
 
 from peyvand.catalog.money import RateBook
+from peyvand.core.dates import day_of
 from peyvand.sales.choices import OrderStatus
 from peyvand.sales.models import Lead, Order
 
@@ -58,18 +59,22 @@ def revenue_split(
         qs = qs.filter(customer__department_id=department_id)
     result = RevenueSplit(currency=settings.REPORTING_CURRENCY)
     book = RateBook(result.currency)
-    for key, target in (("channel", result.by_channel), ("source", result.by_source)):
+    by_month = qs.annotate(month=TruncMonth("ordered_at"))
+    # The campaign source is two subqueries per order: only the pass that groups by it pays.
+    passes = (
+        ("channel", by_month, result.by_channel),
+        ("source", by_month.annotate(source=_campaign_source()), result.by_source),
+    )
+    for key, annotated, target in passes:
         grouped = (
-            qs.annotate(source=_campaign_source(), month=TruncMonth("ordered_at"))
-            .values(key, "total_currency", "month")
+            annotated.values(key, "total_currency", "month")
             .annotate(amount=models.Sum("total"))
             .values_list(key, "total_currency", "month", "amount")
             .order_by()
         )
         sums: dict[str, Decimal] = defaultdict(Decimal)
         for name, currency, month, amount in grouped:
-            day = month.date() if isinstance(month, dt.datetime) else month
-            sums[name] += book.convert(Decimal(amount), currency, day) or Decimal(0)
+            sums[name] += book.convert(Decimal(amount), currency, day_of(month)) or Decimal(0)
         target.update(sorted(sums.items(), key=lambda item: -item[1]))
     result.missing_rates = set(book.missing)
     return result

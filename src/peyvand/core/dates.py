@@ -17,3 +17,9 @@ def calendar_date(year: int, month: int, day: int) -> dt.date:
     if year < JALALI_BEFORE_YEAR:
         return jdatetime.date(year, month, day).togregorian()
     return dt.date(year, month, day)
+
+
+def day_of(value: dt.date | dt.datetime) -> dt.date:
+    """The date of a truncated period: TruncMonth and friends give a datetime for datetime
+    columns and a date for date columns, and the rate books want dates."""
+    return value.date() if isinstance(value, dt.datetime) else value

@@ -29,6 +29,7 @@ from peyvand.analytics.models.costs import CostKind
 from peyvand.audit.services import record
 from peyvand.catalog.money import RateBook
 from peyvand.channels.models import Interaction
+from peyvand.core.dates import day_of
 from peyvand.sales.choices import OrderStatus
 from peyvand.sales.models import OrderLine
 
@@ -149,8 +150,7 @@ def _discounts(since: dt.datetime) -> Iterator[tuple[int, str, dt.date, Decimal]
         .order_by()
     )
     for customer_id, currency, month, given in rows.iterator(chunk_size=BATCH):
-        day = month.date() if isinstance(month, dt.datetime) else month
-        yield customer_id, currency, day, Decimal(given or 0) / 100
+        yield customer_id, currency, day_of(month), Decimal(given or 0) / 100
 
 
 def _ledger(since: dt.date) -> Iterator[tuple[int, str, str, dt.date, Decimal]]:
@@ -162,7 +162,8 @@ def _ledger(since: dt.date) -> Iterator[tuple[int, str, str, dt.date, Decimal]]:
         .values_list("customer_id", "kind", "currency", "month", "spent")
         .order_by()
     )
-    yield from rows.iterator(chunk_size=BATCH)
+    for customer_id, kind, currency, month, spent in rows.iterator(chunk_size=BATCH):
+        yield customer_id, kind, currency, day_of(month), spent
 
 
 def refresh_costs_to_serve(window_days: int = 365) -> int:
@@ -186,9 +187,8 @@ def refresh_costs_to_serve(window_days: int = 365) -> int:
     for customer_id, currency, month, given in _discounts(since):
         figures[customer_id]["discounts"] += book.convert(given, currency, month) or Decimal(0)
     for customer_id, kind, currency, month, spent in _ledger(since.date()):
-        day = month.date() if isinstance(month, dt.datetime) else month
         key = kind if kind in {"service", "marketing", "retention"} else "service"
-        figures[customer_id][key] += book.convert(spent, currency, day) or Decimal(0)
+        figures[customer_id][key] += book.convert(spent, currency, month) or Decimal(0)
 
     rows = []
     for customer_id, values in figures.items():
