@@ -12,7 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from peyvand.access.choices import ObjectType
 from peyvand.channels.choices import Direction, InteractionChannel
 
-# Webhook models live in their own module; importing them here registers them with the app.
+# Conversation and webhook models live in their own modules; importing them here registers
+# them with the app.
+from peyvand.channels.inbox.models import Conversation as Conversation
+from peyvand.channels.inbox.models import Message as Message
 from peyvand.channels.webhooks.models import WebhookDelivery as WebhookDelivery
 from peyvand.channels.webhooks.models import WebhookEndpoint as WebhookEndpoint
 from peyvand.core.models import SoftDeleteModel, TimeStampedModel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from peyvand.channels.inbox import delivery
 from peyvand.channels.webhooks.services import deliver, due_deliveries
 
 
@@ -20,4 +21,19 @@ def sweep_webhooks() -> int:
     due = due_deliveries()
     for delivery_id in due:
         deliver(delivery_id)
+    return len(due)
+
+
+@task()
+def deliver_message(message_id: int) -> str:
+    """Send one outbound message (email, SMS, …) if it is due; returns its status."""
+    return delivery.deliver(message_id)
+
+
+@task()
+def sweep_messages() -> int:
+    """Send every message whose retry time has come, or whose worker died holding it."""
+    due = delivery.due_messages()
+    for message_id in due:
+        delivery.deliver(message_id)
     return len(due)

@@ -36,6 +36,7 @@ from peyvand.access.scopes import is_manager
 from peyvand.audit.services import record
 from peyvand.channels.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from peyvand.core.netguard import resolve_public, validate_public_url
+from peyvand.core.retry import MAX_ATTEMPTS, backoff
 
 # Event types integrators can subscribe to; services emit exactly these.
 EVENT_TYPES = (
@@ -45,8 +46,6 @@ EVENT_TYPES = (
     "lead.created",
     "opportunity.won",
 )
-MAX_ATTEMPTS = 8
-BASE_DELAY_SECONDS = 30
 TIMEOUT_SECONDS = 10
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "Peyvand-Webhooks/1"
@@ -201,10 +200,6 @@ def post_signed(url: str, secret: str, msg_id: str, body: bytes) -> int:
         return response.status
     finally:
         connection.close()
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=BASE_DELAY_SECONDS * 2 ** max(attempts - 1, 0))
 
 
 def deliver(delivery_id: int) -> str:

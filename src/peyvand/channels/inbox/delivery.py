@@ -1,0 +1,149 @@
+"""The message outbox: claim a due message, hand it to its channel's sender, record the
+outcome, retry with backoff, give up into the dead-letter list.
+
+Exactly-once hinges on the sender calling `handed_over()` right before the step that cannot
+be taken back (for SMTP: writing the final "." of DATA). That call commits the message as
+sent, so a worker killed after it never sends the message again, and a worker killed before
+it leaves a claim whose lease runs out, after which the message is sent again from the start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from peyvand.access.scopes import is_manager
+from peyvand.audit.services import record
+from peyvand.channels.inbox.choices import MessageStatus
+from peyvand.channels.inbox.models import Message
+from peyvand.core.retry import MAX_ATTEMPTS, backoff
+
+# How long a claimed message stays with its worker before another may take it over.
+LEASE = dt.timedelta(minutes=5)
+
+
+class PermanentFailure(Exception):
+    """The message can never be delivered as it is (bad address, refused for good)."""
+
+
+class Sender(Protocol):
+    def __call__(self, message: Message, handed_over: Callable[[], None]) -> str:
+        """Send the message; call `handed_over()` right before the irreversible step;
+        return the provider's id for the message (or "")."""
+
+
+SENDERS: dict[str, Sender] = {}
+
+
+def register_sender(channel: str, sender: Sender) -> None:
+    SENDERS[channel] = sender
+
+
+def _due(now: dt.datetime) -> Q:
+    waiting = Q(status__in=[MessageStatus.QUEUED, MessageStatus.FAILED], next_attempt_at__lte=now)
+    abandoned = Q(status=MessageStatus.SENDING, locked_until__lt=now)
+    return waiting | abandoned
+
+
+def claim(message_id: int) -> Message | None:
+    """Take the message for this worker if it is due; None when it is not (already sent,
+    held by another worker, not yet time)."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True)
+            .select_related("conversation")
+            .filter(_due(now), pk=message_id)
+            .first()
+        )
+        if message is None:
+            return None
+        message.status, message.locked_until = MessageStatus.SENDING, now + LEASE
+        message.attempts += 1
+        message.save(update_fields=["status", "locked_until", "attempts", "updated_at"])
+    return message
+
+
+def mark_handed_over(message: Message) -> None:
+    """Commit the message as sent (see the module docstring); idempotent."""
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.SENT, sent_at=now, locked_until=None, last_error="", updated_at=now
+    )
+    message.status, message.sent_at = MessageStatus.SENT, now
+
+
+def mark_failed(message: Message, error: str, *, permanent: bool = False) -> None:
+    now = timezone.now()
+    dead = permanent or message.attempts >= MAX_ATTEMPTS
+    message.status = MessageStatus.DEAD if dead else MessageStatus.FAILED
+    message.next_attempt_at = None if dead else now + backoff(message.attempts)
+    message.last_error, message.locked_until, message.sent_at = error[:2000], None, None
+    message.save(
+        update_fields=[
+            "status",
+            "next_attempt_at",
+            "last_error",
+            "locked_until",
+            "sent_at",
+            "updated_at",
+        ]
+    )
+
+
+def deliver(message_id: int) -> str:
+    """Send one message if it is due; returns its status afterwards."""
+    message = claim(message_id)
+    if message is None:
+        return Message.objects.filter(pk=message_id).values_list("status", flat=True).first() or ""
+    sender = SENDERS.get(message.channel)
+    if sender is None:
+        mark_failed(message, f"no sender for channel {message.channel!r}", permanent=True)
+        return message.status
+    try:
+        provider_id = sender(message, lambda: mark_handed_over(message))
+    except PermanentFailure as exc:
+        mark_failed(message, str(exc), permanent=True)
+    except Exception as exc:  # any transport error is retried, not raised
+        mark_failed(message, f"{type(exc).__name__}: {exc}")
+    else:
+        mark_handed_over(message)
+        if provider_id:
+            Message.objects.filter(pk=message.pk).update(provider_id=provider_id[:255])
+            message.provider_id = provider_id
+    return message.status
+
+
+def due_messages(limit: int = 500) -> list[int]:
+    return list(
+        Message.objects.filter(_due(timezone.now()))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def replay(message: Message, *, actor: Any) -> Message:
+    """Send a message from the dead-letter list again, from the start; managers only."""
+    if not is_manager(actor):
+        raise PermissionDenied(_("Only a manager may resend undeliverable messages."))
+    locked = Message.objects.select_for_update().get(pk=message.pk)
+    if locked.status != MessageStatus.DEAD:
+        raise ValidationError(_("Only messages that gave up can be sent again."))
+    with record(locked, actor=actor, customer_id=locked.conversation.customer_id):
+        locked.status, locked.attempts = MessageStatus.QUEUED, 0
+        locked.next_attempt_at, locked.last_error = timezone.now(), ""
+        locked.save(
+            update_fields=["status", "attempts", "next_attempt_at", "last_error", "updated_at"]
+        )
+    from peyvand.channels.tasks import deliver_message
+
+    transaction.on_commit(lambda: deliver_message.enqueue(locked.pk))
+    return locked
