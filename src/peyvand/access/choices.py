@@ -68,3 +68,5 @@ class ApiScope(models.TextChoices):
     LEADS_READ = "leads:read", _("Read leads")
     LEADS_WRITE = "leads:write", _("Change leads")
     FORECAST_READ = "forecast:read", _("Read forecasts and sales analytics")
+    KB_READ = "kb:read", _("Read the knowledge base")
+    KB_WRITE = "kb:write", _("Write knowledge-base articles")

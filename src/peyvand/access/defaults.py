@@ -39,6 +39,7 @@ ROLES: list[dict[str, Any]] = [
             "contract": ["view", "add", "change"],
             "product": ["view"],
             "task": ["view", "add", "change", "assign"],
+            "kb_article": ["view"],
         },
     },
     {
@@ -53,6 +54,7 @@ ROLES: list[dict[str, Any]] = [
             "contract": ["view"],
             "product": ["view"],
             "task": ["view", "add", "change", "assign"],
+            "kb_article": ["view", "add", "change"],
         },
     },
     {
@@ -66,6 +68,7 @@ ROLES: list[dict[str, Any]] = [
             "product": ["view"],
             "task": ["view", "add", "change"],
             "tracking_site": ["view", "add", "change"],
+            "kb_article": ["view", "add", "change"],
         },
     },
 ]

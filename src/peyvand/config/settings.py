@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "peyvand.analytics",
     "peyvand.tracking",
     "peyvand.personalization",
+    "peyvand.service",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("imports/", include("peyvand.imports.urls")),
     path("analytics/", include("peyvand.analytics.urls")),
     path("tracking/", include("peyvand.tracking.urls")),
+    path("service/", include("peyvand.service.urls")),
     path("personalization/", include("peyvand.personalization.urls")),
     path("", include("peyvand.desk.urls")),
     path("django-admin/", admin.site.urls),

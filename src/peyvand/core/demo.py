@@ -292,6 +292,9 @@ def load_demo_company() -> None:
     _sales_documents()
     load_demo_leads()
     load_demo_forecast(customers, users, now)
+    from peyvand.service.kb.demo import load_demo_articles
+
+    load_demo_articles()
 
 
 def _products() -> dict[str, Any]:

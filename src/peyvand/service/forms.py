@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from peyvand.access.choices import Language
+from peyvand.service.choices import ArticleStatus, ArticleVisibility
+from peyvand.service.models import ArticleCategory
+
+
+class ArticleForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    summary = forms.CharField(label=_("Summary"), max_length=500, required=False)
+    body = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=_("Paragraphs, lists, links, tables and code; anything else is removed."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    visibility = forms.ChoiceField(label=_("Who may read it"), choices=ArticleVisibility.choices)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=ArticleCategory.objects.all(), required=False
+    )
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = ArticleCategory
+        fields = ["name", "name_fa", "parent", "position"]
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *ArticleStatus.choices], required=False
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("", _("Any language")), *Language.choices], required=False
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=ArticleCategory.objects.all(),
+        required=False,
+        empty_label=_("Any category"),
+    )
