@@ -129,10 +129,13 @@ def matching_ids(
         args = [tsquery, *params, tsquery, limit, offset]
     else:
         match = " ".join(f'"{t}"' for t in tokens[:-1]) + f' "{tokens[-1]}"*'
+        # bm25() is computed only for the capped candidates, as on PostgreSQL.
         sql = f"""
-            SELECT a.id FROM {FTS_TABLE} f JOIN {TABLE} a ON a.id = f.rowid
-            WHERE {FTS_TABLE} MATCH %s AND {where}
-            ORDER BY bm25({FTS_TABLE}, 4.0, 1.0), a.id DESC
+            SELECT id FROM (
+                SELECT a.id, bm25({FTS_TABLE}, 4.0, 1.0) AS score
+                FROM {FTS_TABLE} JOIN {TABLE} a ON a.id = {FTS_TABLE}.rowid
+                WHERE {FTS_TABLE} MATCH %s AND {where} LIMIT {RANK_CANDIDATES})
+            ORDER BY score, id DESC
             LIMIT %s OFFSET %s"""
         args = [match.strip(), *params, limit, offset]
     with connection.cursor() as cursor:

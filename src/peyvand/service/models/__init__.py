@@ -1,3 +1,20 @@
 from peyvand.service.models.kb import Article, ArticleCategory, ArticleFeedback, ArticleVersion
+from peyvand.service.models.tickets import (
+    BusinessCalendar,
+    Holiday,
+    ServiceAgreement,
+    SlaPolicy,
+    Ticket,
+)
 
-__all__ = ["Article", "ArticleCategory", "ArticleFeedback", "ArticleVersion"]
+__all__ = [
+    "Article",
+    "ArticleCategory",
+    "ArticleFeedback",
+    "ArticleVersion",
+    "BusinessCalendar",
+    "Holiday",
+    "ServiceAgreement",
+    "SlaPolicy",
+    "Ticket",
+]
