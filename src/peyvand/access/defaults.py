@@ -55,6 +55,7 @@ ROLES: list[dict[str, Any]] = [
             "product": ["view"],
             "task": ["view", "add", "change", "assign"],
             "kb_article": ["view", "add", "change"],
+            "ticket": ["view", "add", "change"],
         },
     },
     {

@@ -18,6 +18,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_transfer": can(user, "customer", "import") or can(user, "customer", "export"),
         "can_track": can(user, "tracking_site", "view"),
         "can_read_kb": can(user, "kb_article", "view"),
+        "can_work_tickets": can(user, "ticket", "view"),
         "can_manage_offers": can_manage_offers(user),
     }
 

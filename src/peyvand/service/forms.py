@@ -6,7 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.choices import Language
-from peyvand.service.choices import ArticleStatus, ArticleVisibility
+from peyvand.access.models import Department
+from peyvand.channels.choices import InteractionChannel
+from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPriority
 from peyvand.service.models import ArticleCategory
 
 
@@ -48,3 +50,30 @@ class SearchForm(forms.Form):
         required=False,
         empty_label=_("Any category"),
     )
+
+
+class TicketForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=255)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=TicketPriority.choices, coerce=int, initial=2
+    )
+    queue = forms.ModelChoiceField(
+        label=_("Queue"), queryset=Department.objects.filter(is_active=True)
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=InteractionChannel.choices, initial="phone"
+    )
+
+
+class TicketFilterForm(forms.Form):
+    queue = forms.ModelChoiceField(
+        label=_("Queue"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("All queues"),
+    )
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    breached = forms.BooleanField(label=_("Missed their SLA"), required=False)

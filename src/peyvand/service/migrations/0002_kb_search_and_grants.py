@@ -2,24 +2,13 @@ from typing import Any
 
 from django.db import migrations
 
-# What the default roles gain (access/defaults.py); a role an administrator already gave
-# rights on the knowledge base keeps them.
+from peyvand.service.migrations import _grants
+
 GRANTS = {
     "service_agent": {"kb_article": ["view", "add", "change"]},
     "sales_rep": {"kb_article": ["view"]},
     "marketer": {"kb_article": ["view", "add", "change"]},
 }
-
-
-def grant(apps: Any, schema_editor: Any) -> None:
-    Role = apps.get_model("access", "Role")
-    for role in Role.objects.filter(code__in=list(GRANTS)):
-        permissions = dict(role.permissions or {})
-        for object_type, actions in GRANTS[role.code].items():
-            permissions.setdefault(object_type, actions)
-        if permissions != role.permissions:
-            role.permissions = permissions
-            role.save(update_fields=["permissions"])
 
 
 def create_search(apps: Any, schema_editor: Any) -> None:
@@ -38,6 +27,6 @@ class Migration(migrations.Migration):
     dependencies = [("service", "0001_knowledge_base"), ("access", "0001_initial")]
 
     operations = [
-        migrations.RunPython(grant, migrations.RunPython.noop),
+        migrations.RunPython(_grants.granter(GRANTS), migrations.RunPython.noop),
         migrations.RunPython(create_search, drop_search, elidable=False),
     ]

@@ -1,0 +1,53 @@
+"""Read side of tickets: the queue a person works from and the panels beside a ticket."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from peyvand.access.scopes import restrict
+from peyvand.service.choices import OPEN_TICKET_STATUSES
+from peyvand.service.models import Ticket
+
+
+def tickets_visible_to(user: Any, action: str = "view") -> QuerySet[Ticket]:
+    return restrict(Ticket.objects.all(), user, action)
+
+
+def queue(
+    user: Any,
+    *,
+    queue_id: int | None = None,
+    mine: bool = False,
+    breached: bool = False,
+    include_closed: bool = False,
+) -> QuerySet[Ticket]:
+    """Open tickets the user may see, soonest resolution due first (the partial index
+    `ticket_queue_due` serves a queue's page)."""
+    qs = tickets_visible_to(user).select_related("customer", "assignee", "queue")
+    if not include_closed:
+        qs = qs.filter(status__in=OPEN_TICKET_STATUSES)
+    if queue_id:
+        qs = qs.filter(queue_id=queue_id)
+    if mine:
+        qs = qs.filter(assignee=user)
+    if breached:
+        qs = qs.filter(resolution_breached=True)
+    return qs.order_by("resolution_due", "pk").defer("description")
+
+
+def sla_state(ticket: Ticket, now: dt.datetime | None = None) -> str:
+    """ "breached", "warning", "paused", "met" or "running", for the badge beside a ticket."""
+    now = now or timezone.now()
+    if ticket.resolution_breached or ticket.response_breached:
+        return "breached"
+    if ticket.paused_at is not None:
+        return "paused"
+    if ticket.resolved_at is not None:
+        return "met"
+    if ticket.warned_at is not None:
+        return "warning"
+    return "running"
