@@ -70,3 +70,5 @@ class ApiScope(models.TextChoices):
     FORECAST_READ = "forecast:read", _("Read forecasts and sales analytics")
     KB_READ = "kb:read", _("Read the knowledge base")
     KB_WRITE = "kb:write", _("Write knowledge-base articles")
+    TICKETS_READ = "tickets:read", _("Read tickets")
+    TICKETS_WRITE = "tickets:write", _("Open and change tickets")

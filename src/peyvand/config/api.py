@@ -26,6 +26,7 @@ from peyvand.sales.api.public_forms import router as public_forms_router
 from peyvand.sales.api.quotes import router as quotes_router
 from peyvand.service.api import public_router as public_kb_router
 from peyvand.service.api import router as kb_router
+from peyvand.service.api import tickets_router
 from peyvand.tracking.api import public_router as public_tracking_router
 from peyvand.tracking.api import router as tracking_router
 
@@ -62,6 +63,7 @@ api.add_router("/tracking", tracking_router)
 api.add_router("/public/tracking", public_tracking_router)
 api.add_router("/offers", offers_router)
 api.add_router("/kb", kb_router)
+api.add_router("/tickets", tickets_router)
 api.add_router("/public/kb", public_kb_router)
 
 # Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.

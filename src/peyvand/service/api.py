@@ -14,14 +14,22 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from peyvand.access.choices import ApiScope
+from peyvand.access.models import Department
+from peyvand.access.scopes import can, get_for
 from peyvand.core.api.auth import api_user, require_scope
-from peyvand.core.api.schemas import InputSchema
+from peyvand.core.api.pagination import Ordering, PageParams, paginate
+from peyvand.core.api.schemas import CustomerRef, DepartmentRef, InputSchema, UserRef
+from peyvand.customers.access import get_customer_for
 from peyvand.service.access import get_article_for, get_public_article, require_kb
-from peyvand.service.choices import ArticleStatus, ArticleVisibility
+from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPriority, TicketStatus
 from peyvand.service.kb import selectors, services
-from peyvand.service.models import Article, ArticleCategory
+from peyvand.service.models import Article, ArticleCategory, Ticket
+from peyvand.service.models.tickets import TICKET_OBJECT_TYPE
+from peyvand.service.tickets import selectors as ticket_selectors
+from peyvand.service.tickets import services as ticket_services
 
 router = Router(tags=["knowledge base"])
+tickets_router = Router(tags=["tickets"])
 public_router = Router(auth=None, tags=["knowledge base (public)"])
 
 
@@ -216,3 +224,123 @@ def public_solved(request: HttpRequest, article_id: int) -> Any:
     """Counted as a ticket avoided (deflection)."""
     services.record_deflection(get_public_article(article_id))
     return Status(204, None)
+
+
+TICKET_ORDERING = Ordering("created_at", descending=True)
+
+
+class TicketOut(Schema):
+    id: int
+    subject: str
+    description: str
+    customer: CustomerRef
+    queue: DepartmentRef
+    assignee: UserRef | None
+    channel: str
+    priority: int = Field(description="1 low, 2 normal, 3 high, 4 urgent.")
+    status: str
+    agreement_id: int | None
+    first_response_due: dt.datetime | None
+    resolution_due: dt.datetime | None
+    first_responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    response_breached: bool
+    resolution_breached: bool
+    created_at: dt.datetime
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketFilters(PageParams):
+    status: TicketStatus | None = None
+    open: bool | None = Field(None, description="Only tickets not yet solved (true).")
+    customer: int | None = None
+    queue: int | None = None
+    breached: bool | None = Field(None, description="Only tickets past a target (true).")
+
+
+class TicketIn(InputSchema):
+    customer: int
+    subject: str = Field(max_length=255)
+    description: str = Field("", max_length=20_000)
+    queue: int = Field(description="Department id of the queue.")
+    priority: TicketPriority = TicketPriority.NORMAL
+    channel: Literal["email", "sms", "phone", "chat", "portal", "webform"] = "portal"
+
+
+class TicketPatch(InputSchema):
+    status: TicketStatus | None = None
+    first_response: bool = Field(False, description="True: an agent has answered the customer.")
+
+
+def _tickets(request: HttpRequest, action: str = "view") -> Any:
+    return ticket_selectors.tickets_visible_to(api_user(request), action).select_related(
+        "customer", "queue", "assignee"
+    )
+
+
+@tickets_router.get("", response=TicketPage, summary="List tickets")
+@require_scope(ApiScope.TICKETS_READ)
+def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> Any:
+    """Tickets the caller may see (their own and their queues'), newest first."""
+    qs = _tickets(request)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.open is not None:
+        open_statuses = [TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING]
+        qs = (
+            qs.filter(status__in=open_statuses)
+            if filters.open
+            else qs.exclude(status__in=open_statuses)
+        )
+    if filters.customer is not None:
+        qs = qs.filter(customer_id=filters.customer)
+    if filters.queue is not None:
+        qs = qs.filter(queue_id=filters.queue)
+    if filters.breached is not None:
+        qs = qs.filter(resolution_breached=filters.breached)
+    return paginate(qs, filters, TICKET_ORDERING)
+
+
+@tickets_router.post("", response={201: TicketOut}, summary="Open a ticket")
+@require_scope(ApiScope.TICKETS_WRITE)
+def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
+    """Opened under the customer's agreement that covers it, with its SLA clock started."""
+    user = api_user(request)
+    if not can(user, TICKET_OBJECT_TYPE, "add"):
+        raise HttpError(403, "You may not open tickets.")
+    customer = get_customer_for(user, payload.customer)
+    queue = get_object_or_404(Department, pk=payload.queue, is_active=True)
+    ticket = ticket_services.open_ticket(
+        actor=user,
+        customer=customer,
+        subject=payload.subject,
+        description=payload.description,
+        queue=queue,
+        priority=payload.priority,
+        channel=payload.channel,
+    )
+    return Status(201, ticket)
+
+
+@tickets_router.get("/{ticket_id}", response=TicketOut, summary="Read a ticket")
+@require_scope(ApiScope.TICKETS_READ)
+def read_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    return get_for(api_user(request), _tickets(request), ticket_id)
+
+
+@tickets_router.patch("/{ticket_id}", response=TicketOut, summary="Change a ticket's status")
+@require_scope(ApiScope.TICKETS_WRITE)
+def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) -> Any:
+    """`pending` stops the SLA clock until the ticket moves on; `first_response` records
+    that the customer has been answered."""
+    user = api_user(request)
+    ticket = get_for(user, _tickets(request, "change"), ticket_id, "change")
+    if payload.first_response:
+        ticket = ticket_services.record_first_response(ticket, actor=user)
+    if payload.status is not None:
+        ticket = ticket_services.set_status(ticket, actor=user, status=payload.status)
+    return get_for(user, _tickets(request), ticket.pk)
