@@ -77,9 +77,9 @@ def _generate(tickets: int) -> None:
                        'solved'])[1 + g %% 10],
                 {policy.pk},
                 now() - interval '7 days' + (g %% 37) * interval '1 day' / 1.0,
-                now() - interval '7 days' + ((g * 7919) %% 3700000) * interval '1 second',
+                now() - interval '7 days' + ((g::bigint * 7919) %% 3700000) * interval '1 second',
                 CASE WHEN g %% 3 = 0 THEN now() ELSE NULL END,
-                (g * 7919) %% 3700000 < 540000, (g * 7919) %% 3700000 < 540000
+                (g::bigint * 7919) %% 3700000 < 540000, (g::bigint * 7919) %% 3700000 < 540000
             FROM generate_series(1, %s) g""",
             [tickets],
         )

@@ -295,6 +295,9 @@ def load_demo_company() -> None:
     from peyvand.service.kb.demo import load_demo_articles
 
     load_demo_articles()
+    from peyvand.service.tickets.demo import load_demo_tickets
+
+    load_demo_tickets()
 
 
 def _products() -> dict[str, Any]:

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ArticleStatus(models.TextChoices):
@@ -20,7 +21,7 @@ class TicketStatus(models.TextChoices):
     # Waiting on the customer: the SLA clock stops until they answer.
     PENDING = "pending", _("Waiting on customer")
     SOLVED = "solved", _("Solved")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
 # The statuses in which a ticket's SLA clock can run or breach.
