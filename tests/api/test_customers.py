@@ -175,9 +175,10 @@ def test_search_is_two_queries_whatever_the_page_size(
     assert first["tags"] == [] and second["tags"] == ["b2b", "vip"]
     assert [(p["kind"], p["value"]) for p in first["contact_points"]] == [
         ("email", "sara0@example.com"),
-        ("phone", "+989121234567"),
+        ("phone", "09121234567"),
     ]
-    assert first["contact_points"][0]["is_primary"] in (True, False)
+    # A JSON boolean on both databases (SQLite's JSON functions hold 0/1).
+    assert all(type(p["is_primary"]) is bool for p in first["contact_points"])
     assert first["department"]["code"] == "sales"
     # The same document as the customer list gives for the same customer.
     listed = client.get("/api/v1/customers", {"q": "Sara Karimi 01"}).json()["items"]
