@@ -129,6 +129,61 @@ def test_search_tolerates_letter_variants_and_phone_formats(api_client, sales1) 
         assert [c["display_name"] for c in items] == ["علی کریمی"], q
 
 
+@pytest.mark.parametrize("count", [3, 12])
+def test_search_is_two_queries_whatever_the_page_size(
+    api_client, sales1, sales2, count, django_assert_num_queries
+) -> None:
+    """Candidates, then the page with owner, department, tags and contact points folded in:
+    the same two queries for a name fragment, a phone in any format and an email."""
+    for n in range(count):
+        create_customer(
+            actor=sales1,
+            display_name=f"Sara Karimi {n:02d}",
+            owner=sales1,
+            tags=["vip", "b2b"] if n % 2 else [],
+            contact_points=[
+                {"kind": "phone", "value": "09121234567" if n == 0 else f"0912000{n:04d}"},
+                {"kind": "email", "value": f"sara{n}@example.com"},
+            ],
+        )
+    # Not sales1's to see: never in the page, whatever it matches.
+    create_customer(
+        actor=sales2,
+        display_name="Sara Karimi (sales2)",
+        owner=sales2,
+        contact_points=[{"kind": "phone", "value": "09121234567"}],
+    )
+    client = api_client(sales1)
+    client.get("/api/v1/me")  # the token is resolved once, then reused
+    # A fragment without candidates needs no page.
+    for q, expected, queries in (
+        ("karimi", count, 2),
+        ("سارا", 0, 1),
+        ("0912 123 4567", 1, 2),
+        ("+989121234567", 1, 2),
+        ("sara1@example.com", 1, 2),
+    ):
+        client.get("/api/v1/customers/search", {"q": q})  # a first run prepares statements
+        with django_assert_num_queries(queries):
+            response = client.get("/api/v1/customers/search", {"q": q})
+        items = response.json()["items"]
+        assert len(items) == expected, q
+        assert all(item["owner"]["username"] == "sales1" for item in items), q
+    items = client.get("/api/v1/customers/search", {"q": "Karimi", "limit": 2}).json()["items"]
+    assert [i["display_name"] for i in items] == ["Sara Karimi 00", "Sara Karimi 01"]
+    first, second = items
+    assert first["tags"] == [] and second["tags"] == ["b2b", "vip"]
+    assert [(p["kind"], p["value"]) for p in first["contact_points"]] == [
+        ("email", "sara0@example.com"),
+        ("phone", "09121234567"),
+    ]
+    # A JSON boolean on both databases (SQLite's JSON functions hold 0/1).
+    assert all(type(p["is_primary"]) is bool for p in first["contact_points"])
+    # The same document as the customer list gives for the same customer.
+    listed = {c["id"]: c for c in client.get("/api/v1/customers", {"q": "Karimi"}).json()["items"]}
+    assert listed[second["id"]] == second and listed[first["id"]] == first
+
+
 def test_update_changes_only_what_was_sent(api_client, sales1) -> None:
     customer = create_customer(
         actor=sales1, display_name="Before", notes="keep", owner=sales1, tags=["a"]

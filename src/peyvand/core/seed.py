@@ -923,6 +923,9 @@ class Writer:
     def defer_indexes(self, tables: Sequence[str], *, say: Progress) -> None:
         """Make loading into `tables` cheaper, where the database allows it."""
 
+    def restore(self, tables: Sequence[str], *, say: Progress) -> None:
+        """Remake now what `defer_indexes` dropped on `tables` (the rest waits for `end`)."""
+
     def end(self, *, say: Progress) -> None:
         """Last work inside the transaction."""
 
@@ -1067,6 +1070,13 @@ class PostgresWriter(Writer):
             say(
                 f"{len(self.deferred)} indexes and constraints of empty tables dropped for the load ({', '.join(tables_done)})"
             )
+
+    def restore(self, tables: Sequence[str], *, say: Progress) -> None:
+        now = [d for d in self.deferred if d.table in tables]
+        self.deferred = [d for d in self.deferred if d.table not in tables]
+        if now:
+            with self.conn.cursor() as cur:
+                restore_indexes(cur, now, say=say)
 
     def end(self, *, say: Progress) -> None:
         with self.conn.cursor() as cur:
@@ -1229,6 +1239,26 @@ class _Spool:
 _ACTIVE: Generator | None = None
 
 
+def _work_to_file(task: tuple[str, int], directory: str) -> list[Chunk]:
+    """`_work`, with each chunk's COPY text left in a file of `directory` (its path is the
+    payload): what is generated ahead waits on disk, not in the loading process's memory."""
+    chunks = _work(task)
+    for n, chunk in enumerate(chunks):
+        path = os.path.join(directory, f"{task[0]}-{task[1]}-{n}.copy")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(chunk.payload)
+        chunk.payload = path
+    return chunks
+
+
+def _read_spooled(chunk: Chunk) -> Chunk:
+    path = chunk.payload
+    with open(path, encoding="utf-8") as f:
+        chunk.payload = f.read()
+    os.unlink(path)
+    return chunk
+
+
 def _work(task: tuple[str, int]) -> list[Chunk]:
     gen = _ACTIVE
     assert gen is not None
@@ -1270,6 +1300,11 @@ class Blocks:
             self.pool.join()
         _ACTIVE = None
 
+    def ahead(self, plan: Sequence[tuple[str, int]], *, postgres: bool) -> Ahead:
+        """Start generating the blocks of `plan` now, in order, before anyone asks for them
+        (while the database builds indexes on one core, the workers use the other)."""
+        return Ahead(self, plan, spool=self.pool is not None and postgres)
+
     def __call__(self, kind: str, count: int) -> Iterator[list[Chunk]]:
         tasks = [(kind, block) for block in _blocks(count)]
         if self.pool is None:
@@ -1283,6 +1318,51 @@ class Blocks:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+# At most this many blocks are generated ahead of the load (some 1.4 MB of COPY text each,
+# kept in temporary files): enough to keep both cores busy while the customer indexes
+# are built at full size, bounded so a slow database cannot fill the disk.
+SPOOL_BLOCKS = 2048
+
+
+class Ahead:
+    """Blocks of several tables generated ahead, in load order, into temporary files;
+    `ahead(kind)` yields those of one table. Without worker processes (or on SQLite, which
+    defers no index) it only generates each table's blocks when they are asked for."""
+
+    def __init__(self, blocks: Blocks, plan: Sequence[tuple[str, int]], *, spool: bool) -> None:
+        self.blocks = blocks
+        self.plan = dict(plan)
+        self.tasks: deque[tuple[str, int]] = deque()
+        self.pending: deque[tuple[str, Any]] = deque()
+        self.directory: tempfile.TemporaryDirectory[str] | None = None
+        if spool:
+            self.directory = tempfile.TemporaryDirectory(
+                prefix="peyvand-seed-", ignore_cleanup_errors=True
+            )
+            self.tasks.extend((kind, b) for kind, count in plan for b in _blocks(count))
+            self._fill()
+
+    def _fill(self) -> None:
+        assert self.directory is not None
+        while self.tasks and len(self.pending) < SPOOL_BLOCKS:
+            task = self.tasks.popleft()
+            result = self.blocks.pool.apply_async(_work_to_file, (task, self.directory.name))
+            self.pending.append((task[0], result))
+
+    def __call__(self, kind: str) -> Iterator[list[Chunk]]:
+        if self.directory is None:
+            yield from self.blocks(kind, self.plan[kind])
+            return
+        while self.pending and self.pending[0][0] == kind:
+            chunks = self.pending.popleft()[1].get()
+            self._fill()
+            yield [_read_spooled(chunk) for chunk in chunks]
+
+    def close(self) -> None:
+        if self.directory is not None:
+            self.directory.cleanup()
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -1461,15 +1541,23 @@ def _load(
             spool.replay(open_stream(chunk))
             counts[name] = spool.count
         say(f"contact points and tags: done ({time.perf_counter() - started:.1f} s)")
-    for name, count in (("orders", options.orders), ("interactions", options.interactions)):
-        stream = None
-        for (chunk,) in blocks(name, count):
-            stream = stream or open_stream(chunk)
-            stream.add(chunk)
-            counts[name] += chunk.count
-            _report(say, name, counts[name], count, started)
-        if stream is not None:
-            stream.close()
+    later = (("orders", options.orders), ("interactions", options.interactions))
+    ahead = blocks.ahead(later, postgres=postgres)
+    try:
+        # The customer tables are complete: their indexes (the trigram index is built on
+        # one core) are remade while the workers generate orders and interactions.
+        writer.restore(_tables(SeedOptions(customers=options.customers)), say=say)
+        for name, count in later:
+            stream = None
+            for (chunk,) in ahead(name):
+                stream = stream or open_stream(chunk)
+                stream.add(chunk)
+                counts[name] += chunk.count
+                _report(say, name, counts[name], count, started)
+            if stream is not None:
+                stream.close()
+    finally:
+        ahead.close()
     return counts
 
 

@@ -33,7 +33,7 @@ from peyvand.customers.choices import (
     PartyKind,
 )
 from peyvand.customers.models import Consent, ContactPoint, Customer
-from peyvand.customers.selectors import customer_360_document
+from peyvand.customers.selectors import customer_360_document, search_page
 from peyvand.customers.services import (
     add_contact_point,
     create_customer,
@@ -95,13 +95,16 @@ class CustomerOut(CustomerFields):
     tags: list[str]
     contact_points: list[ContactPointOut]
 
+    # A search page comes with both folded in (`search_page`); other reads prefetch them.
     @staticmethod
     def resolve_tags(obj: Customer) -> list[str]:
-        return [tag.name for tag in obj.tags.all()]
+        folded: list[str] | None = getattr(obj, "folded_tags", None)
+        return folded if folded is not None else [tag.name for tag in obj.tags.all()]
 
     @staticmethod
-    def resolve_contact_points(obj: Customer) -> list[ContactPoint]:
-        return list(obj.contact_points.all())
+    def resolve_contact_points(obj: Customer) -> list[Any]:
+        folded: list[dict[str, Any]] | None = getattr(obj, "folded_contact_points", None)
+        return folded if folded is not None else list(obj.contact_points.all())
 
 
 class CustomerPage(Schema):
@@ -316,10 +319,7 @@ def create_customer_endpoint(request: HttpRequest, payload: CustomerIn) -> Statu
 def search_customers(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
     """Best matches for a name fragment, email or phone in any format (0912…, +98912…,
     ۰۹۱۲…), tolerant of Arabic/Persian letter variants; at most `limit`, by name."""
-    items = list(
-        _customers(request).search(params.q).order_by("display_name", "pk")[: params.limit]
-    )
-    return {"items": items}
+    return {"items": search_page(api_user(request), params.q, limit=params.limit)}
 
 
 @router.get("/{customer_id}", response=Customer360Out, summary="Customer 360")
