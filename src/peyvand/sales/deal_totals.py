@@ -169,7 +169,7 @@ def tracking(pks: Iterable[int]) -> Iterator[None]:
     """Around a bulk write (`update()`, raw SQL) to these deals: their contributions are
     moved to the cells they belong to afterwards, in the caller's transaction."""
     wanted = list(pks)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         before = _sums(_rows(wanted), -1)
         yield
         _apply(_sums(_rows(wanted), into=before))
@@ -189,7 +189,8 @@ def _after_save(sender: Any, instance: Opportunity, **kwargs: Any) -> None:
     before = getattr(instance, _BEFORE, [])
     if hasattr(instance, _BEFORE):
         delattr(instance, _BEFORE)
-    with transaction.atomic():
+    # No savepoint: a failure here fails the deal's own transaction, as it must.
+    with transaction.atomic(savepoint=False):
         _apply(_sums(_rows([instance.pk]), into=_sums(before, -1)))
 
 
