@@ -293,3 +293,29 @@ def test_moving_a_deal_costs_a_fixed_number_of_summary_writes(
     with django_assert_num_queries(7):
         deal.save(update_fields=["stage"])
     _assert_consistent()
+
+
+@pytest.mark.parametrize(("page", "queries"), [("sales:board", 10), ("sales:dashboard", 19)])
+def test_computed_board_and_dashboard_cost_pinned_queries(
+    page: str, queries: int, django_assert_num_queries: Any, client_for: Any, manager: Any,
+    sales1: Any, sales2: Any, customer1: Any, customer2: Any,
+) -> None:  # fmt: skip
+    """Figures computed afresh (the cache emptied): the summary reads, one correction read
+    per report for deals of deleted customers, names, rates; never a read of every deal."""
+    from django.urls import reverse
+
+    from peyvand.sales.forecast import refresh_forecast_model
+    from peyvand.sales.report_cache import invalidate
+
+    pipeline = ensure_default_pipeline()
+    generate_open_deals(
+        pipeline=pipeline, customers=[customer1, customer2], owners=[sales1, sales2],
+        deals=60, now=timezone.now(),
+    )  # fmt: skip
+    refresh_forecast_model(pipeline)
+    client = client_for(manager)
+    url = reverse(page)
+    assert client.get(url).status_code == 200
+    invalidate()
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
