@@ -319,3 +319,27 @@ def test_computed_board_and_dashboard_cost_pinned_queries(
     invalidate()
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def test_deleting_a_user_keeps_their_deals_figures_right(
+    manager: Any, sales1: Any, customer1: Any
+) -> None:
+    """The user's deals and cells both lose their owner (SET_NULL, no signal); the deals
+    changed afterwards land in the "no owner" cells beside the nulled ones."""
+    from peyvand.access.models import User
+    from peyvand.sales.opportunities import create_opportunity
+
+    leaving = User.objects.create(username="leaving")
+    deals = [
+        create_opportunity(
+            actor=manager, customer=customer1, owner=leaving, title="Deal", amount=amount
+        )
+        for amount in ("10", "20")
+    ]
+    create_opportunity(actor=manager, customer=customer1, title="Unowned", amount="5")
+    leaving.delete()
+    stages = open_stages(ensure_default_pipeline())
+    move_opportunity(deals[0], stages[1], actor=manager)
+    win_opportunity(deals[1], actor=manager)
+    _assert_consistent()
+    _assert_readers_agree(manager, sales1)
