@@ -17,6 +17,7 @@ from peyvand.access.models import Department
 from peyvand.audit.models import ChangeLog
 from peyvand.catalog.money import quantize
 from peyvand.catalog.services import record_exchange_rate
+from peyvand.sales import deal_totals
 from peyvand.sales.forecast import (
     attainment,
     estimate_rates,
@@ -258,7 +259,9 @@ def test_forecast_uses_the_learned_rates_and_only_visible_deals(
     assert 0 < total <= ceiling + Decimal("0.5") * len(mine.months)
     assert sum(m.learned for m in everyone.months) > total
     # A rep without deals of their own forecasts nothing.
-    Opportunity.objects.filter(owner=sales2).update(owner=sales1)
+    theirs_before = Opportunity.objects.filter(owner=sales2)
+    with deal_totals.tracking(theirs_before.values_list("pk", flat=True)):
+        theirs_before.update(owner=sales1)
     theirs = forecast(sales2, pipeline=pipeline, now=until)
     assert theirs is not None and sum(m.learned for m in theirs.months) == 0
     learned = {row["stage"].pk: row["learned"] for row in mine.stages}
@@ -275,11 +278,12 @@ def test_analytics_win_rate_deal_size_and_cycle_by_owner_month_and_range(
     ) -> None:
         deal = make_opportunity(customer, owner, amount=amount, currency=currency)
         close = dt.datetime.combine(on, dt.time(10), tzinfo=zone)
-        Opportunity.objects.filter(pk=deal.pk).update(
-            status="won" if won else "lost",
-            closed_at=close,
-            created_at=close - dt.timedelta(days=days),
-        )
+        with deal_totals.tracking([deal.pk]):
+            Opportunity.objects.filter(pk=deal.pk).update(
+                status="won" if won else "lost",
+                closed_at=close,
+                created_at=close - dt.timedelta(days=days),
+            )
 
     closed(customer1, sales1, "10", "USD", True, D(2026, 1, 20), 10)  # 6,000,000 IRR
     closed(customer1, sales1, "10", "USD", True, D(2026, 3, 5), 30)  # 9,000,000 IRR
@@ -382,9 +386,10 @@ def test_attainment_counts_won_deals_of_the_period_in_the_reporting_currency(
     ]
     zone = timezone.get_current_timezone()
     for deal, day in zip(won, [D(2026, 3, 3), D(2026, 3, 30), D(2026, 4, 1)], strict=True):
-        Opportunity.objects.filter(pk=deal.pk).update(
-            closed_at=dt.datetime.combine(day, dt.time(9), tzinfo=zone)
-        )
+        with deal_totals.tracking([deal.pk]):
+            Opportunity.objects.filter(pk=deal.pk).update(
+                closed_at=dt.datetime.combine(day, dt.time(9), tzinfo=zone)
+            )
 
     rows = {a.target.pk: a for a in attainment(manager, start=D(2026, 3, 1), end=D(2026, 3, 31))}
     assert rows[mine.pk].won == 10 * 900000

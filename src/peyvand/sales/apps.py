@@ -8,6 +8,7 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from peyvand.sales.report_cache import connect_signals
+        from peyvand.sales import deal_totals, report_cache
 
-        connect_signals()
+        deal_totals.connect_signals()
+        report_cache.connect_signals()

@@ -20,8 +20,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -29,10 +28,11 @@ from django.utils.translation import gettext as _
 
 from peyvand.access.choices import ObjectType, Scope
 from peyvand.access.models import Department, User
-from peyvand.access.scopes import department_ids, restrict, scope_for
+from peyvand.access.scopes import department_ids, scope_for
 from peyvand.audit.services import record
 from peyvand.catalog.money import RateBook, decimal_places, quantize
 from peyvand.core.text import to_persian_digits
+from peyvand.sales import deal_totals
 from peyvand.sales.access import live_opportunities
 from peyvand.sales.choices import OpportunityStatus, TargetPeriod
 from peyvand.sales.models import ForecastModel, Pipeline, SalesTarget, StageHistory
@@ -116,15 +116,6 @@ def period_bounds(period: str, on: dt.date, calendar: Calendar) -> tuple[dt.date
     return start, add_months(start, length, calendar) - dt.timedelta(days=1)
 
 
-def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """Aware datetimes from the start of `start` to the start of the day after `end`."""
-    zone = timezone.get_current_timezone()
-    return (
-        dt.datetime.combine(start, dt.time.min, tzinfo=zone),
-        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
-    )
-
-
 def _rounder() -> Callable[[Decimal], Decimal]:
     """Rounding to the reporting currency's decimals, looked up once per report; a partial,
     not a closure, so the reports that keep it can be cached (pickled)."""
@@ -205,16 +196,8 @@ def weighted_pipeline(
     starts = sorted(months)
     owners: dict[int | None, PipelineOwner] = {}
     undated = PipelineOwner(None, _("No expected close date"))
-    rows = (
-        restrict(live_opportunities(), user)
-        .filter(pipeline=pipeline, status=OpportunityStatus.OPEN)
-        .filter(
-            Q(expected_close_date__gte=starts[0] if starts else start, expected_close_date__lte=end)
-            | Q(expected_close_date__isnull=True)
-        )
-        .values("expected_close_date", "amount_currency", "owner_id", "stage__win_probability")
-        .annotate(n=Count("pk"), total=Sum("amount"))
-        .order_by()
+    rows = deal_totals.open_by_close_rows(
+        user, pipeline.pk, starts[0] if starts else start, end, months=(starts, currency)
     )
     for row in rows:
         day = row["expected_close_date"]
@@ -587,13 +570,7 @@ def forecast(
     zone = timezone.get_current_timezone()
     bounds = np.array([_days(dt.datetime.combine(d, dt.time.min, tzinfo=zone)) for d in starts])
     groups: dict[int, tuple[list[float], list[Decimal]]] = defaultdict(lambda: ([], []))
-    for row in (
-        restrict(live_opportunities(), user)
-        .filter(pipeline=pipeline, status=OpportunityStatus.OPEN, stage__in=list(learned))
-        .values("stage_id", "amount_currency", day=TruncDate("stage_entered_at"))
-        .annotate(total=Sum("amount"))
-        .order_by()
-    ):
+    for row in deal_totals.stage_entry_rows(user, pipeline.pk, list(learned)):
         value = book.convert(row["total"], row["amount_currency"], today)
         if value is None:
             continue
@@ -693,23 +670,6 @@ class SalesAnalytics:
     missing_rates: list[str]
 
 
-def _closed_rows(deals: Any, start: dt.date, end: dt.date) -> Any:
-    since, until = _day_bounds(start, end)
-    cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
-    return (
-        deals.filter(
-            status__in=[OpportunityStatus.WON, OpportunityStatus.LOST],
-            closed_at__gte=since,
-            closed_at__lt=until,
-        )
-        .values(
-            "owner_id", "department_id", "status", "amount_currency", day=TruncDate("closed_at")
-        )
-        .annotate(n=Count("pk"), total=Sum("amount"), cycle=Sum(cycle))
-        .order_by()
-    )
-
-
 def sales_analytics(
     user: Any,
     *,
@@ -723,9 +683,6 @@ def sales_analytics(
     per owner and per department. Won amounts are converted at their close date."""
     currency = reporting_currency()
     book = RateBook(currency)
-    deals = restrict(live_opportunities(), user)
-    if pipeline is not None:
-        deals = deals.filter(pipeline=pipeline)
     total = SalesStats(None, _("All"))
     months = {
         m: SalesStats(m, month_label(m, calendar)) for m in months_between(start, end, calendar)
@@ -733,7 +690,13 @@ def sales_analytics(
     starts = sorted(months)
     owners: dict[int | None, SalesStats] = {}
     departments: dict[int | None, SalesStats] = {}
-    for row in _closed_rows(deals, start, end):
+    for row in deal_totals.closed_rows(
+        user,
+        start,
+        end,
+        pipeline_id=pipeline.pk if pipeline is not None else None,
+        months=(starts, currency),
+    ):
         won = row["status"] == OpportunityStatus.WON
         amount = Decimal(0)
         if won:
@@ -851,18 +814,14 @@ def attainment(viewer: Any, *, start: dt.date, end: dt.date) -> list[Attainment]
     )
     if not targets:
         return []
-    since, until = _day_bounds(min(t.starts_on for t in targets), max(t.ends_on for t in targets))
     book = RateBook(reporting_currency())
-    rows = (
-        restrict(live_opportunities(), viewer)
-        .filter(status=OpportunityStatus.WON, closed_at__gte=since, closed_at__lt=until)
-        .filter(
-            Q(owner__in=[t.user_id for t in targets if t.user_id])
-            | Q(department__in=[t.department_id for t in targets if t.department_id])
-        )
-        .values("owner_id", "department_id", "amount_currency", day=TruncDate("closed_at"))
-        .annotate(total=Sum("amount"))
-        .order_by()
+    rows = deal_totals.closed_rows(
+        viewer,
+        min(t.starts_on for t in targets),
+        max(t.ends_on for t in targets),
+        statuses=[OpportunityStatus.WON],
+        who=Q(owner__in=[t.user_id for t in targets if t.user_id])
+        | Q(department__in=[t.department_id for t in targets if t.department_id]),
     )
     converted = [
         (row["owner_id"], row["department_id"], row["day"], value)

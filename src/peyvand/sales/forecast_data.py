@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
+from peyvand.sales import deal_totals
 from peyvand.sales.choices import OpportunityStatus
 from peyvand.sales.models import Opportunity, Pipeline, Stage, StageHistory
 from peyvand.sales.opportunities import open_stages
@@ -111,6 +112,7 @@ def generate_history(
             )
             walks.append(visits)
         created_rows = Opportunity.objects.bulk_create(rows)
+        deal_totals.added(o.pk for o in created_rows)
         StageHistory.objects.bulk_create(
             StageHistory(
                 opportunity=opportunity,
@@ -121,7 +123,7 @@ def generate_history(
             for opportunity, visits in zip(created_rows, walks, strict=True)
             for i, (stage, at) in enumerate(visits)
         )
-    invalidate()  # bulk_create sends no signal
+    invalidate()  # bulk_create sends no signal: totals and cache are told here
     return closed
 
 
@@ -161,11 +163,12 @@ def generate_open_deals(
                 )
             )
         created = Opportunity.objects.bulk_create(rows)
+        deal_totals.added(o.pk for o in created)
         StageHistory.objects.bulk_create(
             StageHistory(opportunity=o, to_stage_id=o.stage_id, at=o.stage_entered_at)
             for o in created
         )
-    invalidate()  # bulk_create sends no signal
+    invalidate()  # bulk_create sends no signal: totals and cache are told here
 
 
 DEMO_TITLE = "Demo deal"

@@ -18,6 +18,7 @@ from djmoney.money import Money
 from peyvand.access.scopes import restrict
 from peyvand.core.text import normalize_text
 from peyvand.customers.models import Customer
+from peyvand.sales import deal_totals
 from peyvand.sales.access import live_opportunities
 from peyvand.sales.choices import OpportunityStatus, OrderStatus
 from peyvand.sales.models import Opportunity, Order, Pipeline, Stage, StageHistory
@@ -97,19 +98,14 @@ def board_totals(
     user: Any, pipeline: Pipeline, stage_ids: list[int]
 ) -> dict[int, tuple[int, list[tuple[str, Decimal]]]]:
     """Per stage: how many open deals the user may see and their total per currency
-    (ordered by code). One aggregate over every open deal, so cached until a deal, stage,
+    (ordered by code), from the deal totals read model; cached until a deal, stage,
     pipeline or customer changes (`report_cache`)."""
 
     def compute() -> dict[int, tuple[int, list[tuple[str, Decimal]]]]:
         counts: dict[int, int] = defaultdict(int)
         sums: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-        for row in (
-            _board_deals(user, pipeline)
-            .filter(stage__in=stage_ids)
-            .values("stage_id", "amount_currency")
-            .annotate(n=Count("pk"), total=Sum("amount"))
-            .order_by("stage_id", "amount_currency")
-        ):
+        rows = deal_totals.board_rows(user, pipeline.pk, stage_ids)
+        for row in sorted(rows, key=lambda row: (row["stage_id"], row["amount_currency"])):
             counts[row["stage_id"]] += row["n"]
             sums[row["stage_id"]].append((row["amount_currency"], row["total"]))
         return {stage_id: (counts[stage_id], sums[stage_id]) for stage_id in counts}

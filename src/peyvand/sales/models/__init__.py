@@ -19,12 +19,14 @@ from peyvand.sales.models.pipeline import (
     StageHistory,
 )
 from peyvand.sales.models.quotes import DocumentNumberSequence, Quote, QuoteLine
+from peyvand.sales.models.totals import ClosedDealTotal, OpenDealTotal, StageEntryTotal
 
 __all__ = [
     "Activity",
     "AssignmentRule",
     "CalendarFeed",
     "CloseReason",
+    "ClosedDealTotal",
     "Competitor",
     "Contract",
     "DocumentNumberSequence",
@@ -33,6 +35,7 @@ __all__ = [
     "LeadAssignmentCursor",
     "LeadScoringModel",
     "LeadSource",
+    "OpenDealTotal",
     "Opportunity",
     "Order",
     "OrderLine",
@@ -44,6 +47,7 @@ __all__ = [
     "SalesTarget",
     "ScoringRule",
     "Stage",
+    "StageEntryTotal",
     "StageHistory",
     "WebForm",
 ]
