@@ -14,6 +14,8 @@ from peyvand.channels.choices import Direction, InteractionChannel
 
 # Conversation and webhook models live in their own modules; importing them here registers
 # them with the app.
+from peyvand.channels.chat.models import ChatWidget as ChatWidget
+from peyvand.channels.inbox.models import CannedResponse as CannedResponse
 from peyvand.channels.inbox.models import Conversation as Conversation
 from peyvand.channels.inbox.models import Message as Message
 from peyvand.channels.webhooks.models import WebhookDelivery as WebhookDelivery

@@ -293,3 +293,40 @@ def link_customer(conversation: Conversation, *, customer: Customer, actor: Any)
         _log_on_timeline(message, occurred_at=message.created_at, agent=message.author)
         message.save(update_fields=["interaction", "updated_at"])
     return locked
+
+
+@transaction.atomic
+def store_sent_message(
+    conversation: Conversation,
+    *,
+    actor: Any,
+    body: str,
+    sender: str = "",
+    recipient: str = "",
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    """An outbound message that was delivered the moment it was written (a chat reply over
+    an open socket): stored as sent and put on the timeline, never queued."""
+    _check_body(body)
+    if not body.strip():
+        raise ValidationError({"body": _("Write the reply first.")})
+    now = timezone.now()
+    author = actor if getattr(actor, "is_authenticated", False) else None
+    message = Message(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Direction.OUTBOUND,
+        author=author,
+        sender=sender[:320],
+        recipient=recipient[:320],
+        body=body,
+        message_id=new_message_id(),
+        status=MessageStatus.SENT,
+        sent_at=now,
+        meta=meta or {},
+    )
+    _log_on_timeline(message, occurred_at=now, agent=author)
+    with record(message, actor=actor, customer_id=conversation.customer_id):
+        message.save()
+    _touch(conversation, now, reopen=conversation.status == ConversationStatus.CLOSED)
+    return message
