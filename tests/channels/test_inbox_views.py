@@ -23,8 +23,12 @@ pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-def conversation_for(customer: Any = None, *, channel: str = "email", **kwargs: Any) -> Conversation:
-    conversation = open_conversation(channel=channel, customer=customer, subject="Question", **kwargs)
+def conversation_for(
+    customer: Any = None, *, channel: str = "email", **kwargs: Any
+) -> Conversation:
+    conversation = open_conversation(
+        channel=channel, customer=customer, subject="Question", **kwargs
+    )
     receive_message(conversation, message_id=f"m-{conversation.pk}@x", body="Hello", sender="a@b.c")
     return conversation
 
@@ -52,7 +56,10 @@ def test_each_persona_sees_only_their_conversations(
         assert client_for(user).get(detail).status_code == 404
         reply = reverse("interactions:inbox:reply", args=[refused.pk])
         assert client_for(user).post(reply, {"body": "hi"}).status_code == 404
-    assert client_for(sales1).get(reverse("interactions:inbox:detail", args=[mine.pk])).status_code == 200
+    assert (
+        client_for(sales1).get(reverse("interactions:inbox:detail", args=[mine.pk])).status_code
+        == 200
+    )
     assert Message.objects.filter(direction="outbound").count() == 0
 
 
@@ -109,7 +116,9 @@ def test_hostile_names_and_messages_are_escaped(client_for: Any, manager: Any) -
         html = client.get(url).content.decode()
         assert "<script>alert" not in html and "<img src=x" not in html
         assert "&lt;script&gt;" in html
-    detail = client.get(reverse("interactions:inbox:detail", args=[conversation.pk])).content.decode()
+    detail = client.get(
+        reverse("interactions:inbox:detail", args=[conversation.pk])
+    ).content.decode()
     assert "<p>Sanitised <b>bold</b></p>" in detail
 
 
@@ -125,7 +134,9 @@ def test_replies_go_by_the_conversation_channel(client_for: Any, service1: Any) 
     assert queued.status == MessageStatus.QUEUED and queued.recipient == "Reza@Example.com"
     assert queued.interaction is not None and queued.interaction.customer_id == customer.pk
     response = client.post(
-        reverse("interactions:inbox:reply", args=[chat.pk]), {"body": "By chat"}, HTTP_HX_REQUEST="true"
+        reverse("interactions:inbox:reply", args=[chat.pk]),
+        {"body": "By chat"},
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200 and "By chat" in response.content.decode()
     sent = Message.objects.get(body="By chat")
@@ -146,7 +157,9 @@ def test_notes_status_snooze_and_transfer(client_for: Any, service1: Any, sales2
     service = Department.objects.get(code="service")
     conversation = conversation_for(department=service)
     client = client_for(service1)
-    client.post(reverse("interactions:inbox:note", args=[conversation.pk]), {"body": "Call <b>him</b>"})
+    client.post(
+        reverse("interactions:inbox:note", args=[conversation.pk]), {"body": "Call <b>him</b>"}
+    )
     note = Message.objects.get(status=MessageStatus.NOTE)
     assert note.interaction is None and note.author == service1
     status_url = reverse("interactions:inbox:status", args=[conversation.pk])
@@ -170,34 +183,58 @@ def test_notes_status_snooze_and_transfer(client_for: Any, service1: Any, sales2
     assert conversation.assignee == sales2 and conversation.department == sales
     # Handed to another department, it is no longer service1's to see.
     assert response.url == reverse("interactions:inbox:list")
-    assert client.get(reverse("interactions:inbox:detail", args=[conversation.pk])).status_code == 404
-    assert client_for(sales2).get(reverse("interactions:inbox:detail", args=[conversation.pk])).status_code == 200
+    assert (
+        client.get(reverse("interactions:inbox:detail", args=[conversation.pk])).status_code == 404
+    )
+    assert (
+        client_for(sales2)
+        .get(reverse("interactions:inbox:detail", args=[conversation.pk]))
+        .status_code
+        == 200
+    )
 
 
 def test_view_only_persona_may_not_act(client_for: Any, marketing1: Any) -> None:
     conversation = conversation_for(department=Department.objects.get(code="marketing"))
     client = client_for(marketing1)
-    assert client.get(reverse("interactions:inbox:detail", args=[conversation.pk])).status_code == 200
+    assert (
+        client.get(reverse("interactions:inbox:detail", args=[conversation.pk])).status_code == 200
+    )
     for name in ("reply", "note", "status", "assign"):
-        response = client.post(reverse(f"interactions:inbox:{name}", args=[conversation.pk]), {"body": "x"})
+        response = client.post(
+            reverse(f"interactions:inbox:{name}", args=[conversation.pk]), {"body": "x"}
+        )
         assert response.status_code == 403, name
     assert Message.objects.count() == 1
 
 
-def test_canned_responses_are_offered_in_the_reply_box(client_for: Any, service1: Any, sales1: Any) -> None:
+def test_canned_responses_are_offered_in_the_reply_box(
+    client_for: Any, service1: Any, sales1: Any
+) -> None:
     client = client_for(service1)
     url = reverse("interactions:inbox:canned")
-    response = client.post(url, {"title": "Greeting", "body": "سلام، چطور کمک کنم؟", "language": "fa"})
+    response = client.post(
+        url, {"title": "Greeting", "body": "سلام، چطور کمک کنم؟", "language": "fa"}
+    )
     assert response.status_code == 302
     # Another department's is refused for a non-manager.
     sales = Department.objects.get(code="sales")
-    response = client.post(url, {"title": "X", "body": "y", "language": "en", "department": sales.pk})
+    response = client.post(
+        url, {"title": "X", "body": "y", "language": "en", "department": sales.pk}
+    )
     assert response.status_code == 400 and not CannedResponse.objects.filter(title="X").exists()
     conversation = conversation_for(department=Department.objects.get(code="service"))
-    detail = client.get(reverse("interactions:inbox:detail", args=[conversation.pk])).content.decode()
+    detail = client.get(
+        reverse("interactions:inbox:detail", args=[conversation.pk])
+    ).content.decode()
     assert "Greeting" in detail and "سلام، چطور کمک کنم؟" in detail
     canned = CannedResponse.objects.get()
-    assert client_for(sales1).post(reverse("interactions:inbox:canned_delete", args=[canned.pk])).status_code == 404
+    assert (
+        client_for(sales1)
+        .post(reverse("interactions:inbox:canned_delete", args=[canned.pk]))
+        .status_code
+        == 404
+    )
     client.post(reverse("interactions:inbox:canned_delete", args=[canned.pk]))
     assert not CannedResponse.objects.exists()
 
@@ -219,7 +256,12 @@ def test_dead_letters_are_listed_and_replayed_by_managers_only(
     )
     url = reverse("interactions:inbox:dead_letters")
     assert client_for(sales1).get(url).status_code == 404
-    assert client_for(sales1).post(reverse("interactions:inbox:dead_letter_replay", args=[dead.pk])).status_code == 404
+    assert (
+        client_for(sales1)
+        .post(reverse("interactions:inbox:dead_letter_replay", args=[dead.pk]))
+        .status_code
+        == 404
+    )
     html = client_for(manager).get(url).content.decode()
     assert "never arrived" not in html and "550 &lt;b&gt;no such user&lt;/b&gt;" in html
     client_for(manager).post(reverse("interactions:inbox:dead_letter_replay", args=[dead.pk]))
@@ -244,5 +286,7 @@ def test_chat_widgets_are_managed_by_managers(client_for: Any, manager: Any, sal
     response = client.post(url, {"name": "Shop <i>x</i>", "origins": "https://Shop.Example\n"})
     widget = ChatWidget.objects.get()
     assert widget.allowed_origins == ["https://shop.example"]
-    page = client.get(reverse("interactions:inbox:widget_test_page", args=[widget.pk])).content.decode()
+    page = client.get(
+        reverse("interactions:inbox:widget_test_page", args=[widget.pk])
+    ).content.decode()
     assert f'data-key="{widget.key}"' in page and "Shop &lt;i&gt;x&lt;/i&gt;" in page

@@ -16,6 +16,9 @@ from peyvand.channels.inbox.models import CannedResponse, Conversation, Message
 from tests.conftest import PASSWORD, speak_persian
 from tests.e2e.conftest import screenshot, sign_in
 
+# Served from another thread: the data must be committed for daphne's threads to see it.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
 def widget(manager: Any) -> ChatWidget:

@@ -45,7 +45,9 @@ def widget(manager: Any) -> ChatWidget:
     )
 
 
-def visitor_socket(widget: ChatWidget, origin: str = "https://shop.example", visitor: str = VISITOR) -> WebsocketCommunicator:
+def visitor_socket(
+    widget: ChatWidget, origin: str = "https://shop.example", visitor: str = VISITOR
+) -> WebsocketCommunicator:
     return WebsocketCommunicator(
         application,
         f"/ws/chat/{widget.key}/?visitor={visitor}&lang=en",
@@ -55,7 +57,9 @@ def visitor_socket(widget: ChatWidget, origin: str = "https://shop.example", vis
 
 def agent_socket(user: Any) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(
-        application, "/ws/inbox/", headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")]
+        application,
+        "/ws/inbox/",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")],
     )
     communicator.scope["user"] = user
     return communicator
@@ -112,7 +116,9 @@ async def test_visitor_line_reaches_agent_and_reply_reaches_visitor(
 
 
 @run
-async def test_foreign_origin_unknown_key_and_bad_visitor_id_are_refused(widget: ChatWidget) -> None:
+async def test_foreign_origin_unknown_key_and_bad_visitor_id_are_refused(
+    widget: ChatWidget,
+) -> None:
     for communicator in (
         visitor_socket(widget, origin="https://evil.example"),
         visitor_socket(widget, visitor="short"),
@@ -196,7 +202,9 @@ async def test_identify_token_links_the_transcript_to_the_timeline(
     conversation = await sync_to_async(Conversation.objects.get)()
     assert conversation.customer_id == customer.pk
     assert await sync_to_async(
-        Interaction.objects.filter(customer=customer, channel="chat", body="I ordered a teapot").exists
+        Interaction.objects.filter(
+            customer=customer, channel="chat", body="I ordered a teapot"
+        ).exists
     )()
     # A token for another widget does not work here.
     other = await sync_to_async(ChatWidget.objects.create)(name="Other")

@@ -116,12 +116,19 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
                 await self._offline(content)
         except ValidationError as exc:
             await self.send_json(
-                {"type": "error", "for": kind, "client": content.get("id"), "message": _error_text(exc)}
+                {
+                    "type": "error",
+                    "for": kind,
+                    "client": content.get("id"),
+                    "message": _error_text(exc),
+                }
             )
 
     async def _error(self, text: str, kind: Any) -> None:
         with translation.override(self.language):
-            await self.send_json({"type": "error", "for": kind, "message": translation.gettext(text)})
+            await self.send_json(
+                {"type": "error", "for": kind, "message": translation.gettext(text)}
+            )
 
     async def _joined(self, conversation_id: int) -> None:
         if self.conversation_id != conversation_id:
@@ -130,7 +137,9 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
                     conversation_group(self.conversation_id), self.channel_name
                 )
             self.conversation_id = conversation_id
-            await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+            await self.channel_layer.group_add(
+                conversation_group(conversation_id), self.channel_name
+            )
 
     async def _message(self, content: dict[str, Any]) -> None:
         def store() -> tuple[int, int]:
@@ -237,7 +246,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "error", "conversation": conversation_id})
                 return
             self.watching.add(conversation_id)
-            await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+            await self.channel_layer.group_add(
+                conversation_group(conversation_id), self.channel_name
+            )
             viewers = await presence.viewing(
                 conversation_id, self.channel_name, self.user.pk, self.name
             )
@@ -257,7 +268,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     async def _unwatch(self, conversation_id: int) -> None:
         self.watching.discard(conversation_id)
-        await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+        await self.channel_layer.group_discard(
+            conversation_group(conversation_id), self.channel_name
+        )
         viewers = await presence.left(conversation_id, self.channel_name)
         await self._announce(conversation_id, viewers)
 
@@ -272,7 +285,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def inbox_activity(self, event: dict[str, Any]) -> None:
         if await self._may_see(event["conversation"]):
             await self.send_json(
-                {"type": "activity", "conversation": event["conversation"], "message": event["message"]}
+                {
+                    "type": "activity",
+                    "conversation": event["conversation"],
+                    "message": event["message"],
+                }
             )
 
     async def chat_message(self, event: dict[str, Any]) -> None:
@@ -282,7 +299,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event.get("sender") != self.channel_name:
             await self.send_json(
-                {"type": "typing", "conversation": event.get("conversation"), "who": event.get("who")}
+                {
+                    "type": "typing",
+                    "conversation": event.get("conversation"),
+                    "who": event.get("who"),
+                }
             )
 
     async def chat_presence(self, event: dict[str, Any]) -> None:

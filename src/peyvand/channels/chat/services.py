@@ -230,9 +230,7 @@ def continue_by_email(
     address, and turn the conversation into an email thread answered from the inbox."""
     customer = customer_for_email(widget, email, language=language)
     message, _created = visitor_says(widget, visitor_id, body=body, client_id=client_id)
-    conversation = Conversation.objects.select_related("customer").get(
-        pk=message.conversation_id
-    )
+    conversation = Conversation.objects.select_related("customer").get(pk=message.conversation_id)
     if conversation.customer_id is None:
         conversation = identify(conversation, customer, how="email")
     elif conversation.customer_id != customer.pk:

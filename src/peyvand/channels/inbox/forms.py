@@ -29,8 +29,7 @@ class InboxFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"),
         required=False,
-        choices=[("", _("All channels"))]
-        + [(c.value, c.label) for c in INBOX_CHANNELS],
+        choices=[("", _("All channels"))] + [(c.value, c.label) for c in INBOX_CHANNELS],
     )
     department = forms.ModelChoiceField(
         label=_("Department"),

@@ -16,8 +16,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from peyvand.access.choices import ObjectType
 from peyvand.access.models import Department
@@ -82,7 +82,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    template = "channels/inbox/partials/list_rows.html" if request.htmx else "channels/inbox/list.html"  # type: ignore[attr-defined]
+    template = (
+        "channels/inbox/partials/list_rows.html" if request.htmx else "channels/inbox/list.html"
+    )  # type: ignore[attr-defined]
     return render(
         request,
         template,
@@ -127,9 +129,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "snoozed_until": conversation.snoozed_until,
                 }
             ),
-            "assign_form": AssignForm(
-                initial={"assignee": conversation.assignee_id}
-            ),
+            "assign_form": AssignForm(initial={"assignee": conversation.assignee_id}),
             "canned": _canned_for(user),
             "panel": _panel(user, conversation),
             "may_act": may_act,
@@ -253,7 +253,11 @@ def canned_responses(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         status = 400
         department = form.cleaned_data.get("department") if form.is_valid() else None
-        if department is not None and not is_manager(user) and department.pk not in department_ids(user):
+        if (
+            department is not None
+            and not is_manager(user)
+            and department.pk not in department_ids(user)
+        ):
             form.add_error("department", _("Choose one of your departments."))
         if form.is_valid():
             services.save_canned_response(CannedResponse(), actor=user, **form.cleaned_data)
