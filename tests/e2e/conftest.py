@@ -77,6 +77,21 @@ def sign_in(page: Any, username: str, password: str) -> None:
 ASGI_PORT = int(os.environ.get("PEYVAND_E2E_ASGI_PORT", "8150"))
 
 
+def _wait_until_serving(url: str, timeout: float = 60.0) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10):  # noqa: S310 (our own server)
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"nothing answers at {url}")
+            time.sleep(0.3)
+
+
 @pytest.fixture(scope="session")
 def asgi_server_url() -> Iterator[str]:
     """The whole ASGI application (HTTP and WebSockets) served by daphne in a thread of
@@ -100,6 +115,7 @@ def asgi_server_url() -> Iterator[str]:
     thread.start()
     if not ready.wait(30):
         pytest.fail(f"daphne did not start on port {ASGI_PORT}")
+    _wait_until_serving(f"http://127.0.0.1:{ASGI_PORT}/healthz")
     yield f"http://127.0.0.1:{ASGI_PORT}"
     from twisted.internet import reactor
 
@@ -119,7 +135,7 @@ def asgi_context(browser: Any, asgi_server_url: str, transactional_db: Any, sett
         )
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         return page
 
     yield make

@@ -93,16 +93,16 @@ def test_inbox_screens_in_both_languages(
     from peyvand.channels.inbox.services import add_note, open_conversation, receive_message
     from tests.factories import CustomerFactory
 
-    customer = CustomerFactory(display_name="پریسا <i>تهرانی</i>", owner=manager)
-    conversation = open_conversation(channel="email", customer=customer, subject="سفارش <b>۱۲</b>")
-    receive_message(conversation, message_id="fa@x", body="سلام، سفارش من کجاست؟", sender="p@x.ir")
-    add_note(conversation, actor=manager, body="Check the courier")
     if language == "fa":
         speak_persian(manager)
     page = asgi_context("fa-IR" if language == "fa" else "en-US")
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     sign_in(page, "manager", PASSWORD)
+    customer = CustomerFactory(display_name="پریسا <i>تهرانی</i>", owner=manager)
+    conversation = open_conversation(channel="email", customer=customer, subject="سفارش <b>۱۲</b>")
+    receive_message(conversation, message_id="fa@x", body="سلام، سفارش من کجاست؟", sender="p@x.ir")
+    add_note(conversation, actor=manager, body="Check the courier")
     for name, path in (
         ("list", "/interactions/inbox/"),
         ("conversation", f"/interactions/inbox/{conversation.pk}/"),

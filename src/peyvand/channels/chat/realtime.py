@@ -30,7 +30,8 @@ def author_name(message: Message) -> str:
 
 def message_payload(message: Message) -> dict[str, Any]:
     """What a socket gets about one message; text only, the browser escapes it."""
-    direction = {Direction.INBOUND: "in", Direction.OUTBOUND: "out"}.get(message.direction, "note")
+    directions: dict[str, str] = {Direction.INBOUND: "in", Direction.OUTBOUND: "out"}
+    direction = directions.get(message.direction, "note")
     return {
         "id": message.pk,
         "conversation": message.conversation_id,

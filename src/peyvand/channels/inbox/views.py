@@ -82,9 +82,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    template = (
-        "channels/inbox/partials/list_rows.html" if request.htmx else "channels/inbox/list.html"
-    )  # type: ignore[attr-defined]
+    fragment = request.htmx  # type: ignore[attr-defined]
+    template = "channels/inbox/partials/list_rows.html" if fragment else "channels/inbox/list.html"
     return render(
         request,
         template,
