@@ -30,6 +30,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -160,10 +161,14 @@ async def _round(
     else:
         agent = await connect(f"ws://127.0.0.1:{ports[0]}/ws/bench/listen/", max_queue=None)
 
+    seen: dict[str, int] = {}
+    errors: list[str] = []
+
     async def listen() -> None:
         async for frame in agent:
             now = time.perf_counter()
             data = json.loads(frame)
+            seen[str(data.get("type"))] = seen.get(str(data.get("type")), 0) + 1
             if product:
                 if data.get("type") != "activity":
                     continue
@@ -182,7 +187,9 @@ async def _round(
             socket = await connect(url, origin="https://shop.example", max_queue=None)  # type: ignore[arg-type]
             await socket.recv()  # hello
             await socket.send(json.dumps({"type": "message", "id": "hello", "body": "Hello"}))
-            await socket.recv()  # ack: the conversation exists now
+            ack = json.loads(await socket.recv())  # the conversation exists now
+            if ack.get("type") != "ack":
+                errors.append(str(ack))
         else:
             socket = await connect(f"ws://127.0.0.1:{port}/ws/bench/send/", max_queue=None)
         drain = asyncio.create_task(_drain(socket))
@@ -204,6 +211,8 @@ async def _round(
     await asyncio.sleep(1)
     listener.cancel()
     await agent.close()
+    if not latencies:
+        raise RuntimeError(f"no line reached the agent; agent frames by type: {seen}, {errors}")
     return latencies, len(sent)
 
 
@@ -224,10 +233,13 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     args = parser.parse_args()
+    # A SIGTERM (timeout, Ctrl-C from a wrapper) still stops the servers in `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     _recreate(args.database_url)
     data_dir = tempfile.mkdtemp(prefix="pv-chat-bench-")
     env = _env(args.database_url, args.redis_url, data_dir)
     key, session = _prepare(env)
+    print("database ready; starting daphne", file=sys.stderr, flush=True)
     servers = _start_servers(env, args.servers)
     load = os.getloadavg()
     rows: list[str] = []
@@ -253,7 +265,7 @@ def main() -> None:
                     f"round {number}: {label} median {figures[0]:.1f} ms, p95 {figures[1]:.1f} ms,"
                     f" {figures[2]} lines, {figures[3]} lost"
                 )
-                print(rows[-1], file=sys.stderr)
+                print(rows[-1], file=sys.stderr, flush=True)
     finally:
         for server in servers:
             server.terminate()

@@ -79,6 +79,7 @@ ASGI_PORT = int(os.environ.get("PEYVAND_E2E_ASGI_PORT", "8150"))
 
 def _wait_until_serving(url: str, timeout: float = 60.0) -> None:
     import time
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -86,6 +87,8 @@ def _wait_until_serving(url: str, timeout: float = 60.0) -> None:
         try:
             with urllib.request.urlopen(url, timeout=10):  # noqa: S310 (our own server)
                 return
+        except urllib.error.HTTPError:
+            return  # it answers (the database is not the test's yet: pytest-django blocks it)
         except OSError:
             if time.monotonic() > deadline:
                 pytest.fail(f"nothing answers at {url}")
@@ -135,7 +138,7 @@ def asgi_context(browser: Any, asgi_server_url: str, transactional_db: Any, sett
         )
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(60_000)
         return page
 
     yield make
