@@ -62,6 +62,9 @@ def _env(database_url: str, redis_url: str, data_dir: str) -> dict[str, str]:
         PEYVAND_SECRET_KEY=secrets.token_urlsafe(32),
         DJANGO_SETTINGS_MODULE="peyvand.config.settings",
         PEYVAND_LOG_LEVEL="ERROR",
+        # Channels runs every database call of a consumer on one thread per process, so
+        # persistent connections stay at one per process (see settings.py).
+        PEYVAND_DB_CONN_MAX_AGE="60",
         PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "bench")]),
     )
     return env
