@@ -126,7 +126,7 @@ def _start_servers(env: dict[str, str], count: int) -> list[subprocess.Popen[byt
     return servers
 
 
-async def _wait_for_port(port: int, timeout: float = 60.0) -> None:
+async def _wait_for_port(port: int, timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
