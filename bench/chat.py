@@ -273,7 +273,10 @@ def main() -> None:
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(20)
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
     p95 = statistics.median(r[1] for r in product_rounds)
     ref_p95 = statistics.median(r[1] for r in reference_rounds)
     median = statistics.median(r[0] for r in product_rounds)
