@@ -183,8 +183,22 @@ async def _round(
 
     listener = asyncio.create_task(listen())
 
+    # daphne's listen backlog is 50: open the sockets a few at a time, then all talk at once.
+    opening = asyncio.Semaphore(10)
+    everyone_open = asyncio.Event()
+    opened = [0]
+
     async def visitor(index: int) -> None:
         port = ports[index % len(ports)]
+        async with opening:
+            socket = await _open(index, port)
+        opened[0] += 1
+        if opened[0] == args.visitors:
+            everyone_open.set()
+        await everyone_open.wait()
+        await _talk(index, socket)
+
+    async def _open(index: int, port: int) -> Any:
         if product:
             url = f"ws://127.0.0.1:{port}/ws/chat/{key}/?visitor={uuid.uuid4().hex}&lang=en"
             socket = await connect(url, origin="https://shop.example", max_queue=None)  # type: ignore[arg-type]
@@ -195,6 +209,9 @@ async def _round(
                 errors.append(str(ack))
         else:
             socket = await connect(f"ws://127.0.0.1:{port}/ws/bench/send/", max_queue=None)
+        return socket
+
+    async def _talk(index: int, socket: Any) -> None:
         drain = asyncio.create_task(_drain(socket))
         await asyncio.sleep(random.uniform(0, args.interval))
         deadline = time.perf_counter() + args.seconds
