@@ -94,7 +94,7 @@ def _reset_recent(window_hours: int = 24) -> None:
         cursor.execute(
             """UPDATE service_ticket SET resolution_breached = false, response_breached = false,
                warned_at = NULL
-               WHERE resolution_due > now() - %s * interval '1 hour'""",
+               WHERE resolution_due BETWEEN now() - %s * interval '1 hour' AND now()""",
             [window_hours],
         )
         cursor.execute("DELETE FROM desk_task WHERE kind = 'approval'")

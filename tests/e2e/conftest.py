@@ -72,3 +72,75 @@ def sign_in(page: Any, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+ASGI_PORT = int(os.environ.get("PEYVAND_E2E_ASGI_PORT", "8150"))
+
+
+def _wait_until_serving(url: str, timeout: float = 60.0) -> None:
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10):  # noqa: S310 (our own server)
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (the database is not the test's yet: pytest-django blocks it)
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"nothing answers at {url}")
+            time.sleep(0.3)
+
+
+@pytest.fixture(scope="session")
+def asgi_server_url() -> Iterator[str]:
+    """The whole ASGI application (HTTP and WebSockets) served by daphne in a thread of
+    this process, so it shares the test database (SQLite's in-memory one included) and the
+    in-memory channel layer with the test. pytest-django's live server speaks WSGI only."""
+    import threading
+
+    from daphne.server import Server
+
+    from peyvand.config.asgi import application
+
+    ready = threading.Event()
+    server = Server(
+        application,
+        endpoints=[f"tcp:port={ASGI_PORT}:interface=127.0.0.1"],
+        signal_handlers=False,
+        ready_callable=ready.set,
+        verbosity=0,
+    )
+    thread = threading.Thread(target=server.run, name="daphne", daemon=True)
+    thread.start()
+    if not ready.wait(30):
+        pytest.fail(f"daphne did not start on port {ASGI_PORT}")
+    _wait_until_serving(f"http://127.0.0.1:{ASGI_PORT}/healthz")
+    yield f"http://127.0.0.1:{ASGI_PORT}"
+    from twisted.internet import reactor
+
+    reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]
+    thread.join(10)
+
+
+@pytest.fixture
+def asgi_context(browser: Any, asgi_server_url: str, transactional_db: Any, settings: Any) -> Any:
+    """`asgi_context()` opens a fresh browser context (its own cookies) on the daphne server."""
+    settings.AXES_ENABLED = False
+    contexts: list[Any] = []
+
+    def make(locale: str = "en-US") -> Any:
+        context = browser.new_context(
+            base_url=asgi_server_url, locale=locale, viewport={"width": 1280, "height": 900}
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

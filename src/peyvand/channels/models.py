@@ -10,10 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.choices import ObjectType
-from peyvand.channels.choices import Direction, InteractionChannel
 
 # Conversation and webhook models live in their own modules; importing them here registers
 # them with the app.
+from peyvand.channels.chat.models import ChatWidget as ChatWidget
+from peyvand.channels.choices import Direction, InteractionChannel
+from peyvand.channels.inbox.models import CannedResponse as CannedResponse
 from peyvand.channels.inbox.models import Conversation as Conversation
 from peyvand.channels.inbox.models import Message as Message
 from peyvand.channels.webhooks.models import WebhookDelivery as WebhookDelivery

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from peyvand.channels import views
 from peyvand.channels.webhooks import views as webhook_views
@@ -9,6 +9,7 @@ app_name = "interactions"
 
 urlpatterns = [
     path("new/", views.interaction_new, name="new"),
+    path("inbox/", include("peyvand.channels.inbox.urls")),
     path("<int:pk>/", views.interaction_detail, name="detail"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("webhooks/", webhook_views.webhooks, name="webhooks"),

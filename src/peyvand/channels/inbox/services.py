@@ -293,3 +293,63 @@ def link_customer(conversation: Conversation, *, customer: Customer, actor: Any)
         _log_on_timeline(message, occurred_at=message.created_at, agent=message.author)
         message.save(update_fields=["interaction", "updated_at"])
     return locked
+
+
+@transaction.atomic
+def store_sent_message(
+    conversation: Conversation,
+    *,
+    actor: Any,
+    body: str,
+    sender: str = "",
+    recipient: str = "",
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    """An outbound message that was delivered the moment it was written (a chat reply over
+    an open socket): stored as sent and put on the timeline, never queued."""
+    _check_body(body)
+    if not body.strip():
+        raise ValidationError({"body": _("Write the reply first.")})
+    now = timezone.now()
+    author = actor if getattr(actor, "is_authenticated", False) else None
+    message = Message(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Direction.OUTBOUND,
+        author=author,
+        sender=sender[:320],
+        recipient=recipient[:320],
+        body=body,
+        message_id=new_message_id(),
+        status=MessageStatus.SENT,
+        sent_at=now,
+        meta=meta or {},
+    )
+    _log_on_timeline(message, occurred_at=now, agent=author)
+    with record(message, actor=actor, customer_id=conversation.customer_id):
+        message.save()
+    _touch(conversation, now, reopen=conversation.status == ConversationStatus.CLOSED)
+    return message
+
+
+@transaction.atomic
+def save_canned_response(
+    response: Any, *, actor: Any, title: str, body: str, language: str, department: Any = None
+) -> Any:
+    response.title, response.body, response.language = title, body, language
+    response.department = department
+    if response.created_by_id is None and getattr(actor, "is_authenticated", False):
+        response.created_by = actor
+    response.full_clean()
+    with record(response, actor=actor):
+        response.save()
+    return response
+
+
+@transaction.atomic
+def delete_canned_response(response: Any, *, actor: Any) -> None:
+    # Logged while the row still has its id; canned responses are not customer data, so
+    # they are removed outright rather than kept in the recycle bin.
+    with record(response, actor=actor, action="delete"):
+        pass
+    response.delete()

@@ -1,0 +1,236 @@
+"""The chat consumers over a real channel layer (in-memory, or Redis with REDIS_URL): a
+visitor's line reaches the agent's socket and the database, an agent's reply reaches the
+visitor, origins outside the widget's allow-list are refused, and agents only hear about
+conversations they may see."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from peyvand.access.models import Department
+from peyvand.channels.chat import services
+from peyvand.channels.chat.models import ChatWidget
+from peyvand.channels.inbox.models import Conversation, Message
+from peyvand.channels.models import Interaction
+from peyvand.config.asgi import application
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+VISITOR = "v" * 20
+
+
+def run(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test body on an event loop (the suite has no asyncio plugin)."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        async_to_sync(test)(*args, **kwargs)
+
+    return wrapper
+
+
+@pytest.fixture
+def widget(manager: Any) -> ChatWidget:
+    return services.save_widget(
+        ChatWidget(name="Shop chat", department=Department.objects.get(code="service")),
+        origins=["https://shop.example"],
+        actor=manager,
+    )
+
+
+def visitor_socket(
+    widget: ChatWidget, origin: str = "https://shop.example", visitor: str = VISITOR
+) -> WebsocketCommunicator:
+    return WebsocketCommunicator(
+        application,
+        f"/ws/chat/{widget.key}/?visitor={visitor}&lang=en",
+        headers=[(b"origin", origin.encode()), (b"host", b"crm.example")],
+    )
+
+
+def agent_socket(user: Any) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/inbox/",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")],
+    )
+    communicator.scope["user"] = user
+    return communicator
+
+
+@run
+async def test_visitor_line_reaches_agent_and_reply_reaches_visitor(
+    widget: ChatWidget, service1: Any
+) -> None:
+    agent = agent_socket(service1)
+    assert (await agent.connect())[0]
+    visitor = visitor_socket(widget)
+    assert (await visitor.connect())[0]
+    hello = await visitor.receive_json_from()
+    assert hello == {"type": "hello", "online": True, "messages": []}
+
+    await visitor.send_json_to({"type": "message", "id": "m1", "body": "Hello <b>there</b>"})
+    ack = await visitor.receive_json_from()
+    assert ack["type"] == "ack" and ack["client"] == "m1"
+    activity = await agent.receive_json_from(timeout=5)
+    assert activity["type"] == "activity"
+    assert activity["message"]["body"] == "Hello <b>there</b>"
+    conversation = await sync_to_async(Conversation.objects.select_related("department").get)()
+    assert conversation.channel == "chat" and conversation.department.code == "service"
+    assert activity["conversation"] == conversation.pk
+
+    # The same line again (a resend after a dropped socket) is stored once.
+    await visitor.send_json_to({"type": "message", "id": "m1", "body": "Hello <b>there</b>"})
+    assert (await visitor.receive_json_from())["id"] == ack["id"]
+    assert await sync_to_async(Message.objects.count)() == 1
+
+    await agent.send_json_to({"type": "watch", "conversation": conversation.pk})
+    presence = await agent.receive_json_from()
+    assert presence["type"] == "presence"
+    assert [v["id"] for v in presence["viewers"]] == [service1.pk]
+    await agent.send_json_to({"type": "typing", "conversation": conversation.pk})
+    assert await visitor.receive_json_from() == {"type": "typing"}
+
+    await sync_to_async(services.send_reply)(conversation, actor=service1, body="How can I help?")
+    reply = await visitor.receive_json_from(timeout=5)
+    assert reply["type"] == "message" and reply["direction"] == "out"
+    assert reply["body"] == "How can I help?" and reply["author"] == "Reza Hosseini"
+    stored = await sync_to_async(Message.objects.get)(direction="outbound")
+    assert stored.status == "sent"
+    await visitor.disconnect()
+    await agent.disconnect()
+
+    # A reload shows the transcript again.
+    again = visitor_socket(widget)
+    assert (await again.connect())[0]
+    hello = await again.receive_json_from()
+    assert [m["body"] for m in hello["messages"]] == ["Hello <b>there</b>", "How can I help?"]
+    await again.disconnect()
+
+
+@run
+async def test_foreign_origin_unknown_key_and_bad_visitor_id_are_refused(
+    widget: ChatWidget,
+) -> None:
+    for communicator in (
+        visitor_socket(widget, origin="https://evil.example"),
+        visitor_socket(widget, visitor="short"),
+        WebsocketCommunicator(
+            application,
+            f"/ws/chat/nope{widget.key}/?visitor={VISITOR}",
+            headers=[(b"origin", b"https://shop.example")],
+        ),
+    ):
+        connected, _code = await communicator.connect()
+        assert not connected
+    # The CRM's own pages (the test page) may connect.
+    own = visitor_socket(widget, origin="https://crm.example")
+    assert (await own.connect())[0]
+    await own.disconnect()
+
+
+@run
+async def test_anonymous_agent_socket_is_refused(widget: ChatWidget) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    communicator = agent_socket(AnonymousUser())
+    connected, _code = await communicator.connect()
+    assert not connected
+
+
+@run
+async def test_agents_hear_only_of_conversations_they_may_see(
+    widget: ChatWidget, sales2: Any, service1: Any
+) -> None:
+    outsider = agent_socket(sales2)
+    assert (await outsider.connect())[0]
+    insider = agent_socket(service1)
+    assert (await insider.connect())[0]
+    visitor = visitor_socket(widget)
+    await visitor.connect()
+    await visitor.receive_json_from()
+    await visitor.send_json_to({"type": "message", "id": "a", "body": "secret"})
+    await visitor.receive_json_from()
+    assert (await insider.receive_json_from(timeout=5))["message"]["body"] == "secret"
+    assert await outsider.receive_nothing(timeout=0.5)
+    conversation = await sync_to_async(Conversation.objects.get)()
+    await outsider.send_json_to({"type": "watch", "conversation": conversation.pk})
+    assert (await outsider.receive_json_from())["type"] == "error"
+    for communicator in (visitor, insider, outsider):
+        await communicator.disconnect()
+
+
+@run
+async def test_bad_input_is_answered_and_nothing_stored(widget: ChatWidget) -> None:
+    visitor = visitor_socket(widget)
+    await visitor.connect()
+    await visitor.receive_json_from()
+    await visitor.send_json_to({"type": "message", "id": "x", "body": "   "})
+    error = await visitor.receive_json_from()
+    assert error["type"] == "error" and error["message"] == "Write a message first."
+    await visitor.send_json_to({"type": "message", "id": "y", "body": "x" * 5000})
+    assert "too long" in (await visitor.receive_json_from())["message"]
+    await visitor.send_json_to({"type": "identify", "token": "forged"})
+    assert (await visitor.receive_json_from())["type"] == "error"
+    await visitor.send_json_to({"type": "email", "id": "z", "email": "not-an-email", "body": "hi"})
+    assert (await visitor.receive_json_from())["message"] == "Enter a valid email address."
+    assert await sync_to_async(Message.objects.count)() == 0
+    assert await sync_to_async(Conversation.objects.count)() == 0
+    await visitor.disconnect()
+
+
+@run
+async def test_identify_token_links_the_transcript_to_the_timeline(
+    widget: ChatWidget, manager: Any
+) -> None:
+    customer = await sync_to_async(CustomerFactory)(display_name="Parisa")
+    visitor = visitor_socket(widget)
+    await visitor.connect()
+    await visitor.receive_json_from()
+    await visitor.send_json_to({"type": "message", "id": "1", "body": "I ordered a teapot"})
+    await visitor.receive_json_from()
+    token = await sync_to_async(services.issue_identify_token)(widget, customer)
+    await visitor.send_json_to({"type": "identify", "token": token})
+    assert (await visitor.receive_json_from())["type"] == "identified"
+    conversation = await sync_to_async(Conversation.objects.get)()
+    assert conversation.customer_id == customer.pk
+    assert await sync_to_async(
+        Interaction.objects.filter(
+            customer=customer, channel="chat", body="I ordered a teapot"
+        ).exists
+    )()
+    # A token for another widget does not work here.
+    other = await sync_to_async(ChatWidget.objects.create)(name="Other")
+    stranger = await sync_to_async(services.issue_identify_token)(other, customer)
+    await visitor.send_json_to({"type": "identify", "token": stranger})
+    assert (await visitor.receive_json_from())["type"] == "error"
+    await visitor.disconnect()
+
+
+@run
+async def test_offline_visitor_leaves_email_and_the_chat_becomes_an_email_thread(
+    widget: ChatWidget,
+) -> None:
+    visitor = visitor_socket(widget)
+    await visitor.connect()
+    hello = await visitor.receive_json_from()
+    assert hello["online"] is False
+    await visitor.send_json_to(
+        {"type": "email", "id": "o1", "email": "Ali@Example.com", "body": "Call me back"}
+    )
+    assert (await visitor.receive_json_from())["type"] == "emailed"
+    conversation = await sync_to_async(Conversation.objects.select_related("customer").get)()
+    assert conversation.channel == "email"
+    assert conversation.customer is not None
+    assert await sync_to_async(services.contact_address)(conversation) == "ali@example.com"
+    assert await sync_to_async(
+        Interaction.objects.filter(customer=conversation.customer, body="Call me back").exists
+    )()
+    await visitor.disconnect()
