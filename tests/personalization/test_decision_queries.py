@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from peyvand.customers.models import Customer
 from peyvand.personalization import services
-from peyvand.personalization.models import Offer, PolicyVersion
+from peyvand.personalization.models import Decision, Offer, PolicyVersion
 from peyvand.personalization.profile import PROVIDERS, build_profile, build_profiles
 from tests.factories import CustomerFactory, InteractionFactory, TaskFactory
 from tests.personalization.factories import OfferFactory
@@ -63,16 +63,24 @@ def test_a_changed_offer_is_seen_by_the_next_decision() -> None:
     first.save()
     decision = services.decide(CustomerFactory())
     assert decision is not None and decision.offer_ids == [second.pk]
-    third = OfferFactory()
-    decision = services.decide(CustomerFactory())
-    assert decision is not None and sorted(decision.offer_ids) == sorted([second.pk, third.pk])
-    third.delete()
+    english_only = OfferFactory(rules={"languages": ["en"]})
+    persian = CustomerFactory(preferred_language="fa")
+    decision = services.decide(persian)
+    assert decision is not None and decision.offer_ids == [second.pk]
+    english = CustomerFactory(preferred_language="en")
+    decision = services.decide(english)
+    assert decision is not None and sorted(decision.offer_ids) == sorted(
+        [second.pk, english_only.pk]
+    )
+    services.record_outcome(decision.pk, "rejected")
+    if decision.offer_id == english_only.pk:
+        Decision.objects.filter(pk=decision.pk).delete()
+    english_only.delete()
+    decision = services.decide(english)
+    assert decision is not None and decision.offer_ids == [second.pk]
     second.rules = {"languages": ["en"]}
     second.save()
-    english = CustomerFactory(preferred_language="en")
-    persian = CustomerFactory(preferred_language="fa")
-    assert services.decide(english) is not None
-    assert services.decide(persian) is None
+    assert services.decide(CustomerFactory(preferred_language="fa")) is None
 
 
 def test_budgets_count_the_decisions_made_since_the_offers_were_cached(
