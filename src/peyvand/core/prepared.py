@@ -92,7 +92,7 @@ def _run(
     with connection.cursor() as cursor:
         cursor.execute(sql, bound)
         fetched = cursor.fetchall()
-    return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+    return [tuple(row) for row in compiler.results_iter(results=[fetched], tuple_expected=True)]
 
 
 def rows(build: Builder, ids: Sequence[int], *values: Any) -> list[tuple[Any, ...]]:

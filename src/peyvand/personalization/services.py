@@ -218,9 +218,7 @@ def decide(
     eligible. A pending decision shown on the same channel is returned again, so reloading
     the 360 page does not draw (and log) a new offer each time."""
     now = timezone.now()
-    pending = prepared.rows(
-        _PENDING_BY_CHANNEL[channel], [customer.pk], now - pending_timeout()
-    )
+    pending = prepared.rows(_PENDING_BY_CHANNEL[channel], [customer.pk], now - pending_timeout())
     if pending:
         return Decision.objects.select_related("offer").get(pk=pending[0][0])
     profile = build_profile(customer)
