@@ -59,3 +59,41 @@ def test_logged_propensity_is_what_the_draw_used() -> None:
         expected = draws[0].pmf[index]
         assert all(d.probability == expected for d in hits)
         assert abs(len(hits) / len(draws) - expected) < 4 * math.sqrt(expected / len(draws)) + 0.01
+
+
+def test_shift_detector_sees_a_drop_in_acceptance_and_not_learning() -> None:
+    from peyvand.personalization.engine import ShiftDetector
+
+    rng = random.Random(3)
+    detector = ShiftDetector()
+    # Learning: acceptance climbs from 0.25 to 0.7 over 20,000 decisions, never a shift.
+    for step in range(20_000):
+        rate = 0.25 + 0.45 * min(1.0, step / 5000)
+        assert not detector.update(float(rng.random() < rate)), step
+    # Preferences move: acceptance falls to 0.3 and the drop is seen within a few hundred.
+    seen_at = next(
+        (step for step in range(2000) if detector.update(float(rng.random() < 0.3))), None
+    )
+    assert seen_at is not None and seen_at < 600, seen_at
+
+
+def test_bandit_starts_over_after_a_shift_and_learns_the_new_preferences() -> None:
+    sim = Simulator(seed=5)
+    bandit = Bandit()
+    rng = random.Random(8)
+    actions = sim.actions()
+
+    def play(decisions: int) -> None:
+        for _ in range(decisions):
+            profile: dict[str, Any] = sim.customer()
+            choice = bandit.choose(profile, actions, rng)
+            accepted = sim.accepted(profile, choice.index)
+            bandit.learn(
+                profile, actions, choice.index, -1.0 if accepted else 0.0, choice.probability
+            )
+
+    play(5000)
+    assert bandit.restarts == 0
+    sim.shift(1234)  # every offer's appeal moves: yesterday's favourites are not today's
+    play(1500)
+    assert bandit.restarts == 1

@@ -11,6 +11,7 @@ probabilities); the customer's answer is a change to customer data and is audite
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import threading
@@ -18,11 +19,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Func, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peyvand.audit.services import record as audit_record
+from peyvand.core import prepared
 from peyvand.core.problems import Conflict, ServiceError
 from peyvand.personalization import rules as offer_rules
 from peyvand.personalization.choices import DecisionChannel, Outcome, PolicyStatus
@@ -76,12 +78,133 @@ def action_features(offer: Offer) -> dict[str, Any]:
     return {"offer": offer.pk, "kind": offer.kind}
 
 
-def eligible_offers(profile: dict[str, Any]) -> list[Offer]:
-    return [
+# This process's copy of the offers, reloaded when `_offers_stamp` moves: every save() of an
+# offer moves `updated_at`, a new one moves the count and the largest id, a deleted one the
+# count. The counters (decisions_count, accepts_count) change on every decision by
+# `update()`, which moves none of these: they are read fresh, and only for offers with a
+# limit, in `eligible_offers`.
+_offers_lock = threading.Lock()
+_offers: tuple[tuple[Any, ...], list[Offer]] | None = None
+
+
+_policy: PolicyVersion | None = None
+
+
+def _policy_and_stamp() -> Any:
+    offers = Offer.objects.order_by().values("is_active")  # any column: the FROM clause
+    return (
+        PolicyVersion.objects.filter(status=PolicyStatus.ACTIVE)
+        .order_by()
+        .annotate(
+            offers_n=Subquery(offers.values(n=Func(F("pk"), function="COUNT"))),
+            offers_last=Subquery(offers.values(n=Func(F("pk"), function="MAX"))),
+            offers_changed=Subquery(offers.values(n=Func(F("updated_at"), function="MAX"))),
+        )
+        .values_list("pk", "revision", "updated_at", "offers_n", "offers_last", "offers_changed")
+    )
+
+
+def _stamped_policy() -> tuple[PolicyVersion | None, tuple[Any, ...]]:
+    """The active policy (without its model bytes; this process's copy while its revision
+    and `updated_at` have not moved) and the offers' stamp, in one prepared query."""
+    global _policy
+    found = prepared.one(_policy_and_stamp)
+    if not found:
+        return None, ()
+    pk, revision, updated_at, offers_n, offers_last, offers_changed = found[0]
+    policy = _policy
+    if policy is None or (policy.pk, policy.revision, policy.updated_at) != (
+        pk,
+        revision,
+        updated_at,
+    ):
+        policy = PolicyVersion.objects.defer("model").get(pk=pk)
+        _policy = policy
+    return policy, (offers_n, offers_last, str(offers_changed))
+
+
+def cached_offers(stamp: tuple[Any, ...] | None = None) -> list[Offer]:
+    """Every offer (live or not), from this process's copy while the offers' stamp (read
+    with the active policy) has not moved. The instances are shared: read, do not change."""
+    global _offers
+    if stamp is None:
+        stamp = _stamped_policy()[1]
+    with _offers_lock:
+        if stamp and _offers is not None and _offers[0] == stamp:
+            return _offers[1]
+    loaded = list(Offer.objects.order_by("code"))
+    if stamp:  # no active policy yet: nothing to stamp the copy with
+        with _offers_lock:
+            _offers = (stamp, loaded)
+    return loaded
+
+
+def _live(offer: Offer, now: dt.datetime) -> bool:
+    """`Offer.objects.live()` in Python, on the cached rows."""
+    return (
+        offer.is_active
+        and (offer.starts_at is None or offer.starts_at <= now)
+        and (offer.ends_at is None or offer.ends_at > now)
+    )
+
+
+def _limited(offer: Offer) -> bool:
+    return (
+        offer.max_decisions is not None
+        or offer.max_accepts is not None
+        or (offer.money_budget is not None and offer.discount_amount > 0)
+    )
+
+
+def eligible_offers(
+    profile: dict[str, Any], *, stamp: tuple[Any, ...] | None = None
+) -> list[Offer]:
+    """The live offers whose rules hold for the profile and whose budget is not spent.
+    No query beyond the stamp while the offers are unchanged, unless an offer has a
+    limit: then one query reads those offers' counters."""
+    now = timezone.now()
+    offers = [
         offer
-        for offer in Offer.objects.live()
-        if offer.within_budget() and offer_rules.matches(offer.rules, profile)
+        for offer in cached_offers(stamp)
+        if _live(offer, now) and offer_rules.matches(offer.rules, profile)
     ]
+    limited = [offer for offer in offers if _limited(offer)]
+    if not limited:
+        return offers
+    counters = {
+        pk: (decisions, accepts)
+        for pk, decisions, accepts in Offer.objects.filter(
+            pk__in=[o.pk for o in limited]
+        ).values_list("pk", "decisions_count", "accepts_count")
+    }
+    spent: set[int] = set()
+    for offer in limited:
+        fresh = copy.copy(offer)
+        fresh.decisions_count, fresh.accepts_count = counters.get(offer.pk, (0, 0))
+        if offer.pk not in counters or not fresh.within_budget():
+            spent.add(offer.pk)
+    return [offer for offer in offers if offer.pk not in spent]
+
+
+def _pending(channel: str) -> Any:
+    def build(customer_ids: list[int], since: dt.datetime) -> Any:
+        return (
+            Decision.objects.filter(
+                customer_id__in=customer_ids,
+                channel=channel,
+                outcome=Outcome.PENDING,
+                decided_at__gt=since,
+            )
+            .order_by("-decided_at", "-pk")
+            .values_list("pk")[:1]
+        )
+
+    build.__qualname__ = f"pending_{channel}"
+    return build
+
+
+# One builder per channel: the channel is a constant of the prepared SQL.
+_PENDING_BY_CHANNEL = {channel: _pending(channel) for channel in DecisionChannel.values}
 
 
 def decide(
@@ -95,24 +218,18 @@ def decide(
     eligible. A pending decision shown on the same channel is returned again, so reloading
     the 360 page does not draw (and log) a new offer each time."""
     now = timezone.now()
-    existing = (
-        Decision.objects.filter(
-            customer=customer,
-            channel=channel,
-            outcome=Outcome.PENDING,
-            decided_at__gt=now - pending_timeout(),
-        )
-        .select_related("offer")
-        .first()
-    )
-    if existing is not None:
-        return existing
+    pending = prepared.rows(_PENDING_BY_CHANNEL[channel], [customer.pk], now - pending_timeout())
+    if pending:
+        return Decision.objects.select_related("offer").get(pk=pending[0][0])
     profile = build_profile(customer)
-    offers = eligible_offers(profile)
+    policy, stamp = _stamped_policy()
+    if policy is None:  # the first decision of a new installation
+        active_policy()
+        policy, stamp = _stamped_policy()
+    assert policy is not None
+    offers = eligible_offers(profile, stamp=stamp)
     if not offers:
         return None
-    policy = PolicyVersion.objects.filter(status=PolicyStatus.ACTIVE).defer("model").first()
-    policy = policy or active_policy()
     actions = [action_features(offer) for offer in offers]
     choice = bandit_for(policy).choose(profile, actions, rng or _rng)
     offer = offers[choice.index]

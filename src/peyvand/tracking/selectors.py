@@ -4,16 +4,17 @@ and the profile summary other apps (personalization) read."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from peyvand.core import prepared
 from peyvand.core.templatetags.peyvand import digits
 from peyvand.tracking.choices import EventType
 from peyvand.tracking.models import Event, TrackedSite, WebSession
@@ -91,29 +92,51 @@ def _product_ref(properties: dict[str, Any]) -> str:
     return ""
 
 
-def recent_activity(customer_ids: Iterable[int]) -> dict[int, ActivitySummary]:
-    """The click-stream part of each customer's profile, in three queries whatever the
-    number of customers: last visit, sessions, page views and cart adds in the last 30
-    days, and the products they viewed (newest first, ids or SKUs as the site sent them).
-    Customers with no visits get an empty summary."""
+def _session_counts(customer_ids: Sequence[int], since: dt.datetime) -> QuerySet[Any, Any]:
+    recent = Q(started_at__gte=since)
+    return (
+        WebSession.objects.filter(customer_id__in=customer_ids)
+        .order_by()
+        .values("customer_id")
+        .annotate(
+            last=Max("last_event_at"),
+            sessions=Count("pk", filter=recent),
+            page_views=Sum("page_views", filter=recent),
+            cart_adds=Sum("cart_adds", filter=recent),
+        )
+        .values_list("customer_id", "last", "sessions", "page_views", "cart_adds")
+    )
+
+
+def activity_counts(customer_ids: Iterable[int]) -> dict[int, ActivitySummary]:
+    """The counts of `recent_activity` without the viewed products, in one query whatever
+    the number of customers: last visit, and sessions, page views and cart adds of the
+    sessions started in the last 30 days. Customers with no visits get an empty summary."""
     ids = list(dict.fromkeys(customer_ids))
     result = {pk: ActivitySummary() for pk in ids}
     if not ids:
         return result
     since = timezone.now() - PROFILE_WINDOW
-    for row in (
-        WebSession.objects.filter(customer_id__in=ids)
-        .values("customer_id")
-        .annotate(last=Max("last_event_at"))
+    for customer_id, last, sessions, page_views, cart_adds in prepared.rows(
+        _session_counts, ids, since
     ):
-        result[row["customer_id"]].last_visit = row["last"]
-    for session in WebSession.objects.filter(customer_id__in=ids, started_at__gte=since).values(
-        "customer_id", "page_views", "cart_adds"
-    ):
-        summary = result[session["customer_id"]]
-        summary.sessions_30d += 1
-        summary.page_views_30d += session["page_views"]
-        summary.cart_adds_30d += session["cart_adds"]
+        summary = result[customer_id]
+        summary.last_visit = last
+        summary.sessions_30d = sessions
+        summary.page_views_30d = page_views or 0
+        summary.cart_adds_30d = cart_adds or 0
+    return result
+
+
+def recent_activity(customer_ids: Iterable[int]) -> dict[int, ActivitySummary]:
+    """The click-stream part of each customer's profile, in two queries whatever the
+    number of customers: the counts of `activity_counts`, and the products they viewed in
+    the last 30 days (newest first, ids or SKUs as the site sent them)."""
+    result = activity_counts(customer_ids)
+    ids = list(result)
+    if not ids:
+        return result
+    since = timezone.now() - PROFILE_WINDOW
     views = (
         Event.objects.filter(
             customer_id__in=ids,

@@ -228,10 +228,10 @@ def _new_session(
     )
 
 
-_COUNTERS = {
-    EventType.PAGE_VIEW: "page_views",
-    EventType.PRODUCT_VIEW: "product_views",
-    EventType.ADD_TO_CART: "cart_adds",
+_COUNTER_SLOTS: dict[str, int] = {
+    EventType.PAGE_VIEW: 1,
+    EventType.PRODUCT_VIEW: 2,
+    EventType.ADD_TO_CART: 3,
 }
 
 
@@ -250,8 +250,12 @@ def _sessions_for(
         else None
     )
     existing = current
+    existing_touched = False
     touched: list[WebSession] = []
     result: list[WebSession | None] = [None] * len(events)
+    # Counted per session in plain ints and written to the instances once at the end: a
+    # batch is up to 500 events, and attribute access on model instances is not free.
+    counts: dict[int, list[int]] = {}  # id(session) -> [events, page views, product, cart]
     for index in sorted(range(len(events)), key=times.__getitem__):
         event, at = events[index], times[index]
         if current is None or at - current.last_event_at > SESSION_GAP:
@@ -259,19 +263,31 @@ def _sessions_for(
                 continue  # saying who one is is not a visit; it joins a visit under way only
             current = _new_session(site, visitor, event, at, device)
             touched.append(current)
-        elif current is existing and existing not in touched:
+            counts[id(current)] = [0, 0, 0, 0]
+        elif current is existing and not existing_touched:
+            existing_touched = True
             touched.append(current)
-        current.last_event_at = max(current.last_event_at, at)
-        current.events += 1
-        counter = _COUNTERS.get(event.type)  # type: ignore[call-overload]
-        if counter:
-            setattr(current, counter, getattr(current, counter) + 1)
+            counts[id(current)] = [0, 0, 0, 0]
+        if at > current.last_event_at:
+            current.last_event_at = at
+        tally = counts[id(current)]
+        tally[0] += 1
+        slot = _COUNTER_SLOTS.get(event.type)
+        if slot:
+            tally[slot] += 1
         result[index] = current
+    for session in touched:
+        tally = counts[id(session)]
+        session.events += tally[0]
+        session.page_views += tally[1]
+        session.product_views += tally[2]
+        session.cart_adds += tally[3]
     fresh = [session for session in touched if session.pk is None]
     if fresh:
         WebSession.objects.bulk_create(fresh)
+    fresh_ids = {id(session) for session in fresh}
     for session in touched:
-        if session.pk is not None and session not in fresh:
+        if session.pk is not None and id(session) not in fresh_ids:
             session.save(
                 update_fields=[
                     "last_event_at",
@@ -316,11 +332,20 @@ def _write_events(rows: list[tuple[Any, ...]]) -> None:
             connection.ops.quote_name(Event._meta.db_table),
             ", ".join(connection.ops.quote_name(c) for c in _EVENT_COLUMNS),
         )
+        # The columns every row of a batch shares are formatted once.
+        stamps: dict[Any, str] = {}
+
+        def stamp(moment: dt.datetime) -> str:
+            text = stamps.get(moment)
+            if text is None:
+                text = stamps[moment] = moment.isoformat()
+            return text
+
         text = "".join(
             f"{site}\t{copy_text(anon)}\t{NULL if session is None else session}\t"
             f"{NULL if customer is None else customer}\t{kind}\t{copy_text(name)}\t"
             f"{copy_text(url)}\t{copy_text(referrer)}\t{copy_text(properties)}\t"
-            f"{occurred.isoformat()}\t{received.isoformat()}\t{'t' if bot else 'f'}\n"
+            f"{occurred.isoformat()}\t{stamp(received)}\t{'t' if bot else 'f'}\n"
             for (
                 site,
                 anon,
@@ -415,7 +440,7 @@ def ingest_batch(site: TrackedSite, batch: BatchIn, *, user_agent: str = "") -> 
                 event.name,
                 event.url,
                 event.referrer,
-                json.dumps(event.properties, ensure_ascii=False),
+                json.dumps(event.properties, ensure_ascii=False) if event.properties else "{}",
                 at,
                 received,
                 is_bot,
