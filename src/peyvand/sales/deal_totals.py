@@ -514,7 +514,11 @@ def closed_rows(
         .annotate(n=Sum("deals"), total=Sum("amount"), cycle_us=Sum("cycle_us"))
         .order_by()
     )
-    rows = [{**row, "day": row.pop("on")} for row in found]
+    rows: list[dict[str, Any]] = []
+    for row in found:
+        plain = dict(row)
+        plain["day"] = plain.pop("on")
+        rows.append(plain)
     cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
     hidden = [
         {**row, "cycle_us": (row["cycle"] or dt.timedelta()) // dt.timedelta(microseconds=1)}
