@@ -18,6 +18,9 @@ from peyvand.channels.inbox.models import Conversation as Conversation
 from peyvand.channels.inbox.models import Message as Message
 from peyvand.channels.webhooks.models import WebhookDelivery as WebhookDelivery
 from peyvand.channels.webhooks.models import WebhookEndpoint as WebhookEndpoint
+from peyvand.channels.email.models import EmailAttachment as EmailAttachment
+from peyvand.channels.email.models import EmailTemplate as EmailTemplate
+from peyvand.channels.email.models import SendingIdentity as SendingIdentity
 from peyvand.core.models import SoftDeleteModel, TimeStampedModel
 from peyvand.customers.querysets import CustomerChildQuerySet
 
