@@ -56,8 +56,10 @@ class SinkHandler:
 
 
 @contextmanager
-def smtp_sink(ports: range = PORTS) -> Iterator[tuple[SinkHandler, int]]:
-    handler = SinkHandler()
+def smtp_sink(
+    handler: SinkHandler | None = None, ports: range = PORTS
+) -> Iterator[tuple[SinkHandler, int]]:
+    handler = handler or SinkHandler()
     last: Exception | None = None
     for port in ports:
         controller = Controller(handler, hostname="127.0.0.1", port=port)

@@ -17,6 +17,7 @@ from peyvand.channels.email.services import save_identity, save_template, send_e
 from peyvand.channels.inbox.choices import MessagePurpose, MessageStatus
 from peyvand.channels.inbox.models import Message
 from peyvand.channels.tasks import send_email_batch, sweep_messages
+from peyvand.customers.choices import ConsentStatus
 from peyvand.customers.services import set_consent
 from tests.channels.conftest import PNG
 from tests.channels.email.conftest import customer_with_email
@@ -233,7 +234,14 @@ def test_marketing_without_consent_is_suppressed_and_never_sent(
     template = _template(purpose=MessagePurpose.MARKETING)
     message = send_email(customer, actor=manager, template=template, identity=identity)
     assert message.status == MessageStatus.SUPPRESSED and sink.count == 0
-    set_consent(customer, channel="email", purpose="marketing", granted=True, actor=manager)
+    set_consent(
+        customer,
+        actor=manager,
+        channel="email",
+        purpose="marketing",
+        status=ConsentStatus.GRANTED,
+        source="test",
+    )
     again = send_email(customer, actor=manager, template=template, identity=identity)
     again.refresh_from_db()
     assert again.status == MessageStatus.SENT and sink.count == 1
