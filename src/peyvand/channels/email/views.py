@@ -55,6 +55,8 @@ def _edit(
     # The form validates a scratch copy: the service must see the stored row unchanged, so
     # its change-log entry has the real "before".
     scratch = model(pk=stored.pk) if stored is not None else model()
+    # It stands for the stored row, so the uniqueness checks leave that row out.
+    scratch._state.adding = stored is None
     form = form_class(request.POST or None, instance=stored if request.method == "GET" else scratch)
     status = 200
     if request.method == "POST":
