@@ -134,6 +134,7 @@ def _queue(n: int, workers: int) -> bytes:
     """N queued emails and one batch task per worker; returns the MIME bytes of one of them
     (with @@ID@@ for its Message-ID's local part) for the reference sender."""
     from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
 
     from peyvand.access.defaults import ensure_departments_and_roles, ensure_persona
     from peyvand.channels.email.models import EmailTemplate, SendingIdentity
@@ -143,7 +144,6 @@ def _queue(n: int, workers: int) -> bytes:
     from peyvand.channels.models import Interaction
     from peyvand.channels.tasks import send_email_batch
     from peyvand.customers.models import ContactPoint, Customer
-    from django_tasks_db.models import DBTaskResult
 
     DBTaskResult.objects.all().delete()
     Message.objects.all().delete()
@@ -179,7 +179,7 @@ def _queue(n: int, workers: int) -> bytes:
         proto = send_email(customer, actor=manager, template=template, identity=identity)
     domain = proto.message_id.split("@", 1)[1]
     clones = []
-    for n in range(1, n):
+    for k in range(1, n):
         clone = Message(
             conversation_id=proto.conversation_id,
             channel=proto.channel,
@@ -191,7 +191,7 @@ def _queue(n: int, workers: int) -> bytes:
             subject=proto.subject,
             body=proto.body,
             body_html=proto.body_html,
-            message_id=f"{n:032x}@{domain}",
+            message_id=f"{k:032x}@{domain}",
             status=proto.status,
             next_attempt_at=proto.next_attempt_at,
             meta=proto.meta,
@@ -339,13 +339,15 @@ def main() -> None:
     loads: list[str] = []
     for run in range(args.runs):
         template = _queue(args.messages, args.workers)
-        loads.append(os.popen("uptime").read().strip())
+        loads.append(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
         state = run_workers(args.messages, args.workers, args.port, database_url, work)
         assert state["ids"] == args.messages, f"{state['ids']} distinct Message-IDs arrived"
         assert state["statuses"] == {"sent": args.messages}, state["statuses"]
         ours.append(state)
-        say(f"run {run + 1}: workers {rate(state):.0f}/s (first arrival "
-            f"{state['first'] - state['started']:.1f} s after launch)")
+        say(
+            f"run {run + 1}: workers {rate(state):.0f}/s (first arrival "
+            f"{state['first'] - state['started']:.1f} s after launch)"
+        )
         ref = run_bare(args.messages, args.workers, args.port, template, work)
         refs.append(ref)
         say(f"run {run + 1}: bare smtplib {rate(ref):.0f}/s")

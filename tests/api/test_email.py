@@ -34,21 +34,35 @@ def test_managers_create_and_change_identities_and_templates(
     created = _post(
         client,
         "/api/v1/email/identities",
-        {"name": "Sales", "from_name_en": "Sales", "from_name_fa": "فروش", "address": "Sales@Shop.Example"},
+        {
+            "name": "Sales",
+            "from_name_en": "Sales",
+            "from_name_fa": "فروش",
+            "address": "Sales@Shop.Example",
+        },
     )
     assert created.status_code == 201, created.content
     identity = created.json()
     assert identity["address"] == "sales@shop.example"
-    changed = _patch(client, f"/api/v1/email/identities/{identity['id']}", {"reply_domain": "reply.shop.example"})
+    changed = _patch(
+        client, f"/api/v1/email/identities/{identity['id']}", {"reply_domain": "reply.shop.example"}
+    )
     assert changed.status_code == 200 and changed.json()["reply_domain"] == "reply.shop.example"
     template = _post(
         client,
         "/api/v1/email/templates",
-        {"name": "Hi", "identity": identity["id"], "subject_fa": "سلام", "body_fa": "سلام {{ first_name | دوست }}"},
+        {
+            "name": "Hi",
+            "identity": identity["id"],
+            "subject_fa": "سلام",
+            "body_fa": "سلام {{ first_name | دوست }}",
+        },
     )
     assert template.status_code == 201, template.content
     assert template.json()["identity"] == identity["id"]
-    bad = _patch(client, f"/api/v1/email/templates/{template.json()['id']}", {"body_fa": "{{ secret }}"})
+    bad = _patch(
+        client, f"/api/v1/email/templates/{template.json()['id']}", {"body_fa": "{{ secret }}"}
+    )
     body = problem_of(bad, 422)
     assert "secret" in json.dumps(body, ensure_ascii=False)
     assert EmailTemplate.objects.get().body_fa == "سلام {{ first_name | دوست }}"
@@ -66,7 +80,11 @@ def test_others_may_read_active_settings_but_not_change_them(
     client = api_client(sales1)
     assert [i["name"] for i in client.get("/api/v1/email/identities").json()] == ["On"]
     problem_of(
-        _post(client, "/api/v1/email/identities", {"name": "X", "from_name_en": "X", "address": "x@a.example"}),
+        _post(
+            client,
+            "/api/v1/email/identities",
+            {"name": "X", "from_name_en": "X", "address": "x@a.example"},
+        ),
         403,
     )
     assert SendingIdentity.objects.count() == 2
@@ -77,7 +95,11 @@ def test_sending_queues_the_email_in_the_customers_language(
 ) -> None:
     identity = SendingIdentity.objects.create(name="S", from_name_en="S", address="s@shop.example")
     template = EmailTemplate.objects.create(
-        name="T", subject_en="Hello {{ first_name }}", body_en="Hi", subject_fa="سلام", body_fa="درود"
+        name="T",
+        subject_en="Hello {{ first_name }}",
+        body_en="Hi",
+        subject_fa="سلام",
+        body_fa="درود",
     )
     customer = CustomerFactory(owner=sales1, first_name="Ali", preferred_language="en")
     ContactPointFactory(customer=customer, value="ali@example.com")
@@ -103,7 +125,9 @@ def test_sending_to_someone_elses_customer_is_a_404_and_bad_input_a_422(
     mine = CustomerFactory(owner=sales1)
     client = api_client(sales1)
     problem_of(
-        _post(client, "/api/v1/email/messages", {"customer": theirs.pk, "subject": "x", "body": "y"}),
+        _post(
+            client, "/api/v1/email/messages", {"customer": theirs.pk, "subject": "x", "body": "y"}
+        ),
         404,
     )
     no_address = problem_of(

@@ -12,15 +12,15 @@ from django.utils.translation import gettext_lazy as _
 from peyvand.access.choices import ObjectType
 from peyvand.channels.choices import Direction, InteractionChannel
 
-# Conversation and webhook models live in their own modules; importing them here registers
-# them with the app.
+# Conversation, email and webhook models live in their own modules; importing them here
+# registers them with the app.
+from peyvand.channels.email.models import EmailAttachment as EmailAttachment
+from peyvand.channels.email.models import EmailTemplate as EmailTemplate
+from peyvand.channels.email.models import SendingIdentity as SendingIdentity
 from peyvand.channels.inbox.models import Conversation as Conversation
 from peyvand.channels.inbox.models import Message as Message
 from peyvand.channels.webhooks.models import WebhookDelivery as WebhookDelivery
 from peyvand.channels.webhooks.models import WebhookEndpoint as WebhookEndpoint
-from peyvand.channels.email.models import EmailAttachment as EmailAttachment
-from peyvand.channels.email.models import EmailTemplate as EmailTemplate
-from peyvand.channels.email.models import SendingIdentity as SendingIdentity
 from peyvand.core.models import SoftDeleteModel, TimeStampedModel
 from peyvand.customers.querysets import CustomerChildQuerySet
 

@@ -31,9 +31,7 @@ def deliver_message(message_id: int) -> str:
     """Send one outbound message (email, SMS, …) if it is due; returns its status. On a
     channel that sends in batches this sends every due message of the channel, this one
     among them, over one connection."""
-    channel = (
-        Message.objects.filter(pk=message_id).values_list("channel", flat=True).first() or ""
-    )
+    channel = Message.objects.filter(pk=message_id).values_list("channel", flat=True).first() or ""
     if channel in delivery.SESSIONS:
         delivery.deliver_batch(channel)
         return Message.objects.filter(pk=message_id).values_list("status", flat=True).first() or ""

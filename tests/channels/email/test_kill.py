@@ -89,7 +89,9 @@ def test_sigkill_mid_send_then_restart_delivers_every_message_exactly_once(
     customer = customer_with_email("bulk@example.com", preferred_language="en")
     with transaction.atomic():
         queued = [
-            send_email(customer, actor=manager, subject=f"Notice {n}", body="Hello", identity=identity)
+            send_email(
+                customer, actor=manager, subject=f"Notice {n}", body="Hello", identity=identity
+            )
             for n in range(TOTAL)
         ]
     expected = {m.message_id for m in queued}

@@ -219,7 +219,9 @@ def test_other_backends_get_the_message_after_the_handover(
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     customer = customer_with_email("locmem@example.com", preferred_language="en")
-    message = send_email(customer, actor=manager, subject="Hi {{ name }}", body="Hi", identity=identity)
+    message = send_email(
+        customer, actor=manager, subject="Hi {{ name }}", body="Hi", identity=identity
+    )
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
     assert len(mail.outbox) == 1

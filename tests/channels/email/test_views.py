@@ -70,9 +70,7 @@ def test_bad_input_shows_the_error_and_changes_nothing(client_for: Any, manager:
     assert not SendingIdentity.objects.exists() and not EmailTemplate.objects.exists()
 
 
-def test_user_text_is_escaped_and_the_persian_screen_is_rtl(
-    client_for: Any, manager: Any
-) -> None:
+def test_user_text_is_escaped_and_the_persian_screen_is_rtl(client_for: Any, manager: Any) -> None:
     EmailTemplate.objects.create(
         name="<script>alert(1)</script>", subject_fa="خوش آمدید", body_fa="سلام"
     )

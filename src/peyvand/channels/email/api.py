@@ -213,7 +213,9 @@ def create_template(request: HttpRequest, payload: TemplateIn) -> Status[EmailTe
 
 @router.patch("/templates/{template_id}", response=TemplateOut, summary="Change a template")
 @require_scope(ApiScope.INTERACTIONS_WRITE)
-def update_template(request: HttpRequest, template_id: int, payload: TemplatePatch) -> EmailTemplate:
+def update_template(
+    request: HttpRequest, template_id: int, payload: TemplatePatch
+) -> EmailTemplate:
     user = _manager(request)
     template = _template(template_id)
     changes = payload.model_dump(include=payload.model_fields_set)
@@ -242,7 +244,9 @@ def send_email_endpoint(request: HttpRequest, payload: EmailIn) -> Status[Messag
         raise HttpError(422, _("Name either a customer or a conversation."))
     target: Any
     if payload.conversation is not None:
-        target = referenced(payload.conversation, lambda pk: _conversation_for(user, pk), "conversation")
+        target = referenced(
+            payload.conversation, lambda pk: _conversation_for(user, pk), "conversation"
+        )
     else:
         target = referenced(
             payload.customer,  # type: ignore[arg-type]

@@ -63,4 +63,6 @@ class TemplateForm(forms.ModelForm):
             "tokens": ", ".join("{{ " + t + " }}" for t in TOKENS)
         }
         self.fields["body_en"].help_text = hint
-        self.fields["identity"].queryset = SendingIdentity.objects.filter(is_active=True)
+        identity = self.fields["identity"]
+        assert isinstance(identity, forms.ModelChoiceField)
+        identity.queryset = SendingIdentity.objects.filter(is_active=True)

@@ -63,9 +63,7 @@ def substitute(text: str, context: dict[str, str]) -> str:
 
 def text_to_html(text: str, *, direction: str) -> str:
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    body = "".join(
-        "<p>" + escape(p.strip()).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs
-    )
+    body = "".join("<p>" + escape(p.strip()).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs)
     return (
         f'<!doctype html><html dir="{direction}"><head><meta charset="utf-8"></head>'
         f'<body dir="{direction}">\n{body}</body></html>'

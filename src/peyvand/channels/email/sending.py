@@ -114,7 +114,9 @@ class SmtpSession:
         encoding = email.encoding or settings.DEFAULT_CHARSET
         from_addr = sanitize_address(parseaddr(email.from_email)[1] or email.from_email, encoding)
         to_addr = sanitize_address(message.recipient, encoding)
-        data = _EOL.sub(b"\r\n", email.message().as_bytes(linesep="\r\n"))
+        # Django's MIME classes take linesep; the stubs only know the stdlib's signature.
+        raw = email.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        data = _EOL.sub(b"\r\n", raw)
         data = _LEADING_DOT.sub(b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"

@@ -219,7 +219,10 @@ def send_email(
     preferred = language or getattr(customer, "preferred_language", "") or "fa"
     if template is not None:
         lang = pick_language(preferred, template.languages())
-        subject_src, body_src = getattr(template, f"subject_{lang}"), getattr(template, f"body_{lang}")
+        subject_src, body_src = (
+            getattr(template, f"subject_{lang}"),
+            getattr(template, f"body_{lang}"),
+        )
         purpose = purpose or template.purpose
     else:
         lang = preferred if preferred in LANGUAGES else "fa"

@@ -191,7 +191,7 @@ def deliver_batch(channel: str, *, max_messages: int = 5000) -> int:
     if session is None and single is None:
         return 0
     tried = 0
-    with (session() if session is not None else _single(single)) as sender:  # type: ignore[arg-type]
+    with session() if session is not None else _single(single) as sender:  # type: ignore[arg-type]
         while tried < max_messages:
             batch = claim_batch(channel, min(BATCH_CLAIM, max_messages - tried))
             if not batch:
