@@ -1,7 +1,10 @@
 """Benchmark: outbound email throughput, two real `peyvand worker` processes to a local
 SMTP sink, beside the sink's own ceiling measured in the same run.
 
-    python bench/email.py [--messages 10000] [--workers 2] [--runs 3] [--port 2540]
+    python -m bench.email [--messages 10000] [--workers 2] [--runs 3] [--port 2540]
+
+(run as a module from the repository root: as a script, this file would hide the standard
+library's `email` package from itself.)
 
 PostgreSQL at BENCH_PG (default postgres://postgres@127.0.0.1:5432); the scratch database
 BENCH_EMAIL_DB (default pv_emailout_bench) is dropped and recreated. Per run:
@@ -210,7 +213,17 @@ class Sink:
         self.stats = work / "sink.json"
         self.stats.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "sink", "--port", str(port), "--stats", str(self.stats)]
+            [
+                sys.executable,
+                "-m",
+                "bench.email",
+                "sink",
+                "--port",
+                str(port),
+                "--stats",
+                str(self.stats),
+            ],
+            cwd=ROOT,
         )
         deadline = time.monotonic() + 60
         while not self.stats.exists():
@@ -281,7 +294,8 @@ def run_bare(n: int, senders: int, port: int, template: bytes, work: Path) -> di
             subprocess.Popen(
                 [
                     sys.executable,
-                    __file__,
+                    "-m",
+                    "bench.email",
                     "bare",
                     "--port",
                     str(port),
@@ -291,7 +305,8 @@ def run_bare(n: int, senders: int, port: int, template: bytes, work: Path) -> di
                     str(i * share),
                     "--template",
                     str(path),
-                ]
+                ],
+                cwd=ROOT,
             )
             for i in range(senders)
         ]
@@ -305,6 +320,43 @@ def run_bare(n: int, senders: int, port: int, template: bytes, work: Path) -> di
 
 def rate(state: dict[str, Any]) -> float:
     return (state["count"] - 1) / max(state["last"] - state["first"], 1e-9)
+
+
+def write_results(
+    args: argparse.Namespace,
+    ours: list[dict[str, Any]],
+    refs: list[dict[str, Any]],
+    loads: list[str],
+) -> str:
+    ours_rate = statistics.median(rate(s) for s in ours)
+    ref_rate = statistics.median(rate(s) for s in refs)
+    wall = statistics.median(s["last"] - s["started"] for s in ours)
+    size = f"{args.messages:,} emails, {args.workers} workers (PostgreSQL)"
+    rows = [
+        "workload | size | figure | reference | ratio",
+        f"email send, steady rate | {size} | {ours_rate:,.0f} msg/s | bare smtplib ×{args.workers} "
+        f"{ref_rate:,.0f} msg/s | {ours_rate / ref_rate:.2f}×",
+        f"email send, wall from worker launch | {size} | {args.messages / wall:,.0f} msg/s "
+        f"({wall:.1f} s) | bare smtplib ×{args.workers} {ref_rate:,.0f} msg/s | "
+        f"{args.messages / wall / ref_rate:.2f}×",
+    ]
+    text = "\n".join(rows)
+    body = (
+        "# Outbound email throughput\n\n"
+        f"`python -m bench.email --messages {args.messages} --workers {args.workers} "
+        f"--runs {len(ours)}`; medians of {len(ours)} runs, each run measuring ours and the "
+        "reference back to back.\n\n"
+        + text
+        + "\n\nEvery run checked: each Message-ID arrived once and every message is `sent`.\n\n"
+        "Machine load (uptime before each run):\n\n"
+        + "\n".join(f"- {line}" for line in loads)
+        + "\n\nPer run (msg/s, ours / reference): "
+        + ", ".join(f"{rate(a):,.0f} / {rate(b):,.0f}" for a, b in zip(ours, refs, strict=True))
+        + "\n"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "email.md").write_text(body)
+    return text
 
 
 def main() -> None:
@@ -351,35 +403,9 @@ def main() -> None:
         ref = run_bare(args.messages, args.workers, args.port, template, work)
         refs.append(ref)
         say(f"run {run + 1}: bare smtplib {rate(ref):.0f}/s")
-    ours_rate = statistics.median(rate(s) for s in ours)
-    ref_rate = statistics.median(rate(s) for s in refs)
-    wall = statistics.median(s["last"] - s["started"] for s in ours)
-    size = f"{args.messages:,} emails, {args.workers} workers (PostgreSQL)"
-    rows = [
-        "workload | size | figure | reference | ratio",
-        f"email send, steady rate | {size} | {ours_rate:,.0f} msg/s | bare smtplib ×{args.workers} "
-        f"{ref_rate:,.0f} msg/s | {ours_rate / ref_rate:.2f}×",
-        f"email send, wall from worker launch | {size} | {args.messages / wall:,.0f} msg/s "
-        f"({wall:.1f} s) | bare smtplib ×{args.workers} {ref_rate:,.0f} msg/s | "
-        f"{args.messages / wall / ref_rate:.2f}×",
-    ]
-    text = "\n".join(rows)
+        # Written after every run, so a run cut short still leaves its figures.
+        text = write_results(args, ours, refs, loads)
     print(text)
-    body = (
-        "# Outbound email throughput\n\n"
-        f"`python bench/email.py --messages {args.messages} --workers {args.workers} "
-        f"--runs {args.runs}`; medians of {args.runs} runs, each run measuring ours and the "
-        "reference back to back.\n\n"
-        + text
-        + "\n\nEvery run checked: each Message-ID arrived once and every message is `sent`.\n\n"
-        "Machine load (uptime before each run):\n\n"
-        + "\n".join(f"- {line}" for line in loads)
-        + "\n\nPer run (msg/s, ours / reference): "
-        + ", ".join(f"{rate(a):,.0f} / {rate(b):,.0f}" for a, b in zip(ours, refs, strict=True))
-        + "\n"
-    )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "email.md").write_text(body)
     _admin(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
 
