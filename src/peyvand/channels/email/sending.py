@@ -14,6 +14,7 @@ import base64
 import functools
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -217,6 +218,10 @@ class SmtpSession:
             conn = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
             if settings.EMAIL_USE_TLS:
                 conn.starttls(context=ssl.create_default_context())
+        # The end of DATA (".") is a small write right after the content: without NODELAY,
+        # Nagle holds it until the content is acknowledged, up to 40 ms of delayed ACK.
+        if conn.sock is not None:
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.ehlo_or_helo_if_needed()
         if settings.EMAIL_HOST_USER:
             conn.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
