@@ -11,10 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.choices import ObjectType
 
-# Conversation and webhook models live in their own modules; importing them here registers
-# them with the app.
+# Chat, conversation, email and webhook models live in their own modules; importing them
+# here registers them with the app.
 from peyvand.channels.chat.models import ChatWidget as ChatWidget
 from peyvand.channels.choices import Direction, InteractionChannel
+from peyvand.channels.email.models import EmailAttachment as EmailAttachment
+from peyvand.channels.email.models import EmailTemplate as EmailTemplate
+from peyvand.channels.email.models import SendingIdentity as SendingIdentity
 from peyvand.channels.inbox.models import CannedResponse as CannedResponse
 from peyvand.channels.inbox.models import Conversation as Conversation
 from peyvand.channels.inbox.models import Message as Message

@@ -9,6 +9,7 @@ from peyvand.analytics.api import router as analytics_router
 from peyvand.audit.api import router as audit_router
 from peyvand.catalog.api import router as catalog_router
 from peyvand.channels.api import router as interactions_router
+from peyvand.channels.email.api import router as email_router
 from peyvand.core.api.errors import not_found
 from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
@@ -45,6 +46,7 @@ api = PeyvandAPI(
 api.add_router("/customers", customers_router)
 api.add_router("/customers", offer_customers_router)
 api.add_router("/interactions", interactions_router)
+api.add_router("/email", email_router)
 api.add_router("/orders", orders_router)
 api.add_router("/opportunities", opportunities_router)
 api.add_router("/pipelines", pipelines_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -304,6 +305,20 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("PEYVAND_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("PEYVAND_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("PEYVAND_DEFAULT_FROM_EMAIL", "crm@peyvand.local")
+EMAIL_HOST_USER = os.environ.get("PEYVAND_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PEYVAND_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PEYVAND_EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("PEYVAND_EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("PEYVAND_EMAIL_TIMEOUT", "30"))
+# django-anymail: PEYVAND_EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend and the
+# provider's settings as a JSON object in PEYVAND_ANYMAIL (see .env.example).
+ANYMAIL = json.loads(os.environ.get("PEYVAND_ANYMAIL", "{}") or "{}")
+# Outbound email attachments, all files of one message together.
+PEYVAND_EMAIL_MAX_ATTACHMENTS_BYTES = int(
+    os.environ.get("PEYVAND_EMAIL_MAX_ATTACHMENTS_BYTES", str(25 * 1024 * 1024))
+)
+# How long a worker holds a message it claimed before another may send it (seconds).
+PEYVAND_MESSAGE_LEASE_SECONDS = int(os.environ.get("PEYVAND_MESSAGE_LEASE_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

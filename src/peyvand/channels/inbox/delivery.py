@@ -10,12 +10,14 @@ it leaves a claim whose lease runs out, after which the message is sent again fr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,8 +27,16 @@ from peyvand.channels.inbox.choices import MessageStatus
 from peyvand.channels.inbox.models import Message
 from peyvand.core.retry import MAX_ATTEMPTS, backoff
 
-# How long a claimed message stays with its worker before another may take it over.
+# How long a claimed message stays with its worker before another may take it over
+# (PEYVAND_MESSAGE_LEASE_SECONDS overrides it).
 LEASE = dt.timedelta(minutes=5)
+# Messages one worker claims at once on a channel that sends in batches.
+BATCH_CLAIM = 100
+
+
+def lease() -> dt.timedelta:
+    seconds = getattr(settings, "PEYVAND_MESSAGE_LEASE_SECONDS", None)
+    return dt.timedelta(seconds=seconds) if seconds else LEASE
 
 
 class PermanentFailure(Exception):
@@ -40,10 +50,28 @@ class Sender(Protocol):
 
 
 SENDERS: dict[str, Sender] = {}
+# Channels that send many messages over one connection: a factory of a context manager that
+# opens the connection and yields a Sender bound to it, and what to prefetch for it.
+SESSIONS: dict[str, tuple[Callable[[], AbstractContextManager[Sender]], tuple[str, ...]]] = {}
 
 
 def register_sender(channel: str, sender: Sender) -> None:
     SENDERS[channel] = sender
+
+
+def register_session(
+    channel: str,
+    session: Callable[[], AbstractContextManager[Sender]],
+    *,
+    prefetch: tuple[str, ...] = (),
+) -> None:
+    """Let the worker send the channel's due messages in batches over one connection."""
+    SESSIONS[channel] = (session, prefetch)
+
+
+@contextmanager
+def _single(sender: Sender) -> Iterator[Sender]:
+    yield sender
 
 
 def _due(now: dt.datetime) -> Q:
@@ -65,7 +93,7 @@ def claim(message_id: int) -> Message | None:
         )
         if message is None:
             return None
-        message.status, message.locked_until = MessageStatus.SENDING, now + LEASE
+        message.status, message.locked_until = MessageStatus.SENDING, now + lease()
         message.attempts += 1
         message.save(update_fields=["status", "locked_until", "attempts", "updated_at"])
     return message
@@ -107,6 +135,11 @@ def deliver(message_id: int) -> str:
     if sender is None:
         mark_failed(message, f"no sender for channel {message.channel!r}", permanent=True)
         return message.status
+    _send(message, sender)
+    return message.status
+
+
+def _send(message: Message, sender: Sender) -> None:
     try:
         provider_id = sender(message, lambda: mark_handed_over(message))
     except PermanentFailure as exc:
@@ -118,7 +151,55 @@ def deliver(message_id: int) -> str:
         if provider_id:
             Message.objects.filter(pk=message.pk).update(provider_id=provider_id[:255])
             message.provider_id = provider_id
-    return message.status
+
+
+def claim_batch(channel: str, limit: int = BATCH_CLAIM) -> list[Message]:
+    """Take up to `limit` due messages of the channel for this worker, oldest first. On
+    PostgreSQL rows another worker is claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite
+    serialises the claim through its IMMEDIATE transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(_due(now), channel=channel)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Message.objects.filter(pk__in=ids).update(
+            status=MessageStatus.SENDING,
+            locked_until=now + lease(),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    _, prefetch = SESSIONS.get(channel, (None, ()))
+    return list(
+        Message.objects.filter(pk__in=ids)
+        .select_related("conversation")
+        .prefetch_related(*prefetch)
+        .order_by("next_attempt_at", "pk")
+    )
+
+
+def deliver_batch(channel: str, *, max_messages: int = 5000) -> int:
+    """Send the channel's due messages, a claimed batch at a time over one connection, until
+    none is due or `max_messages` were tried; each is committed as sent at its handover.
+    Returns how many were tried."""
+    session, _ = SESSIONS.get(channel, (None, ()))
+    single = SENDERS.get(channel)
+    if session is None and single is None:
+        return 0
+    tried = 0
+    with session() if session is not None else _single(single) as sender:  # type: ignore[arg-type]
+        while tried < max_messages:
+            batch = claim_batch(channel, min(BATCH_CLAIM, max_messages - tried))
+            if not batch:
+                break
+            for message in batch:
+                _send(message, sender)
+            tried += len(batch)
+    return tried
 
 
 def due_messages(limit: int = 500) -> list[int]:

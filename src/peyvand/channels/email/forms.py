@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from peyvand.channels.email.models import EmailTemplate, SendingIdentity
+from peyvand.channels.email.rendering import TOKENS
+
+
+class IdentityForm(forms.ModelForm):
+    class Meta:
+        model = SendingIdentity
+        fields = [
+            "name",
+            "department",
+            "from_name_en",
+            "from_name_fa",
+            "address",
+            "reply_domain",
+            "signature_en",
+            "signature_fa",
+            "is_active",
+        ]
+        widgets = {
+            "signature_en": forms.Textarea(attrs={"rows": 3, "dir": "ltr"}),
+            "signature_fa": forms.Textarea(attrs={"rows": 3, "dir": "rtl"}),
+            "from_name_en": forms.TextInput(attrs={"dir": "ltr"}),
+            "from_name_fa": forms.TextInput(attrs={"dir": "rtl"}),
+            "address": forms.EmailInput(attrs={"dir": "ltr"}),
+            "reply_domain": forms.TextInput(attrs={"dir": "ltr"}),
+        }
+        help_texts = {
+            "reply_domain": _(
+                "Replies come back to the sender's name plus a thread token at this domain; "
+                "leave empty to use the sender address's domain."
+            ),
+        }
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = EmailTemplate
+        fields = [
+            "name",
+            "purpose",
+            "identity",
+            "subject_en",
+            "body_en",
+            "subject_fa",
+            "body_fa",
+            "is_active",
+        ]
+        widgets = {
+            "subject_en": forms.TextInput(attrs={"dir": "ltr"}),
+            "body_en": forms.Textarea(attrs={"rows": 8, "dir": "ltr"}),
+            "subject_fa": forms.TextInput(attrs={"dir": "rtl"}),
+            "body_fa": forms.Textarea(attrs={"rows": 8, "dir": "rtl"}),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        hint = _("Tokens: %(tokens)s; a fallback after “|”, e.g. {{ first_name | friend }}.") % {
+            "tokens": ", ".join("{{ " + t + " }}" for t in TOKENS)
+        }
+        self.fields["body_en"].help_text = hint
+        identity = self.fields["identity"]
+        assert isinstance(identity, forms.ModelChoiceField)
+        identity.queryset = SendingIdentity.objects.filter(is_active=True)
