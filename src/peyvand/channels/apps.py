@@ -11,6 +11,7 @@ class ChannelsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from peyvand.channels.sms.services import register as register_sms
         from peyvand.channels.webhooks.models import WebhookEndpoint
         from peyvand.channels.webhooks.services import forget_endpoints
 
@@ -19,3 +20,4 @@ class ChannelsConfig(AppConfig):
         post_delete.connect(
             forget_endpoints, sender=WebhookEndpoint, dispatch_uid="webhooks-delete"
         )
+        register_sms()

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.urls import path
 
 from peyvand.channels import views
+from peyvand.channels.sms import views as sms_views
+from peyvand.channels.voice import views as voice_views
 from peyvand.channels.webhooks import views as webhook_views
 
 app_name = "interactions"
@@ -16,4 +18,12 @@ urlpatterns = [
     path(
         "webhooks/deliveries/<int:pk>/replay/", webhook_views.delivery_replay, name="webhook_replay"
     ),
+    path("sms/gateways/", sms_views.gateways, name="sms_gateways"),
+    path("sms/gateways/<int:pk>/", sms_views.gateways, name="sms_gateway"),
+    path("sms/new/<int:customer_pk>/", sms_views.compose, name="sms_compose"),
+    path("sms/hooks/<str:key>/status/", sms_views.hook_status, name="sms_hook_status"),
+    path("sms/hooks/<str:key>/inbound/", sms_views.hook_inbound, name="sms_hook_inbound"),
+    path("voice/log/<int:customer_pk>/", voice_views.call_log, name="call_log"),
+    path("voice/call/", voice_views.call_via_pbx, name="call_via_pbx"),
+    path("voice/hooks/", voice_views.telephony_hook, name="telephony_hook"),
 ]

@@ -4,4 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from peyvand.channels.voice.consumers import VoiceConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/voice/", VoiceConsumer.as_asgi()),
+]
