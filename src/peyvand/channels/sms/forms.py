@@ -11,6 +11,8 @@ from peyvand.channels.sms.models import SmsGateway
 
 
 class SmsGatewayForm(forms.ModelForm):
+    url = forms.URLField(label=_("send URL"), max_length=500, assume_scheme="https")
+
     class Meta:
         model = SmsGateway
         fields = [
