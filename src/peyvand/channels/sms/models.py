@@ -57,7 +57,7 @@ class SmsGateway(TimeStampedModel):
         help_text=_("For example: Bearer <token>. Leave empty to keep the stored value."),
     )
     sender_id = models.CharField(
-        _("sender number or name"), max_length=32, blank=True, help_text=_("The \"from\".")
+        _("sender number or name"), max_length=32, blank=True, help_text=_("Shown to the recipient as the sender.")
     )
     to_param = models.CharField(_("recipient parameter"), max_length=60, default="to")
     text_param = models.CharField(_("text parameter"), max_length=60, default="text")
