@@ -63,7 +63,7 @@ class VoiceConsumer(AsyncJsonWebsocketConsumer):
                 "call_id": event.get("call_id"),
                 "number": shown,
                 "title": _("Incoming call"),
-                "close": _("Close"),
+                "close": _("Dismiss"),
             }
             if customer is not None:
                 pop["name"] = customer.display_name
