@@ -205,7 +205,12 @@ def test_marketing_without_consent_is_suppressed(
 
 
 def post_signed(
-    client: Client, url: str, payload: dict[str, Any], *, secret: str = SECRET, at: int | None = None
+    client: Client,
+    url: str,
+    payload: dict[str, Any],
+    *,
+    secret: str = SECRET,
+    at: int | None = None,
 ) -> Any:
     body = json.dumps(payload).encode()
     headers = signed_headers(secret, body, at)
@@ -315,7 +320,9 @@ def test_inbound_from_an_unknown_number_is_kept(gateway: SmsGateway) -> None:
 
 
 def test_inbound_with_a_bad_sender_is_a_problem(gateway: SmsGateway) -> None:
-    response = post_signed(Client(), inbound_url(gateway), {"id": "in-1", "from": "x", "text": "hi"})
+    response = post_signed(
+        Client(), inbound_url(gateway), {"id": "in-1", "from": "x", "text": "hi"}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "from"
     assert not Message.objects.exists()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from peyvand.channels.sms.signing import signed_headers
 from peyvand.channels.voice.consumers import VoiceConsumer
 from peyvand.channels.voice.models import Call
 from peyvand.config.asgi import application
-from tests.channels.gateway_receiver import GatewayReceiver, running_receiver
+from tests.channels.gateway_receiver import running_receiver
 from tests.factories import ContactPointFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,10 +8,10 @@ the test database.
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import threading
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,16 +60,21 @@ def daphne_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def post_event(base: str, payload: dict[str, Any]) -> dict[str, Any]:
+def post_event(port: int, payload: dict[str, Any]) -> dict[str, Any]:
     body = json.dumps(payload).encode()
-    request = urllib.request.Request(
-        f"{base}/interactions/voice/hooks/",
-        data=body,
-        headers={"Content-Type": "application/json", **signed_headers(SECRET, body)},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    try:
+        connection.request(
+            "POST",
+            "/interactions/voice/hooks/",
+            body=body,
+            headers={"Content-Type": "application/json", **signed_headers(SECRET, body)},
+        )
+        response = connection.getresponse()
+        assert response.status == 200, response.read()
         return json.loads(response.read())
+    finally:
+        connection.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -101,7 +106,7 @@ def test_incoming_call_pops_up_on_the_agents_page(
         page.goto("/customers/")
         page.wait_for_function("document.body.dataset.voice === 'connected'")
         answer = post_event(
-            daphne_url, {"event": "ringing", "call_id": f"e2e-{language}", "from": "۰۹۱۲۱۱۱۲۲۳۳"}
+            PORT, {"event": "ringing", "call_id": f"e2e-{language}", "from": "۰۹۱۲۱۱۱۲۲۳۳"}
         )
         assert answer["customer"] == customer.pk
         pop = page.locator("#call-pop")

@@ -313,7 +313,9 @@ PEYVAND_SMS_GATEWAY = {
     "response_id_path": os.environ.get("PEYVAND_SMS_RESPONSE_ID_PATH", ""),
     "webhook_secret": os.environ.get("PEYVAND_SMS_WEBHOOK_SECRET", ""),
 }
-PEYVAND_SMS_MAX_PER_NUMBER_PER_HOUR = int(os.environ.get("PEYVAND_SMS_MAX_PER_NUMBER_PER_HOUR", "5"))
+PEYVAND_SMS_MAX_PER_NUMBER_PER_HOUR = int(
+    os.environ.get("PEYVAND_SMS_MAX_PER_NUMBER_PER_HOUR", "5")
+)
 PEYVAND_SMS_MAX_PER_HOUR = int(os.environ.get("PEYVAND_SMS_MAX_PER_HOUR", "500"))
 PEYVAND_SMS_MAX_SEGMENTS = int(os.environ.get("PEYVAND_SMS_MAX_SEGMENTS", "10"))
 PEYVAND_SMS_OPT_OUT_KEYWORDS = [

@@ -52,7 +52,9 @@ class SmsGatewayForm(forms.ModelForm):
             try:
                 parsed = json.loads(value)
             except ValueError as exc:
-                raise forms.ValidationError(_("This is not valid JSON: %(error)s") % {"error": exc})
+                raise forms.ValidationError(
+                    _("This is not valid JSON: %(error)s") % {"error": exc}
+                ) from exc
             if not isinstance(parsed, (dict, list)):
                 raise forms.ValidationError(_("The template must be a JSON object or list."))
             if "{text}" not in value or "{to}" not in value:

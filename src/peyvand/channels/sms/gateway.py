@@ -211,7 +211,9 @@ class HttpGateway:
         connection = self._connect()
         try:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            connection.request("POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers})
+            connection.request(
+                "POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers}
+            )
             response = connection.getresponse()
             raw = response.read(MAX_RESPONSE_BYTES)
         finally:

@@ -39,7 +39,7 @@ class SmsGateway(TimeStampedModel):
     is_default = models.BooleanField(_("default gateway"), default=False)
     url = models.URLField(_("send URL"), max_length=500)
     method = models.CharField(
-        _("method"), max_length=8, choices=RequestMethod.choices, default=RequestMethod.POST
+        _("HTTP method"), max_length=8, choices=RequestMethod.choices, default=RequestMethod.POST
     )
     body_format = models.CharField(
         _("request format"), max_length=8, choices=BodyFormat.choices, default=BodyFormat.FORM
@@ -57,7 +57,10 @@ class SmsGateway(TimeStampedModel):
         help_text=_("For example: Bearer <token>. Leave empty to keep the stored value."),
     )
     sender_id = models.CharField(
-        _("sender number or name"), max_length=32, blank=True, help_text=_("Shown to the recipient as the sender.")
+        _("sender number or name"),
+        max_length=32,
+        blank=True,
+        help_text=_("Shown to the recipient as the sender."),
     )
     to_param = models.CharField(_("recipient parameter"), max_length=60, default="to")
     text_param = models.CharField(_("text parameter"), max_length=60, default="text")

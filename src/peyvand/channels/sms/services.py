@@ -30,8 +30,8 @@ from peyvand.channels.sms.gateway import (
 from peyvand.channels.sms.models import SmsGateway
 from peyvand.channels.sms.segments import count_segments
 from peyvand.core.text import normalize_phone, normalize_text
-from peyvand.customers.choices import ConsentPurpose, ConsentStatus, ContactKind
 from peyvand.customers.choices import Channel as ConsentChannel
+from peyvand.customers.choices import ConsentPurpose, ConsentStatus, ContactKind
 from peyvand.customers.models import ContactPoint, Customer
 from peyvand.customers.services import set_consent
 
@@ -61,8 +61,10 @@ def sms_conversation(customer: Customer | None, number: str) -> Conversation:
     """The customer's latest SMS conversation (or, for an unknown number, that number's),
     opened when there is none."""
     threads = Conversation.objects.filter(channel=SMS)
-    threads = threads.filter(customer=customer) if customer else threads.filter(
-        customer__isnull=True, external_key=number
+    threads = (
+        threads.filter(customer=customer)
+        if customer
+        else threads.filter(customer__isnull=True, external_key=number)
     )
     found = threads.order_by("-last_message_at", "-pk").first()
     return found or open_conversation(channel=SMS, customer=customer, external_key=number)
@@ -143,8 +145,7 @@ def check_caps(message: Message, number: str) -> None:
         )
     if per_hour and spent.count() >= per_hour:
         raise CapReached(
-            _("Refused: %(limit)d SMS in the past hour is the overall limit.")
-            % {"limit": per_hour}
+            _("Refused: %(limit)d SMS in the past hour is the overall limit.") % {"limit": per_hour}
         )
 
 
@@ -159,9 +160,9 @@ def sms_sender(message: Message, handed_over: Callable[[], None]) -> str:
         raise delivery.PermanentFailure(_("No active SMS gateway for this message."))
     number = normalize_phone(message.recipient)
     if not number:
-        raise delivery.PermanentFailure(_("Not a valid mobile number: %(number)s") % {
-            "number": message.recipient
-        })
+        raise delivery.PermanentFailure(
+            _("Not a valid mobile number: %(number)s") % {"number": message.recipient}
+        )
     try:
         check_caps(message, number)
     except CapReached:
@@ -236,7 +237,9 @@ def apply_delivery_report(
             **message.meta,
             "report": {"status": status[:40], "at": timezone.now().isoformat()},
         }
-        message.save(update_fields=["status", "next_attempt_at", "last_error", "meta", "updated_at"])
+        message.save(
+            update_fields=["status", "next_attempt_at", "last_error", "meta", "updated_at"]
+        )
     return message
 
 
@@ -317,9 +320,9 @@ def receive_sms(
                 channel=ConsentChannel.SMS,
                 purpose=ConsentPurpose.MARKETING,
                 status=ConsentStatus.WITHDRAWN,
-                source=(_("SMS keyword %(word)s from %(number)s") % {
-                    "word": keyword, "number": number
-                })[:120],
+                source=(
+                    _("SMS keyword %(word)s from %(number)s") % {"word": keyword, "number": number}
+                )[:120],
             )
     return message, created
 
@@ -330,8 +333,9 @@ def receive_sms(
 @transaction.atomic
 def save_gateway(gateway: SmsGateway, *, actor: Any) -> SmsGateway:
     """Create or change a gateway, audited; at most one is the default."""
-    from peyvand.access.scopes import is_manager
     from django.core.exceptions import PermissionDenied
+
+    from peyvand.access.scopes import is_manager
 
     if not is_manager(actor):
         raise PermissionDenied(_("Only a manager may configure SMS gateways."))

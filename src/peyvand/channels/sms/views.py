@@ -101,10 +101,9 @@ def compose(request: HttpRequest, customer_pk: int) -> HttpResponse:
                     messages.success(request, _("SMS queued for sending."))
                 return redirect("customers:detail", customer.pk)
     body = form.data.get("body", "") if form.is_bound else ""
-    recent = (
-        Message.objects.filter(conversation__customer=customer, channel="sms")
-        .order_by("-created_at", "-pk")[:10]
-    )
+    recent = Message.objects.filter(conversation__customer=customer, channel="sms").order_by(
+        "-created_at", "-pk"
+    )[:10]
     return render(
         request,
         "sms/compose.html",
@@ -209,6 +208,10 @@ def hook_inbound(request: HttpRequest, key: str) -> HttpResponse:
     except ValidationError as exc:
         return _invalid(request, exc)
     return JsonResponse(
-        {"message": message.message_id, "created": created, "opt_out": bool(message.meta.get("opt_out"))},
+        {
+            "message": message.message_id,
+            "created": created,
+            "opt_out": bool(message.meta.get("opt_out")),
+        },
         status=201 if created else 200,
     )

@@ -24,7 +24,9 @@ class CallLogForm(forms.Form):
         help_text=_("Minutes:seconds (4:30) or seconds (270)."),
         widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric"}),
     )
-    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
 
     def clean_duration(self) -> int | None:
         raw = normalize_digits(self.cleaned_data.get("duration", "")).strip()

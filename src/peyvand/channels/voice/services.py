@@ -19,7 +19,7 @@ from peyvand.access.models import User
 from peyvand.channels.choices import Direction, InteractionChannel
 from peyvand.channels.models import Interaction
 from peyvand.channels.services import log_interaction
-from peyvand.channels.sms.gateway import GatewayError, GatewayConfig, HttpGateway
+from peyvand.channels.sms.gateway import GatewayConfig, GatewayError, HttpGateway
 from peyvand.channels.sms.services import customer_for_number
 from peyvand.channels.sms.signing import signed_headers
 from peyvand.channels.voice.choices import CallOutcome, CallState
@@ -157,7 +157,9 @@ def handle_call_event(payload: dict[str, Any]) -> Call:
 def _end(call: Call, payload: dict[str, Any]) -> None:
     outcome = str(payload.get("outcome") or "")
     if outcome not in CallOutcome.values:
-        outcome = CallOutcome.ANSWERED if call.state == CallState.ANSWERED else CallOutcome.NO_ANSWER
+        outcome = (
+            CallOutcome.ANSWERED if call.state == CallState.ANSWERED else CallOutcome.NO_ANSWER
+        )
     try:
         duration = max(0, min(int(payload.get("duration") or 0), MAX_DURATION_SECONDS))
     except (TypeError, ValueError):
@@ -172,9 +174,8 @@ def _end(call: Call, payload: dict[str, Any]) -> None:
             agent=call.agent,
             occurred_at=call.started_at or call.ended_at,
             subject=call_subject(outcome, call.direction),
-            body=_("Number: %(number)s") % {
-                "number": call.caller if call.direction == Direction.INBOUND else call.callee
-            },
+            body=_("Number: %(number)s")
+            % {"number": call.caller if call.direction == Direction.INBOUND else call.callee},
             duration_seconds=duration,
             external_id=f"call:{call.call_id}"[:255],
         )
@@ -201,4 +202,6 @@ def click_to_call(*, actor: Any, number: str) -> None:
     try:
         HttpGateway(GatewayConfig(key="pbx", name="pbx", url=url)).post_raw(body.encode(), headers)
     except (OSError, GatewayError, ValidationError) as exc:
-        raise ValidationError(_("The PBX did not take the call: %(error)s") % {"error": exc}) from exc
+        raise ValidationError(
+            _("The PBX did not take the call: %(error)s") % {"error": exc}
+        ) from exc
