@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ from tests.conftest import PASSWORD, speak_persian
 from tests.e2e.conftest import screenshot, sign_in
 from tests.factories import ContactPointFactory, CustomerFactory
 
-PORT = 8171
+# One daphne per test process, on the ports this suite may use (8171–8180).
+PORT = 8171 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 10
 SECRET = "pbx-secret-e2e"
 
 
