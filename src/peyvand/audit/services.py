@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import uuid
@@ -14,6 +15,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -52,13 +54,24 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
+def _fingerprint(secret: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return "redacted:" + hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()[:12]
+
+
 def snapshot(obj: models.Model) -> dict[str, Any]:
     """The row as JSON-safe data: concrete fields by attname, so foreign keys are ids."""
     data: dict[str, Any] = {}
+    # Secrets (API keys, signing secrets) must not outlive a rotation in an append-only log:
+    # only a fingerprint of them is kept, enough to see that they changed.
+    redacted = getattr(obj, "audit_redacted_fields", ())
     for field in obj._meta.concrete_fields:
         if field.attname in _SKIP_FIELDS:
             continue
-        data[field.attname] = _json_value(field.value_from_object(obj))
+        value = field.value_from_object(obj)
+        if field.attname in redacted:
+            value = _fingerprint(str(value)) if value else ""
+        data[field.attname] = _json_value(value)
     return data
 
 

@@ -12,6 +12,7 @@ class ChannelsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from peyvand.channels.email.sending import register as register_email
+        from peyvand.channels.sms.services import register as register_sms
         from peyvand.channels.webhooks.models import WebhookEndpoint
         from peyvand.channels.webhooks.services import forget_endpoints
 
@@ -21,3 +22,4 @@ class ChannelsConfig(AppConfig):
             forget_endpoints, sender=WebhookEndpoint, dispatch_uid="webhooks-delete"
         )
         register_email()
+        register_sms()

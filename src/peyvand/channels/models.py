@@ -21,6 +21,8 @@ from peyvand.channels.email.models import SendingIdentity as SendingIdentity
 from peyvand.channels.inbox.models import CannedResponse as CannedResponse
 from peyvand.channels.inbox.models import Conversation as Conversation
 from peyvand.channels.inbox.models import Message as Message
+from peyvand.channels.sms.models import SmsGateway as SmsGateway
+from peyvand.channels.voice.models import Call as Call
 from peyvand.channels.webhooks.models import WebhookDelivery as WebhookDelivery
 from peyvand.channels.webhooks.models import WebhookEndpoint as WebhookEndpoint
 from peyvand.core.models import SoftDeleteModel, TimeStampedModel

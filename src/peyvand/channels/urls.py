@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from peyvand.channels import views
 from peyvand.channels.email import views as email_views
+from peyvand.channels.sms import views as sms_views
+from peyvand.channels.voice import views as voice_views
 from peyvand.channels.webhooks import views as webhook_views
 
 app_name = "interactions"
@@ -24,4 +26,12 @@ urlpatterns = [
     path("email/templates/", email_views.template_list, name="email_templates"),
     path("email/templates/new/", email_views.template_edit, name="email_template_new"),
     path("email/templates/<int:pk>/", email_views.template_edit, name="email_template"),
+    path("sms/gateways/", sms_views.gateways, name="sms_gateways"),
+    path("sms/gateways/<int:pk>/", sms_views.gateways, name="sms_gateway"),
+    path("sms/new/<int:customer_pk>/", sms_views.compose, name="sms_compose"),
+    path("sms/hooks/<str:key>/status/", sms_views.hook_status, name="sms_hook_status"),
+    path("sms/hooks/<str:key>/inbound/", sms_views.hook_inbound, name="sms_hook_inbound"),
+    path("voice/log/<int:customer_pk>/", voice_views.call_log, name="call_log"),
+    path("voice/call/", voice_views.call_via_pbx, name="call_via_pbx"),
+    path("voice/hooks/", voice_views.telephony_hook, name="telephony_hook"),
 ]

@@ -12,9 +12,11 @@ from typing import Any
 from django.urls import path
 
 from peyvand.channels.chat.consumers import AgentConsumer, VisitorConsumer
+from peyvand.channels.voice.consumers import VoiceConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/inbox/", AgentConsumer.as_asgi()),
+    path("ws/voice/", VoiceConsumer.as_asgi()),
 ]
 
 public_websocket_urlpatterns: list[Any] = [

@@ -299,6 +299,40 @@ PEYVAND_TRACKING_MAX_BYTES = int(os.environ.get("PEYVAND_TRACKING_MAX_BYTES", st
 PEYVAND_TRACKING_RATE = os.environ.get("PEYVAND_TRACKING_RATE", "120/60")
 PEYVAND_TRACKING_TOKEN_AGE = int(os.environ.get("PEYVAND_TRACKING_TOKEN_AGE", str(24 * 3600)))
 
+# SMS: the settings-level default gateway (used when no gateway is stored on the managers'
+# screen), caps against SMS pumping, the longest message, opt-out keywords.
+PEYVAND_SMS_GATEWAY = {
+    "url": os.environ.get("PEYVAND_SMS_URL", ""),
+    "method": os.environ.get("PEYVAND_SMS_METHOD", "POST"),
+    "body_format": os.environ.get("PEYVAND_SMS_FORMAT", "form"),
+    "auth_header": os.environ.get("PEYVAND_SMS_AUTH_HEADER", ""),
+    "auth_value": os.environ.get("PEYVAND_SMS_AUTH_VALUE", ""),
+    "sender_id": os.environ.get("PEYVAND_SMS_SENDER", ""),
+    "to_param": os.environ.get("PEYVAND_SMS_TO_PARAM", "to"),
+    "text_param": os.environ.get("PEYVAND_SMS_TEXT_PARAM", "text"),
+    "from_param": os.environ.get("PEYVAND_SMS_FROM_PARAM", "from"),
+    "json_template": os.environ.get("PEYVAND_SMS_JSON_TEMPLATE", ""),
+    "response_id_path": os.environ.get("PEYVAND_SMS_RESPONSE_ID_PATH", ""),
+    "webhook_secret": os.environ.get("PEYVAND_SMS_WEBHOOK_SECRET", ""),
+}
+PEYVAND_SMS_MAX_PER_NUMBER_PER_HOUR = int(
+    os.environ.get("PEYVAND_SMS_MAX_PER_NUMBER_PER_HOUR", "5")
+)
+PEYVAND_SMS_MAX_PER_HOUR = int(os.environ.get("PEYVAND_SMS_MAX_PER_HOUR", "500"))
+PEYVAND_SMS_MAX_SEGMENTS = int(os.environ.get("PEYVAND_SMS_MAX_SEGMENTS", "10"))
+PEYVAND_SMS_OPT_OUT_KEYWORDS = [
+    word.strip()
+    for word in os.environ.get(
+        "PEYVAND_SMS_OPT_OUT_KEYWORDS", "STOP,UNSUBSCRIBE,لغو,توقف,انصراف"
+    ).split(",")
+    if word.strip()
+]
+# Signed inbound webhooks (SMS gateways, the PBX): how far a timestamp may be from our clock.
+PEYVAND_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("PEYVAND_WEBHOOK_TOLERANCE_SECONDS", "300"))
+# Telephony: the secret the PBX signs its call events with, and its click-to-call URL.
+PEYVAND_VOICE_WEBHOOK_SECRET = os.environ.get("PEYVAND_VOICE_WEBHOOK_SECRET", "")
+PEYVAND_VOICE_CLICK_TO_CALL_URL = os.environ.get("PEYVAND_VOICE_CLICK_TO_CALL_URL", "")
+
 EMAIL_BACKEND = os.environ.get(
     "PEYVAND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
 )
