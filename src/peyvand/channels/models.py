@@ -14,6 +14,10 @@ from peyvand.channels.choices import Direction, InteractionChannel
 
 # Conversation and webhook models live in their own modules; importing them here registers
 # them with the app.
+from peyvand.channels.email.inbound.models import Mailbox as Mailbox
+from peyvand.channels.email.inbound.models import MailboxRule as MailboxRule
+from peyvand.channels.email.inbound.models import MailboxUid as MailboxUid
+from peyvand.channels.email.inbound.models import RawInboundEmail as RawInboundEmail
 from peyvand.channels.inbox.models import Conversation as Conversation
 from peyvand.channels.inbox.models import Message as Message
 from peyvand.channels.webhooks.models import WebhookDelivery as WebhookDelivery

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from peyvand.channels import views
+from peyvand.channels.email.inbound import urls as inbound_email_urls
 from peyvand.channels.webhooks import views as webhook_views
 
 app_name = "interactions"
@@ -16,4 +17,5 @@ urlpatterns = [
     path(
         "webhooks/deliveries/<int:pk>/replay/", webhook_views.delivery_replay, name="webhook_replay"
     ),
+    path("mailboxes/", include(inbound_email_urls.urlpatterns)),
 ]

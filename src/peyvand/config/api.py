@@ -9,6 +9,7 @@ from peyvand.analytics.api import router as analytics_router
 from peyvand.audit.api import router as audit_router
 from peyvand.catalog.api import router as catalog_router
 from peyvand.channels.api import router as interactions_router
+from peyvand.channels.email.inbound.api import router as inbound_email_router
 from peyvand.core.api.errors import not_found
 from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
@@ -59,6 +60,7 @@ api.add_router("/analytics", analytics_router)
 api.add_router("/tracking", tracking_router)
 api.add_router("/public/tracking", public_tracking_router)
 api.add_router("/offers", offers_router)
+api.add_router("/public/email", inbound_email_router)
 
 # Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.
 _unmatched = Router(auth=None)
