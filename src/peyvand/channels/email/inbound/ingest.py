@@ -45,7 +45,8 @@ logger = logging.getLogger(__name__)
 IMPORTED, DUPLICATE, KEPT_RAW = "imported", "duplicate", "kept_raw"
 
 _TOKEN = re.compile(r"\+([0-9a-f]{16})@")
-_PHONE_CANDIDATE = re.compile(r"\+?[\d\u06f0-\u06f9\u0660-\u0669][\d\u06f0-\u06f9\u0660-\u0669 ()-]{6,}")
+_DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"
+_PHONE_CANDIDATE = re.compile(rf"\+?{_DIGIT}(?:[ ().-]?{_DIGIT}){{6,14}}")
 
 
 @dataclass
