@@ -64,14 +64,16 @@ def test_rules_run_only_for_new_conversations_and_stop(box: Mailbox) -> None:
 
 def test_lead_rule_creates_one_lead_for_an_unknown_sender(box: Mailbox) -> None:
     _rule(box, field="to", contains="info@", action="lead", department=Department.objects.get(code="sales"))
-    first = _ingest(box, sender="Nima <nima@prospect.example>", subject="Demo?", message_id="m5@x")
-    _ingest(box, sender="nima@prospect.example", subject="Demo again", message_id="m6@x")
+    first = _ingest(
+        box, sender="Nima <nima@prospect.example>", to="info@example.com", message_id="m5@x"
+    )
+    _ingest(box, sender="nima@prospect.example", to="info@example.com", message_id="m6@x")
     lead = Lead.objects.get()
     assert (lead.email, lead.name, lead.channel) == ("nima@prospect.example", "Nima", "email")
     assert first.meta["lead"] == lead.pk
     known = CustomerFactory()
     ContactPointFactory(customer=known, value="known@example.com")
-    _ingest(box, sender="known@example.com", message_id="m7@x")
+    _ingest(box, sender="known@example.com", to="info@example.com", message_id="m7@x")
     assert Lead.objects.count() == 1
 
 

@@ -40,6 +40,9 @@ def _form(**overrides: Any) -> dict[str, Any]:
         "rules-INITIAL_FORMS": "0",
         "rules-MIN_NUM_FORMS": "0",
         "rules-MAX_NUM_FORMS": "1000",
+        # What a browser posts for the untouched blank rule forms.
+        "rules-0-position": "0",
+        "rules-1-position": "0",
     }
     data.update(overrides)
     return data
@@ -134,7 +137,7 @@ def test_sync_now_runs_the_sync_in_the_background(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_for(manager).post(f"/interactions/mailboxes/{mailbox.pk}/sync/")
     assert response.status_code == 302
-    assert len(callbacks) == 1
+    assert any("mailbox_sync" in repr(callback) for callback in callbacks)
     mailbox.refresh_from_db()
     # Nothing listens there: the attempt and its error are on the mailbox.
     assert mailbox.last_attempt_at is not None and "Error" in mailbox.last_error

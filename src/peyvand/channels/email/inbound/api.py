@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from peyvand.channels.email.inbound.ingest import ingest_email
 from peyvand.channels.email.inbound.models import Mailbox
@@ -102,7 +103,10 @@ def receive_email(request: HttpRequest, key: str) -> Any:
     if not body.strip():
         return _refuse(request, 400, _("The message is empty."))
     result = ingest_email(mailbox, body)
-    return 200, {
-        "status": result.status,
-        "message_id": result.message.message_id if result.message is not None else None,
-    }
+    return Status(
+        200,
+        {
+            "status": result.status,
+            "message_id": result.message.message_id if result.message is not None else None,
+        },
+    )
