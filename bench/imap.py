@@ -61,7 +61,9 @@ def generate(count: int, seed: int = 5) -> list[bytes]:
         sender = f"person{rng.randrange(1000)}@customers.example"
         persian = rng.random() < 0.5
         subject = rng.choice(SUBJECTS_FA if persian else SUBJECTS_EN) + f" #{i}"
-        text = ("سلام، لطفاً پیگیری کنید. " if persian else "Hello, please follow up. ") * rng.randint(5, 60)
+        text = (
+            "سلام، لطفاً پیگیری کنید. " if persian else "Hello, please follow up. "
+        ) * rng.randint(5, 60)
         boundary = uuid.uuid4().hex
         headers = (
             f"From: Person <{sender}>\r\nTo: support@example.com\r\n"

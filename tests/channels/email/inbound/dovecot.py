@@ -120,16 +120,14 @@ def start_dovecot(root: Path, *, first_port: int = 10143, last_port: int = 10199
     login_user = "dovenull" if _user_exists("dovenull") else me
     internal_user = "dovecot" if _user_exists("dovecot") else me
     # Login and mail processes run as other users and must reach these directories.
-    os.chmod(root, 0o755)
-    os.chmod(root / "run", 0o755)
+    os.chmod(root, 0o755)  # noqa: S103
+    os.chmod(root / "run", 0o755)  # noqa: S103
     uid, gid = _mail_ids()
     os.chown(root / "mail", uid, gid)
     port = free_port(first_port, last_port)
     conf = root / "dovecot.conf"
     conf.write_text(
-        _CONF.format(
-            root=root, port=port, login_user=login_user, internal_user=internal_user
-        )
+        _CONF.format(root=root, port=port, login_user=login_user, internal_user=internal_user)
     )
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -87,7 +87,9 @@ def test_reply_to_outgoing_message_threads_onto_its_conversation(
     assert mailbox.last_success_at is not None and mailbox.last_error == ""
 
 
-def test_unknown_sender_opens_a_conversation_without_customer(mailbox: Mailbox, imap_account: Any) -> None:
+def test_unknown_sender_opens_a_conversation_without_customer(
+    mailbox: Mailbox, imap_account: Any
+) -> None:
     imap_account.append(make_email(sender="stranger@nowhere.example", message_id="s-1@nowhere"))
     assert sync_mailbox(mailbox.pk).imported == 1
     message = Message.objects.get(message_id="s-1@nowhere")
@@ -170,7 +172,9 @@ def test_attachment_over_the_limit_is_refused_but_the_message_imported(
     customer = CustomerFactory()
     ContactPointFactory(customer=customer, value="ali@customer.example")
     email = make_email(message_id="big-2@customer.example", body="See attached.")
-    email.add_attachment(b"\x00" * (2 * 1024 * 1024), maintype="application", subtype="zip", filename="big.zip")
+    email.add_attachment(
+        b"\x00" * (2 * 1024 * 1024), maintype="application", subtype="zip", filename="big.zip"
+    )
     email.add_attachment(b"small text", maintype="text", subtype="plain", filename="note.txt")
     imap_account.append(email)
 
@@ -178,7 +182,9 @@ def test_attachment_over_the_limit_is_refused_but_the_message_imported(
 
     message = Message.objects.get(message_id="big-2@customer.example")
     assert message.body == "See attached."
-    assert [a.filename for a in InteractionAttachment.objects.filter(interaction=message.interaction)] == ["note.txt"]
+    assert [
+        a.filename for a in InteractionAttachment.objects.filter(interaction=message.interaction)
+    ] == ["note.txt"]
     refused = message.meta["refused_attachments"]
     assert refused[0]["filename"] == "big.zip" and "limit" in refused[0]["reason"]
 
@@ -254,7 +260,9 @@ def test_fax_gateway_logs_a_fax_interaction_with_its_document(
     mailbox.is_fax_gateway = True
     mailbox.save()
     customer = CustomerFactory()
-    ContactPointFactory(customer=customer, kind="phone", value="+989123456789", normalized="+989123456789")
+    ContactPointFactory(
+        customer=customer, kind="phone", value="+989123456789", normalized="+989123456789"
+    )
     email = make_email(
         sender="Fax Gateway <fax@gateway.example>",
         subject="Fax from 0912 345 6789 (2 pages)",
@@ -299,7 +307,9 @@ def test_periodic_poll_syncs_active_imap_mailboxes(mailbox: Mailbox, imap_accoun
     assert Message.objects.filter(message_id="poll-1@customer.example").exists()
 
 
-def test_message_without_message_id_is_still_imported_once(mailbox: Mailbox, imap_account: Any) -> None:
+def test_message_without_message_id_is_still_imported_once(
+    mailbox: Mailbox, imap_account: Any
+) -> None:
     raw = make_email(body="no id here").as_bytes()
     imap_account.append(raw)
     imap_account.append(raw)

@@ -63,7 +63,13 @@ def test_rules_run_only_for_new_conversations_and_stop(box: Mailbox) -> None:
 
 
 def test_lead_rule_creates_one_lead_for_an_unknown_sender(box: Mailbox) -> None:
-    _rule(box, field="to", contains="info@", action="lead", department=Department.objects.get(code="sales"))
+    _rule(
+        box,
+        field="to",
+        contains="info@",
+        action="lead",
+        department=Department.objects.get(code="sales"),
+    )
     first = _ingest(
         box, sender="Nima <nima@prospect.example>", to="info@example.com", message_id="m5@x"
     )

@@ -11,9 +11,9 @@ from peyvand.audit.models import ChangeLog
 from peyvand.channels.email.inbound.models import Mailbox, MailboxRule, RawInboundEmail
 from peyvand.channels.email.inbound.secrets import decrypt_password
 from peyvand.channels.inbox.models import Message
-from tests.conftest import speak_persian
 from tests.channels.email.inbound.conftest import make_email
 from tests.channels.email.inbound.test_imap_sync import BROKEN_MIME
+from tests.conftest import speak_persian
 
 pytestmark = pytest.mark.django_db
 
@@ -49,12 +49,16 @@ def _form(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("url", URLS)
-def test_only_managers_see_the_screens(client_for: Any, sales1: Any, service1: Any, url: str) -> None:
+def test_only_managers_see_the_screens(
+    client_for: Any, sales1: Any, service1: Any, url: str
+) -> None:
     for user in (sales1, service1):
         assert client_for(user).get(url).status_code == 404
 
 
-def test_create_mailbox_with_a_rule_keeps_the_password_secret(client_for: Any, manager: Any) -> None:
+def test_create_mailbox_with_a_rule_keeps_the_password_secret(
+    client_for: Any, manager: Any
+) -> None:
     client = client_for(manager)
     response = client.post(
         "/interactions/mailboxes/new/",
@@ -131,8 +135,12 @@ def test_sync_now_runs_the_sync_in_the_background(
     client_for: Any, manager: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     mailbox = Mailbox.objects.create(
-        name="Unreachable", address="u@example.com", host="127.0.0.1", port=10199,
-        security="none", username="u",
+        name="Unreachable",
+        address="u@example.com",
+        host="127.0.0.1",
+        port=10199,
+        security="none",
+        username="u",
     )
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_for(manager).post(f"/interactions/mailboxes/{mailbox.pk}/sync/")

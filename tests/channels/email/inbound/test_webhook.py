@@ -55,10 +55,14 @@ def test_signed_post_is_imported_and_a_retry_is_a_duplicate(hook_mailbox: Mailbo
     assert hook_mailbox.messages_imported == 1
 
 
-def test_large_message_above_django_upload_limit_is_accepted(hook_mailbox: Mailbox, settings: Any) -> None:
+def test_large_message_above_django_upload_limit_is_accepted(
+    hook_mailbox: Mailbox, settings: Any
+) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     email = make_email(message_id="hook-big@customer.example")
-    email.add_attachment(b"%PDF-1.4\n" + b"x" * 50_000, maintype="application", subtype="pdf", filename="a.pdf")
+    email.add_attachment(
+        b"%PDF-1.4\n" + b"x" * 50_000, maintype="application", subtype="pdf", filename="a.pdf"
+    )
     response = _post(hook_mailbox, email.as_bytes())
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "imported"

@@ -37,11 +37,13 @@ class MailboxForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(is_active=True)
+        department = self.fields["department"]
+        assert isinstance(department, forms.ModelChoiceField)
+        department.queryset = Department.objects.filter(is_active=True)
         self.fields["host"].help_text = _("Leave empty for a mailbox fed only by the webhook.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("host") and not data.get("username"):
             self.add_error("username", _("Give the user name to log in to the IMAP server."))
         if (
@@ -73,10 +75,12 @@ class MailboxRuleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(is_active=True)
+        department = self.fields["department"]
+        assert isinstance(department, forms.ModelChoiceField)
+        department.queryset = Department.objects.filter(is_active=True)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         action = data.get("action")
         if action == RuleAction.DEPARTMENT and not data.get("department"):
             self.add_error("department", _("Choose the department the mail goes to."))

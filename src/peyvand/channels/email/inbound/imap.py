@@ -99,7 +99,9 @@ def _sync(mailbox_id: int) -> SyncResult:
                 Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity, last_uid=0)
             # "n:*" always answers the highest UID, even when it is below n.
             uids = sorted(
-                u for u in client.search(["UID", f"{mailbox.last_uid + 1}:*"]) if u > mailbox.last_uid
+                u
+                for u in client.search(["UID", f"{mailbox.last_uid + 1}:*"])
+                if u > mailbox.last_uid
             )
             sizes: dict[int, int] = {}
             if uids:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -139,7 +140,7 @@ def _store_files(message: Message, attachments: list[Attachment]) -> dict[str, l
     """Stores what fits the limits on the message's timeline line; lists the rest with the
     reason, so a staff member sees what was not kept."""
     limit = settings.PEYVAND_MAX_ATTACHMENT_BYTES
-    accepted: list[ContentFile] = []
+    accepted: list[File] = []
     refused: list[dict[str, Any]] = []
     for item in attachments:
         name = _safe_filename(item.filename)

@@ -150,6 +150,9 @@ class MailboxUid(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.mailbox_id}:{self.uidvalidity}:{self.uid}"
+
 
 class RawInboundEmail(TimeStampedModel):
     """An email kept as its bytes: one we could not parse (listed for staff, `message` is

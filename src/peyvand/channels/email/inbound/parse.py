@@ -8,6 +8,7 @@ caller keeps the bytes for a person instead of importing half a message.
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import hashlib
 import html
@@ -17,8 +18,6 @@ from email import errors as email_errors
 from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
-
-import datetime as dt
 
 import nh3
 
@@ -145,9 +144,12 @@ def _decoded_text(part: EmailMessage) -> str:
         content = part.get_content()
     except (LookupError, UnicodeError):
         # An unknown or wrong charset: keep the text readable rather than lose it.
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", errors="replace")
-    return content if isinstance(content, str) else content.decode("utf-8", errors="replace")
+        payload = part.get_payload(decode=True)
+        raw = payload if isinstance(payload, bytes) else b""
+        content = raw.decode("utf-8", errors="replace")
+    if isinstance(content, str):
+        return content
+    return bytes(content).decode("utf-8", errors="replace") if isinstance(content, bytes) else ""
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
@@ -180,7 +182,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
             content_type = part.get_content_type()
             filename = part.get_filename()
             if disposition == "attachment" or filename or not content_type.startswith("text/"):
-                data = part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
                 if content_type == "message/rfc822" and not data:
                     data = part.as_bytes()
                 attachments.append(Attachment(filename or "attachment", data, content_type))

@@ -39,7 +39,7 @@ def unregister_ticket_handler(handler: TicketHandler) -> None:
 
 
 def matching_rules(rules: list[MailboxRule], parsed: ParsedEmail) -> list[MailboxRule]:
-    values = {
+    values: dict[str, str] = {
         RuleField.FROM: f"{parsed.sender_name} {parsed.sender}",
         RuleField.TO: " ".join(parsed.recipients) + " " + parsed.to_header,
         RuleField.SUBJECT: parsed.subject,

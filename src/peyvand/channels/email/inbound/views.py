@@ -55,7 +55,9 @@ def mailbox_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         status = 400
         if form.is_valid() and rules.is_valid():
             data = form.cleaned_data
-            changed = [f.instance for f in rules.forms if f.has_changed() and f not in rules.deleted_forms]
+            changed = [
+                f.instance for f in rules.forms if f.has_changed() and f not in rules.deleted_forms
+            ]
             try:
                 saved = save_mailbox(
                     mailbox,
@@ -66,7 +68,7 @@ def mailbox_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     **{name: data[name] for name in MAILBOX_FIELDS},
                 )
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                apply_service_errors(form, exc)  # type: ignore[arg-type]
             else:
                 messages.success(request, _("Mailbox saved."))
                 return redirect("interactions:mailbox_edit", pk=saved.pk)
