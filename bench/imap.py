@@ -25,6 +25,7 @@ import argparse
 import base64
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -243,10 +244,11 @@ def main() -> None:
     finally:
         server.stop()
         cleanup(root)
-        if database_url.startswith("postgres"):
-            from django.db import connections
+        from django.db import connections
 
-            connections.close_all()
+        connections.close_all()
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if database_url.startswith("postgres"):
             base, _sep, name = database_url.rpartition("/")
             import psycopg
 

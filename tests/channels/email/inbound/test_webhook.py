@@ -128,3 +128,16 @@ def test_broken_mime_is_kept_raw(hook_mailbox: Mailbox) -> None:
     assert _post(hook_mailbox, BROKEN_MIME).json()["status"] == "duplicate"
     kept = RawInboundEmail.objects.get()
     assert kept.subject == "broken structure" and kept.uid is None
+
+
+def test_too_many_posts_answer_429(hook_mailbox: Mailbox, settings: Any) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PEYVAND_INBOUND_WEBHOOK_RATE = "2/60"
+    for n in range(2):
+        assert _post(hook_mailbox, make_email(message_id=f"r{n}@x").as_bytes()).status_code == 200
+    refused = _post(hook_mailbox, make_email(message_id="r3@x").as_bytes())
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert not Message.objects.filter(message_id="r3@x").exists()

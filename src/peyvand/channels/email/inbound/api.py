@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -42,6 +43,23 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def _refuse(request: HttpRequest, status: int, detail: str) -> HttpResponse:
     return problem(request, status, str(TITLES.get(status, TITLES[400])), detail=detail)
+
+
+def _rate_wait(key: str) -> int:
+    """Count one post to the mailbox in the current fixed window (shared through the cache);
+    0 when allowed, else the seconds until the window ends."""
+    limit_text, _sep, window_text = settings.PEYVAND_INBOUND_WEBHOOK_RATE.partition("/")
+    limit, window = int(limit_text), max(1, int(window_text or "60"))
+    now = time.time()
+    slot = int(now // window)
+    counter = f"inbound-email-rate:{key}:{slot}"
+    cache.add(counter, 0, timeout=window + 1)
+    try:
+        used = cache.incr(counter)
+    except ValueError:
+        cache.set(counter, 1, timeout=window + 1)
+        used = 1
+    return 0 if used <= limit else max(1, int((slot + 1) * window - now))
 
 
 def _signature_ok(request: HttpRequest, secret: str, body: bytes) -> bool:
@@ -74,6 +92,7 @@ _PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Prob
                 (401, "Missing, stale or wrong signature."),
                 (404, "No active mailbox has this key."),
                 (413, "The message is larger than the limit."),
+                (429, "Too many posts to this mailbox; see Retry-After."),
             )
         },
     },
@@ -86,6 +105,11 @@ def receive_email(request: HttpRequest, key: str) -> Any:
     mailbox = Mailbox.objects.filter(webhook_key=key, is_active=True).first()
     if mailbox is None:
         return _refuse(request, 404, _("No mailbox receives mail at this address."))
+    wait = _rate_wait(key)
+    if wait:
+        response = _refuse(request, 429, _("Too many messages at once; try again later."))
+        response["Retry-After"] = str(wait)
+        return response
     limit = settings.PEYVAND_INBOUND_EMAIL_MAX_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
