@@ -13,6 +13,15 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# Inbound email tests run a real IMAP server: Debian's dovecot, started by the test suite.
+if [ ! -x /usr/sbin/dovecot ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+  fi
+fi
+
 # WeasyPrint (quote PDFs) shapes Persian text with Debian's Pango and HarfBuzz; a fresh
 # Debian 12 has neither.
 if ! ldconfig -p | grep -q libpangoft2-1.0.so.0 || ! ldconfig -p | grep -q libharfbuzz-subset.so.0; then

@@ -11,10 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.choices import ObjectType
 
-# Chat, conversation, email and webhook models live in their own modules; importing them
-# here registers them with the app.
+# Chat, conversation, email, SMS, voice and webhook models live in their own modules;
+# importing them here registers them with the app.
 from peyvand.channels.chat.models import ChatWidget as ChatWidget
 from peyvand.channels.choices import Direction, InteractionChannel
+from peyvand.channels.email.inbound.models import Mailbox as Mailbox
+from peyvand.channels.email.inbound.models import MailboxRule as MailboxRule
+from peyvand.channels.email.inbound.models import MailboxUid as MailboxUid
+from peyvand.channels.email.inbound.models import RawInboundEmail as RawInboundEmail
 from peyvand.channels.email.models import EmailAttachment as EmailAttachment
 from peyvand.channels.email.models import EmailTemplate as EmailTemplate
 from peyvand.channels.email.models import SendingIdentity as SendingIdentity

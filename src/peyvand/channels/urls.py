@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from peyvand.channels import views
 from peyvand.channels.email import views as email_views
+from peyvand.channels.email.inbound import urls as inbound_email_urls
 from peyvand.channels.sms import views as sms_views
 from peyvand.channels.voice import views as voice_views
 from peyvand.channels.webhooks import views as webhook_views
@@ -34,4 +35,5 @@ urlpatterns = [
     path("voice/log/<int:customer_pk>/", voice_views.call_log, name="call_log"),
     path("voice/call/", voice_views.call_via_pbx, name="call_via_pbx"),
     path("voice/hooks/", voice_views.telephony_hook, name="telephony_hook"),
+    path("mailboxes/", include(inbound_email_urls.urlpatterns)),
 ]

@@ -10,6 +10,7 @@ from peyvand.audit.api import router as audit_router
 from peyvand.catalog.api import router as catalog_router
 from peyvand.channels.api import router as interactions_router
 from peyvand.channels.email.api import router as email_router
+from peyvand.channels.email.inbound.api import router as inbound_email_router
 from peyvand.core.api.errors import not_found
 from peyvand.core.api.openapi import PeyvandAPI
 from peyvand.customers.api import router as customers_router
@@ -67,6 +68,7 @@ api.add_router("/offers", offers_router)
 api.add_router("/kb", kb_router)
 api.add_router("/tickets", tickets_router)
 api.add_router("/public/kb", public_kb_router)
+api.add_router("/public/email", inbound_email_router)
 
 # Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.
 _unmatched = Router(auth=None)

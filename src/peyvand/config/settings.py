@@ -290,6 +290,19 @@ PEYVAND_MAX_ATTACHMENT_BYTES = int(
     os.environ.get("PEYVAND_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024))
 )
 # Leads: first-response deadline when the lead's source sets none; public web-form limits.
+# Inbound email: IMAP network timeout (s), bytes fetched per IMAP batch, largest message a
+# provider may post to the inbound webhook, how old a webhook signature may be (s), and the
+# least time between two auto-replies to one sender (hours).
+PEYVAND_IMAP_TIMEOUT = int(os.environ.get("PEYVAND_IMAP_TIMEOUT", "60"))
+PEYVAND_IMAP_FETCH_BYTES = int(os.environ.get("PEYVAND_IMAP_FETCH_BYTES", str(32 * 1024 * 1024)))
+PEYVAND_INBOUND_EMAIL_MAX_BYTES = int(
+    os.environ.get("PEYVAND_INBOUND_EMAIL_MAX_BYTES", str(40 * 1024 * 1024))
+)
+PEYVAND_INBOUND_WEBHOOK_RATE = os.environ.get("PEYVAND_INBOUND_WEBHOOK_RATE", "600/60")
+PEYVAND_INBOUND_WEBHOOK_TOLERANCE = int(os.environ.get("PEYVAND_INBOUND_WEBHOOK_TOLERANCE", "300"))
+PEYVAND_EMAIL_AUTOREPLY_INTERVAL_HOURS = int(
+    os.environ.get("PEYVAND_EMAIL_AUTOREPLY_INTERVAL_HOURS", "24")
+)
 PEYVAND_LEAD_RESPONSE_HOURS = int(os.environ.get("PEYVAND_LEAD_RESPONSE_HOURS", "24"))
 PEYVAND_WEBFORM_MAX_BYTES = int(os.environ.get("PEYVAND_WEBFORM_MAX_BYTES", str(64 * 1024)))
 PEYVAND_WEBFORM_RATE = os.environ.get("PEYVAND_WEBFORM_RATE", "10/60")
