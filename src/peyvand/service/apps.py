@@ -6,3 +6,9 @@ class ServiceConfig(AppConfig):
     name = "peyvand.service"
     label = "service"
     verbose_name = _("Customer service")
+
+    def ready(self) -> None:
+        from peyvand.channels.email.inbound.routing import register_ticket_handler
+        from peyvand.service.tickets.inbound import ticket_from_email
+
+        register_ticket_handler(ticket_from_email)
