@@ -234,3 +234,17 @@ async def test_offline_visitor_leaves_email_and_the_chat_becomes_an_email_thread
         Interaction.objects.filter(customer=conversation.customer, body="Call me back").exists
     )()
     await visitor.disconnect()
+
+
+@run
+async def test_agent_socket_refuses_another_sites_page(service1: Any) -> None:
+    """Cross-site WebSocket hijacking: a page elsewhere cannot open a signed-in agent's
+    inbox socket, even with every host allowed (the embedded default)."""
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/inbox/",
+        headers=[(b"origin", b"https://evil.example"), (b"host", b"testserver")],
+    )
+    communicator.scope["user"] = service1
+    connected, _code = await communicator.connect()
+    assert not connected
