@@ -25,7 +25,7 @@ TABLE = "service_article"
 FTS_TABLE = "service_article_fts"
 # Ranking reads every match; a word common to most articles would rank tens of thousands.
 # The best page is taken from the first this many matches in index order.
-RANK_CANDIDATES = 2000
+RANK_CANDIDATES = 500
 MAX_TOKENS = 12
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+", re.UNICODE)
