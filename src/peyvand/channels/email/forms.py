@@ -5,22 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 from peyvand.channels.email.models import EmailTemplate, SendingIdentity
 from peyvand.channels.email.rendering import TOKENS
+from peyvand.channels.email.services import IDENTITY_FIELDS, TEMPLATE_FIELDS
 
 
 class IdentityForm(forms.ModelForm):
     class Meta:
         model = SendingIdentity
-        fields = [
-            "name",
-            "department",
-            "from_name_en",
-            "from_name_fa",
-            "address",
-            "reply_domain",
-            "signature_en",
-            "signature_fa",
-            "is_active",
-        ]
+        fields = list(IDENTITY_FIELDS)
         widgets = {
             "signature_en": forms.Textarea(attrs={"rows": 3, "dir": "ltr"}),
             "signature_fa": forms.Textarea(attrs={"rows": 3, "dir": "rtl"}),
@@ -40,16 +31,7 @@ class IdentityForm(forms.ModelForm):
 class TemplateForm(forms.ModelForm):
     class Meta:
         model = EmailTemplate
-        fields = [
-            "name",
-            "purpose",
-            "identity",
-            "subject_en",
-            "body_en",
-            "subject_fa",
-            "body_fa",
-            "is_active",
-        ]
+        fields = list(TEMPLATE_FIELDS)
         widgets = {
             "subject_en": forms.TextInput(attrs={"dir": "ltr"}),
             "body_en": forms.Textarea(attrs={"rows": 8, "dir": "ltr"}),
