@@ -37,6 +37,8 @@ def _setup(database_url: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peyvand.config.settings")
     os.environ.setdefault("PEYVAND_LOG_LEVEL", "ERROR")
     os.environ.setdefault("PEYVAND_TASK_BACKEND", "django_tasks.backends.dummy.DummyBackend")
+    # The pages are rendered without `collectstatic`: static URLs come from the app folders.
+    os.environ.setdefault("PEYVAND_DEBUG", "true")
     import django
 
     django.setup()
@@ -144,6 +146,14 @@ def main() -> None:
             cursor.fetchone()
         refs.append(time.perf_counter() - start)
     print(f"scan results: {found}", file=sys.stderr)
+    size = f"{args.tickets:,} tickets ({connection.vendor})"
+    scan, ref = statistics.median(scans), statistics.median(refs)
+    print(
+        f"| SLA breach scan (flag + warn + escalate) | {size}, ~{found[-1]['resolution']:,} "
+        f"resolution and ~{found[-1]['response']:,} response breaches per scan | median "
+        f"{scan:.2f} s | count(*) of open tickets {ref:.2f} s | {scan / ref:.1f} |",
+        flush=True,
+    )
     client = Client()
     client.force_login(agent, backend="django.contrib.auth.backends.ModelBackend")
     queue = Department.objects.get(code="service").pk
@@ -156,13 +166,6 @@ def main() -> None:
         start = time.perf_counter()
         client.get("/api/v1/me")
         me_times.append(time.perf_counter() - start)
-    size = f"{args.tickets:,} tickets ({connection.vendor})"
-    scan, ref = statistics.median(scans), statistics.median(refs)
-    print(
-        f"| SLA breach scan (flag + warn + escalate) | {size}, ~{found[0]['resolution']:,} newly "
-        f"breached per scan | median {scan:.2f} s | count(*) of open tickets {ref:.2f} s "
-        f"| {scan / ref:.1f} |"
-    )
     page, me = _p95(page_times) * 1000, _p95(me_times) * 1000
     print(
         f"| ticket queue page GET /service/tickets/?queue=service | {size} | p95 {page:.1f} ms "

@@ -22,8 +22,8 @@ _PLACEHOLDER = re.compile(r"%\([A-Za-z_]\w*\)[sdifr]|%[sdifr]|\{[A-Za-z_0-9]*\}|
 _PERSIAN_LETTER = re.compile(r"[\u0600-\u06FF]")
 # Arabic forms that Persian text must not use (Persian has ی and ک).
 _ARABIC_YEH_KAF = re.compile(r"[\u064A\u0643]")
-# Proper names that are shown as they are in the Persian interface.
-_KEPT_AS_IS = {"English"}
+# Proper names and protocol terms that are shown as they are in the Persian interface.
+_KEPT_AS_IS = {"English", "JSON", "GSM-7", "UIDVALIDITY", "UID"}
 
 
 @dataclass

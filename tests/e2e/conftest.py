@@ -74,7 +74,11 @@ def sign_in(page: Any, username: str, password: str) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-ASGI_PORT = int(os.environ.get("PEYVAND_E2E_ASGI_PORT", "8150"))
+# One daphne per test process (xdist worker): twisted's reactor runs once per process, so
+# every test that needs WebSockets shares this one server.
+ASGI_PORT = int(os.environ.get("PEYVAND_E2E_ASGI_PORT", "8150")) + int(
+    os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0
+)
 
 
 def _wait_until_serving(url: str, timeout: float = 60.0) -> None:

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,43 +19,11 @@ from tests.conftest import PASSWORD, speak_persian
 from tests.e2e.conftest import screenshot, sign_in
 from tests.factories import ContactPointFactory, CustomerFactory
 
-# One daphne per test process, on the ports this suite may use (8171–8180).
-PORT = 8171 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 10
 SECRET = "pbx-secret-e2e"
 
 
-def _wait_for_port(port: int, timeout: float = 20.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"daphne did not listen on {port}")
-
-
-@pytest.fixture(scope="session")
-def daphne_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
-    from daphne.server import Server
-    from twisted.internet import reactor
-
-    from peyvand.config.asgi import application
-
-    server = Server(
-        application,
-        endpoints=[f"tcp:port={PORT}:interface=127.0.0.1"],
-        signal_handlers=False,
-        verbosity=0,
-    )
-    with django_db_blocker.unblock():
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        _wait_for_port(PORT)
-        yield f"http://127.0.0.1:{PORT}"
-        reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]
-        thread.join(timeout=10)
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
 
 
 def post_event(port: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +46,7 @@ def post_event(port: int, payload: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_incoming_call_pops_up_on_the_agents_page(
-    browser: Any, daphne_url: str, personas: dict[str, Any], settings: Any, language: str
+    browser: Any, asgi_server_url: str, personas: dict[str, Any], settings: Any, language: str
 ) -> None:
     settings.AXES_ENABLED = False
     settings.PEYVAND_VOICE_WEBHOOK_SECRET = SECRET
@@ -93,7 +57,7 @@ def test_incoming_call_pops_up_on_the_agents_page(
     ContactPointFactory(
         customer=customer, kind="phone", value="09121112233", normalized="+989121112233"
     )
-    context = browser.new_context(base_url=daphne_url, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(base_url=asgi_server_url, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
@@ -106,9 +70,10 @@ def test_incoming_call_pops_up_on_the_agents_page(
         else:
             sign_in(page, "sales1", PASSWORD)
         page.goto("/customers/")
-        page.wait_for_function("document.body.dataset.voice === 'connected'")
+        page.locator("body[data-voice='connected']").wait_for(state="attached")
         answer = post_event(
-            PORT, {"event": "ringing", "call_id": f"e2e-{language}", "from": "۰۹۱۲۱۱۱۲۲۳۳"}
+            _port(asgi_server_url),
+            {"event": "ringing", "call_id": f"e2e-{language}", "from": "۰۹۱۲۱۱۱۲۲۳۳"},
         )
         assert answer["customer"] == customer.pk
         pop = page.locator("#call-pop")

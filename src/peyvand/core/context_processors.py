@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language_bidi
@@ -20,6 +21,9 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_read_kb": can(user, "kb_article", "view"),
         "can_work_tickets": can(user, "ticket", "view"),
         "can_manage_offers": can_manage_offers(user),
+        # Screen pops need a telephony system posting to our webhook; without one the page
+        # opens no voice socket.
+        "has_telephony": bool(settings.PEYVAND_VOICE_WEBHOOK_SECRET),
     }
 
 

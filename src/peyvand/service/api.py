@@ -9,6 +9,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -19,6 +20,7 @@ from peyvand.access.scopes import can, get_for
 from peyvand.core.api.auth import api_user, require_scope
 from peyvand.core.api.pagination import Ordering, PageParams, paginate
 from peyvand.core.api.schemas import CustomerRef, DepartmentRef, InputSchema, UserRef
+from peyvand.core.ratelimit import take_slot
 from peyvand.customers.access import get_customer_for
 from peyvand.service.access import get_article_for, get_public_article, require_kb
 from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPriority, TicketStatus
@@ -29,6 +31,9 @@ from peyvand.service.tickets import selectors as ticket_selectors
 from peyvand.service.tickets import services as ticket_services
 
 router = Router(tags=["knowledge base"])
+# Anonymous readers: reads and votes are rate-limited per client address.
+PUBLIC_READS_PER_MINUTE = 120
+PUBLIC_VOTES_PER_MINUTE = 10
 tickets_router = Router(tags=["tickets"])
 public_router = Router(auth=None, tags=["knowledge base (public)"])
 
@@ -187,14 +192,55 @@ def transition_article(request: HttpRequest, article_id: int, payload: Transitio
     return _article_out(article)
 
 
-@public_router.get("/articles/search", response=list[ArticleSummaryOut], summary="Search help")
+_PUBLIC_PROBLEMS = {
+    "responses": {
+        code: {
+            "description": description,
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for code, description in (
+            (400, "The body is not valid JSON."),
+            (404, "No published public article has this id."),
+            (413, "The request is over the size limit."),
+            (429, "Too many requests from this address; see Retry-After."),
+        )
+    }
+}
+
+
+def _throttle(request: HttpRequest, bucket: str, limit: int) -> None:
+    client = request.META.get("REMOTE_ADDR", "")
+    wait = take_slot(f"kb-{bucket}:{client}", limit=limit, window=60)
+    if wait:
+        raise HttpError(
+            429,
+            _("Too many requests from your address; try again in %(seconds)s s.")
+            % {"seconds": wait},
+        )
+
+
+@public_router.get(
+    "/articles/search",
+    response=list[ArticleSummaryOut],
+    summary="Search help",
+    openapi_extra=_PUBLIC_PROBLEMS,
+)
 def public_search(request: HttpRequest, params: Query[SearchParams]) -> Any:
     """Published public articles only; internal ones are never returned here."""
+    _throttle(request, "read", PUBLIC_READS_PER_MINUTE)
     return selectors.search_public(params.q, language=params.language, limit=params.limit)
 
 
-@public_router.get("/articles/{article_id}", response=PublicArticleOut, summary="Read help")
+@public_router.get(
+    "/articles/{article_id}",
+    response=PublicArticleOut,
+    summary="Read help",
+    openapi_extra=_PUBLIC_PROBLEMS,
+)
 def public_article(request: HttpRequest, article_id: int) -> Any:
+    _throttle(request, "read", PUBLIC_READS_PER_MINUTE)
     article = get_public_article(article_id)
     public = selectors.translations_of(article).filter(
         status=ArticleStatus.PUBLISHED, visibility=ArticleVisibility.PUBLIC
@@ -209,8 +255,14 @@ def public_article(request: HttpRequest, article_id: int) -> Any:
     }
 
 
-@public_router.post("/articles/{article_id}/feedback", response={204: None}, summary="Rate help")
+@public_router.post(
+    "/articles/{article_id}/feedback",
+    response={204: None},
+    summary="Rate help",
+    openapi_extra=_PUBLIC_PROBLEMS,
+)
 def public_feedback(request: HttpRequest, article_id: int, payload: FeedbackIn) -> Any:
+    _throttle(request, "vote", PUBLIC_VOTES_PER_MINUTE)
     services.record_feedback(
         get_public_article(article_id), helpful=payload.helpful, comment=payload.comment
     )
@@ -218,10 +270,14 @@ def public_feedback(request: HttpRequest, article_id: int, payload: FeedbackIn) 
 
 
 @public_router.post(
-    "/articles/{article_id}/solved", response={204: None}, summary="This solved my problem"
+    "/articles/{article_id}/solved",
+    response={204: None},
+    summary="This solved my problem",
+    openapi_extra=_PUBLIC_PROBLEMS,
 )
 def public_solved(request: HttpRequest, article_id: int) -> Any:
     """Counted as a ticket avoided (deflection)."""
+    _throttle(request, "vote", PUBLIC_VOTES_PER_MINUTE)
     services.record_deflection(get_public_article(article_id))
     return Status(204, None)
 
