@@ -120,8 +120,11 @@ def open_ticket(
 
 
 def _locked(ticket: Ticket) -> Ticket:
+    # Only the ticket row is locked: PostgreSQL cannot lock the nullable side of the join.
     return (
-        Ticket.objects.select_for_update().select_related("sla_policy__calendar").get(pk=ticket.pk)
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("sla_policy__calendar")
+        .get(pk=ticket.pk)
     )
 
 
