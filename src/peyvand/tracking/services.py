@@ -16,13 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peyvand.audit.services import copy_text, record
 from peyvand.core.problems import ServiceError
+from peyvand.core.ratelimit import take_slot
 from peyvand.customers.models import Customer
 from peyvand.tracking.bots import device_of, is_bot_agent, too_fast
 from peyvand.tracking.choices import EventType, IdentitySource
@@ -96,17 +96,7 @@ def take_rate_slot(site: TrackedSite, client: str) -> int:
     """Count one batch from this client to this site in the current fixed window: 0 when
     allowed, else the seconds to wait. In Django's cache, so all web processes share it."""
     count, _sep, seconds = settings.PEYVAND_TRACKING_RATE.partition("/")
-    limit, window = int(count), int(seconds or 60)
-    now = timezone.now().timestamp()
-    slot = int(now // window)
-    key = f"tracking-rate:{site.pk}:{client}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        used = 1
-    return 0 if used <= limit else max(1, int((slot + 1) * window - now))
+    return take_slot(f"tracking:{site.pk}:{client}", limit=int(count), window=int(seconds or 60))
 
 
 # --- identity ---------------------------------------------------------------------------
