@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "peyvand.tracking",
     "peyvand.personalization",
     "peyvand.service",
+    "peyvand.portal",
 ]
 
 MIDDLEWARE = [

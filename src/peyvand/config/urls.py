@@ -21,6 +21,7 @@ urlpatterns = [
     path("analytics/", include("peyvand.analytics.urls")),
     path("tracking/", include("peyvand.tracking.urls")),
     path("service/", include("peyvand.service.urls")),
+    path("portal/", include("peyvand.portal.urls")),
     path("personalization/", include("peyvand.personalization.urls")),
     path("", include("peyvand.desk.urls")),
     path("django-admin/", admin.site.urls),

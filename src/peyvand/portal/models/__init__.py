@@ -1,0 +1,1 @@
+"""The customer's side of Peyvand: portal sign-in and community. One module per area."""
