@@ -329,7 +329,9 @@ def servers(env: dict[str, str], workers: int = 2) -> Iterator[None]:
         for _ in range(workers)
     ]
     try:
-        deadline = time.time() + 60
+        # Django's start-up alone took ~12 s of wall time at load 6; on a loaded machine
+        # two processes starting at once need minutes.
+        deadline = time.time() + 240
         while True:
             try:
                 status, _ = get(
