@@ -139,6 +139,7 @@ def test_the_author_accepts_an_answer_in_the_portal(
     portal_client(bob).post(url, {"post": answer.pk})
     question.refresh_from_db()
     assert question.accepted_post is None
+    assert portal_client(alice).post(url, {"post": "1 OR 1=1"}).status_code == 404
     portal_client(alice).post(url, {"post": answer.pk})
     question.refresh_from_db()
     assert question.accepted_post == answer

@@ -24,7 +24,7 @@ from peyvand.portal.community.forms import (
     ReplyForm,
     ThreadFilterForm,
 )
-from peyvand.portal.community.views import add_errors
+from peyvand.portal.community.views import add_errors, posted_id
 from peyvand.portal.models import ForumPost, ForumThread, Idea
 from peyvand.portal.models.community import FORUM_OBJECT_TYPE, IDEA_OBJECT_TYPE
 
@@ -131,8 +131,8 @@ def thread_reply(request: HttpRequest, pk: int) -> HttpResponse:
 def thread_accept(request: HttpRequest, pk: int) -> HttpResponse:
     thread = _thread(request.user, pk)
     _require(request.user, FORUM_OBJECT_TYPE, "moderate")
-    post_id = request.POST.get("post")
-    post = get_object_or_404(ForumPost, pk=post_id, thread=thread) if post_id else None
+    post_id = posted_id(request, "post")
+    post = get_object_or_404(ForumPost, pk=post_id, thread=thread) if post_id is not None else None
     try:
         services.accept_answer(thread, post, staff=request.user)
     except (ValidationError, PermissionDenied) as exc:

@@ -31,6 +31,16 @@ def _product(product_id: int) -> Product:
     return get_object_or_404(Product.objects.sellable(), pk=product_id)
 
 
+def posted_id(request: HttpRequest, name: str) -> int | None:
+    """An id from the form, None when left out; anything but a number is a missing record."""
+    raw = request.POST.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404
+    return int(raw)
+
+
 def add_errors(form: Any, exc: ValidationError) -> None:
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc.messages)
@@ -174,9 +184,9 @@ def thread_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_login_required
 def thread_accept(request: HttpRequest, pk: int) -> HttpResponse:
     thread = _thread(request, pk)
-    post_id = request.POST.get("post")
-    post = selectors.public_post(post_id) if post_id else None
-    if post_id and post is None:
+    post_id = posted_id(request, "post")
+    post = selectors.public_post(post_id) if post_id is not None else None
+    if post_id is not None and post is None:
         raise Http404
     try:
         services.accept_answer(thread, post, customer=request.portal_customer)  # type: ignore[attr-defined]
