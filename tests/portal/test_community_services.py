@@ -268,3 +268,21 @@ def test_ideas_and_votes_are_on_the_customers_timeline(
     assert [e.title for e in bob_entries if e.kind == "idea"] == ["Voted for: Dark mode"]
     # A sales rep who may not see the customer sees none of it.
     assert customer_timeline(alice, user=sales1) == []
+
+
+def test_the_demo_community_loads_once(
+    product: Any, service1: Any, marketing1: Any, manager: Any
+) -> None:
+    from peyvand.portal.community.demo import load_demo_community
+    from tests.factories import CustomerFactory
+
+    CustomerFactory.create_batch(5)
+    load_demo_community()
+    load_demo_community()
+    thread = ForumThread.objects.get()
+    assert thread.accepted_post is not None and thread.accepted_post.is_staff_post
+    assert selectors.moderation_queue(service1).count() == 1
+    assert [(i.vote_count, i.status) for i in selectors.ideas_for_board(product)] == [
+        (3, IdeaStatus.NEW),
+        (2, IdeaStatus.PLANNED),
+    ]
