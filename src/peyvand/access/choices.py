@@ -72,3 +72,5 @@ class ApiScope(models.TextChoices):
     KB_WRITE = "kb:write", _("Write knowledge-base articles")
     TICKETS_READ = "tickets:read", _("Read tickets")
     TICKETS_WRITE = "tickets:write", _("Open and change tickets")
+    COMMUNITY_READ = "community:read", _("Read the community forums and ideas")
+    COMMUNITY_WRITE = "community:write", _("Moderate the community forums")

@@ -56,6 +56,8 @@ ROLES: list[dict[str, Any]] = [
             "task": ["view", "add", "change", "assign"],
             "kb_article": ["view", "add", "change"],
             "ticket": ["view", "add", "change"],
+            "forum_post": ["view", "add", "moderate"],
+            "idea": ["view"],
         },
     },
     {
@@ -70,6 +72,8 @@ ROLES: list[dict[str, Any]] = [
             "task": ["view", "add", "change"],
             "tracking_site": ["view", "add", "change"],
             "kb_article": ["view", "add", "change"],
+            "forum_post": ["view"],
+            "idea": ["view", "change"],
         },
     },
 ]

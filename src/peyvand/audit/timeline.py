@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from peyvand.access.scopes import can
 from peyvand.audit.choices import ChangeAction
 from peyvand.audit.models import ChangeLog
 from peyvand.audit.services import diff
@@ -149,6 +150,50 @@ def _web_sessions(
         )
 
 
+def _ideas(
+    customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
+) -> Iterator[TimelineEntry]:
+    # The ideas the customer proposed on the community board and the ones they voted for:
+    # what they asked the product team for, in their own words.
+    from peyvand.portal.community.selectors import customer_ideas
+
+    linked = can(user, "idea", "view")
+    gate = Exists(Customer.objects.visible_to(user).filter(pk=customer.pk))
+    ideas = customer_ideas(customer.pk).filter(gate).order_by("-created_at", "-pk")
+    for row in _bounded(ideas, "created_at", before, exactly)[:limit]:
+        yield TimelineEntry(
+            kind="idea",
+            at=row.created_at,
+            title=_("Proposed: %(title)s") % {"title": row.title},
+            body=f"{row.product} · {row.get_status_display()}",
+            channel="",
+            direction="",
+            actor="",
+            url=reverse("community:idea", args=[row.pk]) if linked else "",
+        )
+
+
+def _idea_votes(
+    customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
+) -> Iterator[TimelineEntry]:
+    from peyvand.portal.community.selectors import customer_idea_votes
+
+    linked = can(user, "idea", "view")
+    gate = Exists(Customer.objects.visible_to(user).filter(pk=customer.pk))
+    votes = customer_idea_votes(customer.pk).filter(gate).order_by("-created_at", "-pk")
+    for row in _bounded(votes, "created_at", before, exactly)[:limit]:
+        yield TimelineEntry(
+            kind="idea",
+            at=row.created_at,
+            title=_("Voted for: %(title)s") % {"title": row.idea.title},
+            body=row.idea.get_status_display(),
+            channel="",
+            direction="",
+            actor="",
+            url=reverse("community:idea", args=[row.idea_id]) if linked else "",
+        )
+
+
 def _field_label(model: type[models.Model] | None, attname: str) -> str:
     if model is None:
         return attname
@@ -175,7 +220,12 @@ def _changes(
     # customer may lie outside the user's task scope. The customer gate keeps the whole
     # history of a customer the user may not see out, in the same single query. Customers
     # merged into this one keep their change rows under their own id; they are its history too.
+    # Ideas and idea votes appear as their own entries; only later changes of an idea (its
+    # status, decided by staff) are told as changes.
+    from peyvand.portal.models import Idea, IdeaVote
+
     hidden_types = ContentType.objects.get_for_models(Task, TaskComment).values()
+    own_entries = ContentType.objects.get_for_models(Idea, IdeaVote).values()
     merged_ids = Customer.objects.filter(merged_into=customer.pk).values("pk")
     qs = (
         ChangeLog.objects.filter(
@@ -183,6 +233,7 @@ def _changes(
             Exists(Customer.objects.visible_to(user).filter(pk=customer.pk)),
         )
         .exclude(content_type__in=list(hidden_types))
+        .exclude(content_type__in=list(own_entries), action=ChangeAction.CREATE)
         .order_by("-at", "-seq")
     )
     for row in _bounded(qs, "at", before, exactly)[:limit]:
@@ -204,7 +255,7 @@ def customer_timeline(
 ) -> list[TimelineEntry]:
     """The newest `limit` entries of the customer's timeline older than `before`, as
     `user` may see them."""
-    sources = (_interactions, _orders, _tasks, _changes, _web_sessions)
+    sources = (_interactions, _orders, _tasks, _changes, _web_sessions, _ideas, _idea_votes)
     # One row more than a page from each source: if the row after the page shares the page's
     # last instant, the page would split that instant and it is fetched whole instead.
     streams: Iterable[Iterator[TimelineEntry]] = [

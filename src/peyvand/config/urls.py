@@ -22,6 +22,7 @@ urlpatterns = [
     path("tracking/", include("peyvand.tracking.urls")),
     path("service/", include("peyvand.service.urls")),
     path("portal/", include("peyvand.portal.urls")),
+    path("community/", include("peyvand.portal.community.staff_urls")),
     path("personalization/", include("peyvand.personalization.urls")),
     path("", include("peyvand.desk.urls")),
     path("django-admin/", admin.site.urls),

@@ -298,6 +298,9 @@ def load_demo_company() -> None:
     from peyvand.service.tickets.demo import load_demo_tickets
 
     load_demo_tickets()
+    from peyvand.portal.community.demo import load_demo_community
+
+    load_demo_community()
 
 
 def _products() -> dict[str, Any]:
