@@ -1,0 +1,78 @@
+"""Portal fixtures: two customers with an email and a mobile on file, a test client signed
+in to the portal as either, and the real SMTP server and SMS gateway of the channel tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from peyvand.channels.sms.models import SmsGateway
+from peyvand.customers.models import Customer
+from peyvand.customers.services import add_contact_point
+from peyvand.portal.session import SESSION_KEY
+from tests.channels.email.conftest import identity, sink  # noqa: F401 (fixtures)
+from tests.channels.gateway_receiver import GatewayReceiver, running_receiver
+from tests.factories import CustomerFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    # The limiter lives in the cache, which outlives a test's database.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_customer(name: str, email: str, phone: str, **fields: Any) -> Customer:
+    customer = CustomerFactory(display_name=name, **fields)
+    add_contact_point(customer, actor=None, kind="email", value=email, is_primary=True)
+    add_contact_point(customer, actor=None, kind="phone", value=phone, is_primary=True)
+    return customer
+
+
+@pytest.fixture
+def alice(personas: dict[str, Any]) -> Customer:
+    return make_customer(
+        "Alice Ahmadi",
+        "alice@example.com",
+        "09121111111",
+        preferred_language="en",
+        owner=personas["sales1"],
+    )
+
+
+@pytest.fixture
+def bob(personas: dict[str, Any]) -> Customer:
+    return make_customer("Bob Bahrami", "bob@example.com", "09122222222", preferred_language="fa")
+
+
+@pytest.fixture
+def portal_client(db: Any) -> Callable[[Customer], Client]:
+    """`portal_client(customer)`: a client whose portal session is that customer's."""
+
+    def make(customer: Customer) -> Client:
+        client = Client()
+        session = client.session
+        session[SESSION_KEY] = customer.pk
+        session.save()
+        return client
+
+    return make
+
+
+@pytest.fixture
+def receiver(settings: Any) -> Iterator[GatewayReceiver]:
+    settings.PEYVAND_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
+    with running_receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def gateway(receiver: GatewayReceiver) -> SmsGateway:
+    return SmsGateway.objects.create(
+        name="Loopback", url=receiver.url, sender_id="3000123", is_default=True
+    )
