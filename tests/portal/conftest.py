@@ -76,3 +76,34 @@ def gateway(receiver: GatewayReceiver) -> SmsGateway:
     return SmsGateway.objects.create(
         name="Loopback", url=receiver.url, sender_id="3000123", is_default=True
     )
+
+
+def make_ticket(customer: Customer, subject: str, *, staff: Any) -> Any:
+    """A portal ticket with a public answer from staff, an internal note, and a reply from
+    the customer carrying an attachment."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from peyvand.channels.inbox.models import Message
+    from peyvand.channels.inbox.services import add_note, queue_message
+    from peyvand.channels.services import add_attachments
+    from peyvand.portal.services import open_portal_ticket, reply_to_ticket
+
+    ticket = open_portal_ticket(customer, subject=subject, description=f"Details of {subject}")
+    queue_message(
+        ticket.conversation,
+        actor=staff,
+        body=f"Public answer to {subject}",
+        recipient="customer@example.com",
+        channel="email",
+    )
+    add_note(ticket.conversation, actor=staff, body=f"INTERNAL NOTE about {subject}")
+    reply_to_ticket(customer, ticket, body=f"Customer follow-up on {subject}")
+    message = Message.objects.filter(conversation=ticket.conversation, direction="inbound").last()
+    assert message is not None and message.interaction is not None
+    add_attachments(
+        message.interaction,
+        actor=None,
+        attachments=[SimpleUploadedFile(f"{subject}.txt", b"log file", "text/plain")],
+    )
+    ticket.refresh_from_db()
+    return ticket
