@@ -283,3 +283,18 @@ def test_release_notes_screen_refuses_staff_without_product_rights(
         assert refused.status_code == 404
     assert not ReleaseNote.objects.exists()
     assert client_for(manager).get("/portal/staff/release-notes/").status_code == 200
+
+
+def test_ticket_list_queries_do_not_grow_with_the_page(
+    alice: Any, service1: Any, portal_client: Any, django_assert_num_queries: Any
+) -> None:
+    client = portal_client(alice)
+    for i in range(2):
+        make_ticket(alice, f"Ticket {i}", staff=service1)
+    # Session, customer, count, page.
+    with django_assert_num_queries(4):
+        assert client.get("/portal/tickets/").status_code == 200
+    for i in range(2, 8):
+        make_ticket(alice, f"Ticket {i}", staff=service1)
+    with django_assert_num_queries(4):
+        assert client.get("/portal/tickets/").status_code == 200

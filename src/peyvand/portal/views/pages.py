@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from peyvand.catalog.models import Product
 from peyvand.channels.views import serve_attachment
 from peyvand.core.problems import ServiceError
+from peyvand.customers.choices import Channel, ConsentPurpose, ConsentStatus
 from peyvand.portal import selectors, services
 from peyvand.portal.forms import ProfileForm, ReplyForm, TicketForm
 from peyvand.portal.models import ProductSubscription
@@ -188,8 +189,6 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 
 
 def _consent_rows(customer: Any) -> list[dict[str, Any]]:
-    from peyvand.customers.choices import Channel, ConsentPurpose, ConsentStatus
-
     on_file = {(c.channel, c.purpose): c.status for c in customer.consents.all()}
     rows = []
     for purpose in services.CONSENT_PURPOSES:
@@ -243,7 +242,6 @@ def profile(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "consent_rows": _consent_rows(customer),
-        "channels": [c for c in services.CONSENT_CHANNELS],
         "contact_points": customer.contact_points.order_by("kind", "pk"),
     }
     return render(request, "portal/profile.html", context)
