@@ -38,6 +38,9 @@ def _code(smtp: SinkHandler) -> str:
 def _portal_fixtures(request: pytest.FixtureRequest) -> tuple[SinkHandler, Any]:
     # The portal tests' fixtures, by name: imported above, they are not parameters here.
     request.getfixturevalue("identity")
+    # The first page of a live server on a loaded shared machine can take longer than the
+    # default 15 s; a slow start is not what these tests are about.
+    request.getfixturevalue("page").set_default_navigation_timeout(60_000)
     return request.getfixturevalue("sink"), request.getfixturevalue("alice")
 
 

@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-from django.core import mail
 
 from peyvand.audit.models import ChangeLog
 from peyvand.catalog.services import ensure_currencies
@@ -228,8 +227,15 @@ def test_download_my_data_is_my_json_without_internal_notes(
     assert {p["value"] for p in data["contact_points"]} == {"alice@example.com", "09121111111"}
 
 
+@pytest.mark.django_db(transaction=True)
 def test_release_notes_reach_subscribers_on_their_channel(
-    alice: Any, bob: Any, manager: Any, client_for: Any, portal_client: Any, identity: Any
+    alice: Any,
+    bob: Any,
+    manager: Any,
+    client_for: Any,
+    portal_client: Any,
+    identity: Any,
+    sink: Any,
 ) -> None:
     ensure_currencies()
     _list, products = make_price_list()
@@ -260,7 +266,9 @@ def test_release_notes_reach_subscribers_on_their_channel(
     assert emails.count() == 1 and "Faster reports" in emails.get().subject
     # Bob chose SMS, and no SMS gateway is configured here: nothing is queued to him.
     assert note.recipients == 1
-    assert not mail.outbox
+    (delivered,) = sink.messages()
+    assert delivered["To"].addresses[0].addr_spec == "alice@example.com"
+    assert "Faster reports (2.1)" in str(delivered["Subject"])
     # Unsubscribing stops the next one.
     alice_client.post(
         "/portal/updates/", {"product": erp.pk, "channel": "email", "subscribed": "0"}
