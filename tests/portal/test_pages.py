@@ -170,9 +170,12 @@ def test_agreements_show_the_incidents_left(alice: Any, portal_client: Any) -> N
         incidents_allowed=10,
         incidents_used=3,
         sla_policy=policy,
+        channels=["email", "phone"],
     )
     html = portal_client(alice).get("/portal/agreements/").content.decode()
     assert "Gold support 1405" in html and "7 of 10" in html
+    assert "60 business minutes" in html and "480 business minutes" in html
+    assert "Email, Phone call" in html
     api = portal_client(alice).get("/api/v1/portal/agreements").json()
     assert api[0]["incidents_left"] == 7
 

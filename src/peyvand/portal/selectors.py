@@ -109,6 +109,7 @@ def my_quote(customer: Customer, pk: Any) -> Quote:
 def my_agreements(customer: Customer) -> QuerySet[ServiceAgreement]:
     return (
         ServiceAgreement.objects.filter(customer=customer)
+        .select_related("sla_policy")
         .prefetch_related("products")
         .order_by("-ends_on", "pk")
     )

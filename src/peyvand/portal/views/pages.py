@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from peyvand.catalog.models import Product
+from peyvand.channels.choices import InteractionChannel
 from peyvand.channels.views import serve_attachment
 from peyvand.core.problems import ServiceError
 from peyvand.customers.choices import Channel, ConsentPurpose, ConsentStatus
@@ -185,7 +186,14 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.my_agreements(_customer(request)), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "portal/agreements.html", {"page": page})
+    rows = [
+        (
+            agreement,
+            [InteractionChannel(c).label for c in agreement.channels if c in InteractionChannel],
+        )
+        for agreement in page.object_list
+    ]
+    return render(request, "portal/agreements.html", {"page": page, "rows": rows})
 
 
 def _consent_rows(customer: Any) -> list[dict[str, Any]]:
