@@ -1,81 +1,53 @@
-"""Community fixtures: products to talk about, customers, and a portal session for one.
-
-Portal sign-in is its own feature; these tests sign a customer in the way it does, by
-putting the customer's id under the portal's session key."""
+"""Portal fixtures: two customers with an email and a mobile on file, a test client signed
+in to the portal as either, and the real SMTP server and SMS gateway of the channel tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from djmoney.money import Money
 
-from peyvand.catalog.models import Product
+from peyvand.channels.sms.models import SmsGateway
 from peyvand.customers.models import Customer
-from peyvand.portal.community import services
-from peyvand.portal.models import ForumPost, ForumThread
-from peyvand.portal.models.community import PostStatus
+from peyvand.customers.services import add_contact_point
 from peyvand.portal.session import SESSION_KEY
-from tests.api.conftest import api_client  # noqa: F401  (the bearer-token client fixture)
+from tests.channels.email.conftest import identity, sink  # noqa: F401 (fixtures)
+from tests.channels.gateway_receiver import GatewayReceiver, running_receiver
 from tests.factories import CustomerFactory
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Any:
-    # The posting limit counts in the cache by customer id; ids come back after a rollback.
+def _fresh_rate_limits() -> Iterator[None]:
+    # The limiter lives in the cache, which outlives a test's database.
     cache.clear()
     yield
     cache.clear()
 
 
+def make_customer(name: str, email: str, phone: str, **fields: Any) -> Customer:
+    customer = CustomerFactory(display_name=name, **fields)
+    add_contact_point(customer, actor=None, kind="email", value=email, is_primary=True)
+    add_contact_point(customer, actor=None, kind="phone", value=phone, is_primary=True)
+    return customer
+
+
 @pytest.fixture
-def product(db: Any) -> Product:
-    return Product.objects.create(
-        sku="KEY-ROUTER", name="Keyhan router", name_fa="روتر کیهان", unit_price=Money(10, "IRR")
+def alice(personas: dict[str, Any]) -> Customer:
+    return make_customer(
+        "Alice Ahmadi",
+        "alice@example.com",
+        "09121111111",
+        preferred_language="en",
+        owner=personas["sales1"],
     )
 
 
 @pytest.fixture
-def other_product(db: Any) -> Product:
-    return Product.objects.create(sku="KEY-CAM", name="Keyhan camera", unit_price=Money(5, "IRR"))
-
-
-@pytest.fixture
-def alice(db: Any) -> Customer:
-    return CustomerFactory(display_name="Alice Asker", preferred_language="en")
-
-
-@pytest.fixture
-def bob(db: Any) -> Customer:
-    return CustomerFactory(display_name="Bob Answerer", preferred_language="en")
-
-
-@pytest.fixture
-def carol(db: Any) -> Customer:
-    return CustomerFactory(display_name="Carol Voter", preferred_language="en")
-
-
-def trust(customer: Customer, product: Product) -> None:
-    """Give the customer one published post, so their next posts skip the new-author check."""
-    thread = ForumThread.objects.create(
-        product=product, title=f"Hello from {customer.pk}", customer=customer,
-        last_post_at="2026-01-01T00:00:00Z",
-    )  # fmt: skip
-    ForumPost.objects.create(
-        thread=thread, is_opening=True, body="Hi", customer=customer, status=PostStatus.PUBLISHED
-    )
-
-
-@pytest.fixture
-def trusted(product: Product) -> Callable[..., None]:
-    def make(*customers: Customer) -> None:
-        for customer in customers:
-            trust(customer, product)
-
-    return make
+def bob(personas: dict[str, Any]) -> Customer:
+    return make_customer("Bob Bahrami", "bob@example.com", "09122222222", preferred_language="fa")
 
 
 @pytest.fixture
@@ -93,9 +65,45 @@ def portal_client(db: Any) -> Callable[[Customer], Client]:
 
 
 @pytest.fixture
-def question(alice: Customer, product: Product, trusted: Any) -> ForumThread:
-    """A published question by Alice."""
-    trusted(alice)
-    return services.start_thread(
-        customer=alice, product=product, title="Router drops Wi-Fi", body="Every night at 2."
+def receiver(settings: Any) -> Iterator[GatewayReceiver]:
+    settings.PEYVAND_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
+    with running_receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def gateway(receiver: GatewayReceiver) -> SmsGateway:
+    return SmsGateway.objects.create(
+        name="Loopback", url=receiver.url, sender_id="3000123", is_default=True
     )
+
+
+def make_ticket(customer: Customer, subject: str, *, staff: Any) -> Any:
+    """A portal ticket with a public answer from staff, an internal note, and a reply from
+    the customer carrying an attachment."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from peyvand.channels.inbox.models import Message
+    from peyvand.channels.inbox.services import add_note, queue_message
+    from peyvand.channels.services import add_attachments
+    from peyvand.portal.services import open_portal_ticket, reply_to_ticket
+
+    ticket = open_portal_ticket(customer, subject=subject, description=f"Details of {subject}")
+    queue_message(
+        ticket.conversation,
+        actor=staff,
+        body=f"Public answer to {subject}",
+        recipient="customer@example.com",
+        channel="email",
+    )
+    add_note(ticket.conversation, actor=staff, body=f"INTERNAL NOTE about {subject}")
+    reply_to_ticket(customer, ticket, body=f"Customer follow-up on {subject}")
+    message = Message.objects.filter(conversation=ticket.conversation, direction="inbound").last()
+    assert message is not None and message.interaction is not None
+    add_attachments(
+        message.interaction,
+        actor=None,
+        attachments=[SimpleUploadedFile(f"{subject}.txt", b"log file", "text/plain")],
+    )
+    ticket.refresh_from_db()
+    return ticket

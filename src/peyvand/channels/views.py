@@ -17,6 +17,7 @@ from peyvand.channels.access import (
     may_touch_interactions_of,
 )
 from peyvand.channels.forms import InteractionForm
+from peyvand.channels.models import InteractionAttachment
 from peyvand.channels.services import log_interaction
 from peyvand.channels.sniff import OCTET_STREAM, SERVABLE_TYPES
 from peyvand.desk.forms import apply_service_errors
@@ -93,7 +94,12 @@ def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Always a download, never rendered by the browser: what a customer sent us may be
     hostile, and our origin must not serve it as a page."""
-    attachment = get_attachment_for(request.user, pk)
+    return serve_attachment(get_attachment_for(request.user, pk))
+
+
+def serve_attachment(attachment: InteractionAttachment) -> FileResponse:
+    """The download response for an attachment the caller was allowed to fetch (staff
+    here, the customer's own on the portal)."""
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:

@@ -18,6 +18,7 @@ from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
 from peyvand.personalization.api import customers_router as offer_customers_router
 from peyvand.personalization.api import router as offers_router
+from peyvand.portal.api import router as portal_router
 from peyvand.portal.community.api import router as community_router
 from peyvand.sales.api.contracts import router as contracts_router
 from peyvand.sales.api.forecast import router as forecast_router
@@ -71,6 +72,7 @@ api.add_router("/tickets", tickets_router)
 api.add_router("/community", community_router)
 api.add_router("/public/kb", public_kb_router)
 api.add_router("/public/email", inbound_email_router)
+api.add_router("/portal", portal_router)
 
 # Last, so it only catches paths no endpoint answers: those get a 404 problem, not HTML.
 _unmatched = Router(auth=None)

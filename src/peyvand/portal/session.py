@@ -11,7 +11,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -39,11 +40,13 @@ def sign_out(request: HttpRequest) -> None:
     request.session.cycle_key()
 
 
-def portal_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def portal_login_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """Sets ``request.portal_customer``; without one, redirects to the portal sign-in."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         customer = current_customer(request)
         if customer is None:
             query = urlencode({"next": request.get_full_path()})

@@ -1,5 +1,6 @@
 """The customer's side of Peyvand: portal sign-in and community. One module per area."""
 
+from peyvand.portal.models.access import SignInCode
 from peyvand.portal.models.community import (
     ForumPost,
     ForumReport,
@@ -8,5 +9,16 @@ from peyvand.portal.models.community import (
     Idea,
     IdeaVote,
 )
+from peyvand.portal.models.updates import ProductSubscription, ReleaseNote
 
-__all__ = ["ForumPost", "ForumReport", "ForumThread", "ForumVote", "Idea", "IdeaVote"]
+__all__ = [
+    "ForumPost",
+    "ForumReport",
+    "ForumThread",
+    "ForumVote",
+    "Idea",
+    "IdeaVote",
+    "ProductSubscription",
+    "ReleaseNote",
+    "SignInCode",
+]

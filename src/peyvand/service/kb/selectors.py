@@ -3,6 +3,7 @@ ticket's text, an article's translations and history."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -54,15 +55,25 @@ def search_for_staff(
     )
 
 
-def suggest_for_text(user: Any, text: str, *, language: str | None = None) -> list[Article]:
-    """Articles an agent might insert into a reply: the best matches for the longest words
-    of the ticket's text (every word of a whole message rarely appears in one article)."""
+def _suggest(text: str, search: Callable[[str], list[Article]]) -> list[Article]:
+    # The best matches for the longest words of the text: every word of a whole message
+    # rarely appears in one article.
     words = sorted({w for w in text.split() if len(w) > 3}, key=len, reverse=True)[:3]
     seen: dict[int, Article] = {}
     for word in words:
-        for article in search_for_staff(user, word, language=language, limit=5):
+        for article in search(word):
             seen.setdefault(article.pk, article)
     return list(seen.values())[:5]
+
+
+def suggest_for_text(user: Any, text: str, *, language: str | None = None) -> list[Article]:
+    """Articles an agent might insert into a reply to the ticket's text."""
+    return _suggest(text, lambda word: search_for_staff(user, word, language=language, limit=5))
+
+
+def suggest_public(text: str, *, language: str | None = None) -> list[Article]:
+    """Published public articles for what a customer is about to ask (portal deflection)."""
+    return _suggest(text, lambda word: search_public(word, language=language, limit=5))
 
 
 def translations_of(article: Article) -> QuerySet[Article]:

@@ -50,7 +50,6 @@ def test_a_waiting_question_is_only_its_authors(
     assert "Awaiting moderation" in page
 
 
-@pytest.mark.urls("tests.portal.urls")
 def test_posting_needs_a_signed_in_customer(
     question: ForumThread, product: Any, client: Any
 ) -> None:
