@@ -72,3 +72,5 @@ class ApiScope(models.TextChoices):
     KB_WRITE = "kb:write", _("Write knowledge-base articles")
     TICKETS_READ = "tickets:read", _("Read tickets")
     TICKETS_WRITE = "tickets:write", _("Open and change tickets")
+    SERVICE_ORDERS_READ = "service_orders:read", _("Read service orders")
+    SERVICE_ORDERS_WRITE = "service_orders:write", _("Create and change service orders")

@@ -56,6 +56,7 @@ ROLES: list[dict[str, Any]] = [
             "task": ["view", "add", "change", "assign"],
             "kb_article": ["view", "add", "change"],
             "ticket": ["view", "add", "change"],
+            "service_order": ["view", "add", "change"],
         },
     },
     {
