@@ -5,14 +5,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.models import Department, User
-from peyvand.catalog.models import Currency, Product
+from peyvand.catalog.forms import currency_choices
+from peyvand.catalog.models import Product
 from peyvand.service.choices import ServiceOrderStatus
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def _currencies() -> list[tuple[str, str]]:
-    return [(c, c) for c in Currency.objects.filter(is_active=True).values_list("code", flat=True)]
 
 
 class OrderForm(forms.Form):
@@ -30,7 +27,7 @@ class OrderForm(forms.Form):
     )
     window_start = forms.DateTimeField(label=_("From"), widget=_WHEN)
     window_end = forms.DateTimeField(label=_("Until"), widget=_WHEN)
-    currency = forms.ChoiceField(label=_("Currency"), choices=_currencies)
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -63,7 +60,7 @@ class LineForm(forms.Form):
         required=False,
         help_text=_("Empty: the product's list price."),
     )
-    currency = forms.ChoiceField(label=_("Currency"), choices=_currencies)
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
 
 
 class TimeForm(forms.Form):

@@ -26,8 +26,8 @@ from peyvand.analytics.costs.services import post_cost
 from peyvand.analytics.models import DepartmentRate
 from peyvand.analytics.models.costs import CostKind
 from peyvand.audit.services import record
-from peyvand.catalog.models import Currency
 from peyvand.catalog.money import convert, round_money
+from peyvand.catalog.services import active_currency
 from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer
 from peyvand.service.choices import SERVICE_ORDER_FLOW, ServiceOrderKind, ServiceOrderStatus
@@ -52,10 +52,6 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 def _locked(order: ServiceOrder | int) -> ServiceOrder:
     pk = order if isinstance(order, int) else order.pk
     return ServiceOrder.objects.select_for_update(of=("self",)).get(pk=pk)
-
-
-def _known_currency(code: str) -> bool:
-    return Currency.objects.filter(code=code).exists()
 
 
 def _validate_window(start: Any, end: Any, errors: dict[str, list[str]]) -> None:
@@ -110,8 +106,10 @@ def create_order(
         agreement = ticket.agreement
     if agreement is not None and agreement.customer_id != customer.pk:
         errors["agreement"] = [_("The agreement belongs to another customer.")]
-    if not _known_currency(currency):
-        errors["currency"] = [_("Unknown currency.")]
+    try:
+        active_currency(currency)
+    except ServiceError as exc:
+        errors["currency"] = [exc.message]
     _validate_window(window_start, window_end, errors)
     _validate_technician(technician, department, errors)
     if errors:
@@ -290,8 +288,7 @@ def _money(amount: Any, currency: str, field: str) -> Money:
         raise ValidationError({field: [_("Enter an amount.")]}) from exc
     if not value.is_finite() or value < 0 or value >= Decimal("1e18"):
         raise ValidationError({field: [_("Enter an amount of zero or more.")]})
-    if not _known_currency(currency):
-        raise ValidationError({"currency": [_("Unknown currency.")]})
+    active_currency(currency, field=f"{field}_currency")
     return Money(value.quantize(Decimal("0.01")), currency)
 
 

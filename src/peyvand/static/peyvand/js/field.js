@@ -258,7 +258,7 @@
       card.append(el("p", { class: "prewrap", text: order.description }));
     }
     card.append(el("h3", { text: T.time }));
-    card.append(el("ul", { "data-time": "" }, order.time.map((t) => el("li", { text: t.minutes + " · " + (t.note || "") }))));
+    card.append(el("ul", { "data-time": "" }, order.time.map((t) => el("li", { text: t.minutes + " " + T.minutes + (t.note ? " · " + t.note : "") }))));
     card.append(el("h3", { text: T.materials }));
     card.append(el("ul", { "data-lines": "" }, order.lines.map((l) => el("li", { text: l.quantity + " × " + l.description + " (" + l.unit_cost + " " + l.currency + ")" }))));
     if (order.status !== "signed_off" && order.status !== "cancelled") {
