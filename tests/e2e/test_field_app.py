@@ -153,6 +153,7 @@ def test_service_order_and_attachment_screens(
     assert dialogs == []
     page.goto(f"/service/orders/{fuser.pk}/")
     pad = page.locator("[data-signature-pad]")
+    pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + 20)
     page.mouse.down()

@@ -71,7 +71,7 @@ class TimeForm(forms.Form):
 class SignOffForm(forms.Form):
     name = forms.CharField(label=_("Name of the person signing"), max_length=200)
     kind = forms.ChoiceField(
-        label=_("Signature"),
+        label=_("Kind of signature"),
         choices=[("typed", _("Typed")), ("drawn", _("Drawn"))],
         initial="typed",
         widget=forms.RadioSelect,

@@ -246,10 +246,10 @@
 
   function orderCard(order) {
     const card = el("article", { class: "card field-order", "data-order": String(order.id) });
-    card.append(el("h2", { text: "#" + order.id + " " + order.title }));
+    card.append(el("h2", {}, ["#" + order.id + " ", el("bdi", { text: order.title })]));
     card.append(
       el("dl", { class: "facts" }, [
-        el("div", {}, [el("dt", { text: T.customer }), el("dd", { text: order.customer })]),
+        el("div", {}, [el("dt", { text: T.customer }), el("dd", {}, [el("bdi", { text: order.customer })])]),
         el("div", {}, [el("dt", { text: T.visit }), el("dd", { text: when(order.window_start) })]),
         el("div", {}, [el("dt", { text: T.status }), el("dd", { "data-status": "", text: statusLabel(order) })]),
       ]),
