@@ -53,7 +53,7 @@ class ArticleSummaryOut(Schema):
 
 class ArticleOut(ArticleSummaryOut):
     body: str = Field(description="Sanitised HTML.")
-    attachments: list[AttachmentOut]
+    attachments: list[ArticleAttachmentOut]
     translations: dict[str, int] = Field(description="Language → id of each translation.")
     helpful_count: int
     not_helpful_count: int
@@ -61,7 +61,7 @@ class ArticleOut(ArticleSummaryOut):
     published_at: dt.datetime | None
 
 
-class AttachmentOut(Schema):
+class ArticleAttachmentOut(Schema):
     id: int
     filename: str = Field(description="The uploader's file name; plain text, escape it.")
     size: int
@@ -75,7 +75,7 @@ class PublicArticleOut(Schema):
     summary: str
     body: str = Field(description="Sanitised HTML.")
     translations: dict[str, int]
-    attachments: list[AttachmentOut]
+    attachments: list[ArticleAttachmentOut]
 
 
 class SearchParams(Schema):

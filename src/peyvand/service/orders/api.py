@@ -42,7 +42,7 @@ router = Router(tags=["service orders"])
 ORDERING = Ordering("window_start")
 
 
-class LineOut(Schema):
+class ServiceOrderLineOut(Schema):
     id: int
     product_id: int | None
     description: str
@@ -50,7 +50,7 @@ class LineOut(Schema):
     unit_cost: MoneyOut
 
 
-class TimeOut(Schema):
+class ServiceTimeOut(Schema):
     id: int
     user: UserRef
     minutes: int
@@ -58,7 +58,7 @@ class TimeOut(Schema):
     note: str
 
 
-class OrderOut(Schema):
+class ServiceOrderOut(Schema):
     id: int
     version: int = Field(description="Send it back as `base_version` to change the order.")
     kind: str
@@ -79,24 +79,24 @@ class OrderOut(Schema):
     created_at: dt.datetime
 
 
-class OrderDetailOut(OrderOut):
-    lines: list[LineOut]
-    time_entries: list[TimeOut]
+class ServiceOrderDetailOut(ServiceOrderOut):
+    lines: list[ServiceOrderLineOut]
+    time_entries: list[ServiceTimeOut]
 
 
-class OrderPage(Schema):
-    items: list[OrderOut]
+class ServiceOrderPage(Schema):
+    items: list[ServiceOrderOut]
     next_cursor: str | None
 
 
-class OrderFilters(PageParams):
+class ServiceOrderFilters(PageParams):
     status: ServiceOrderStatus | None = None
     customer: int | None = None
     technician: int | None = None
     mine: bool = Field(False, description="Only orders scheduled to the caller.")
 
 
-class OrderIn(InputSchema):
+class ServiceOrderIn(InputSchema):
     customer: int
     title: str = Field(max_length=200)
     description: str = Field("", max_length=20_000)
@@ -109,7 +109,7 @@ class OrderIn(InputSchema):
     currency: str = Field("", max_length=3, description="Of the cost total; empty: reporting.")
 
 
-class OrderPatch(InputSchema):
+class ServiceOrderPatch(InputSchema):
     base_version: int = Field(description="The `version` the change is based on.")
     status: Literal["in_progress", "done", "cancelled"] | None = None
     work_notes: str | None = Field(None, max_length=20_000)
@@ -118,7 +118,7 @@ class OrderPatch(InputSchema):
     window_end: dt.datetime | None = None
 
 
-class LineIn(InputSchema):
+class ServiceOrderLineIn(InputSchema):
     product: int | None = None
     description: str = Field("", max_length=255)
     quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
@@ -126,13 +126,13 @@ class LineIn(InputSchema):
     client_id: str = Field("", max_length=64, description="Sent twice, recorded once.")
 
 
-class TimeIn(InputSchema):
+class ServiceTimeIn(InputSchema):
     minutes: int = Field(ge=1, le=services.MAX_MINUTES)
     note: str = Field("", max_length=255)
     client_id: str = Field("", max_length=64)
 
 
-class SignOffIn(InputSchema):
+class ServiceOrderSignOffIn(InputSchema):
     name: str = Field(max_length=200)
     kind: Literal["typed", "drawn"] = "typed"
     signature: str = Field(max_length=services.MAX_SIGNATURE_CHARS)
@@ -140,7 +140,7 @@ class SignOffIn(InputSchema):
 
 def _out(order: ServiceOrder) -> dict[str, Any]:
     return {
-        **{f: getattr(order, f) for f in OrderOut.model_fields if f != "total_cost"},
+        **{f: getattr(order, f) for f in ServiceOrderOut.model_fields if f != "total_cost"},
         "total_cost": money_out(order.total_cost),
     }
 
@@ -175,9 +175,9 @@ def _technician(pk: int | None) -> User | None:
     return referenced(pk, lambda i: get_object_or_404(User, pk=i, is_active=True), "technician")
 
 
-@router.get("", response=OrderPage, summary="List service orders")
+@router.get("", response=ServiceOrderPage, summary="List service orders")
 @require_scope(ApiScope.SERVICE_ORDERS_READ)
-def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> Any:
+def list_orders(request: HttpRequest, filters: Query[ServiceOrderFilters]) -> Any:
     """Orders the caller may see (their own and their team's), earliest visit first."""
     user = api_user(request)
     qs = selectors.order_list(
@@ -191,9 +191,9 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> Any:
     return {"items": [_out(o) for o in page.items], "next_cursor": page.next_cursor}
 
 
-@router.post("", response={201: OrderDetailOut}, summary="Create a service order")
+@router.post("", response={201: ServiceOrderDetailOut}, summary="Create a service order")
 @require_scope(ApiScope.SERVICE_ORDERS_WRITE)
-def create_order(request: HttpRequest, payload: OrderIn) -> Any:
+def create_order(request: HttpRequest, payload: ServiceOrderIn) -> Any:
     """From `ticket` (corrective) or, without one, planned maintenance."""
     user = api_user(request)
     require_action(user, SERVICE_ORDER_OBJECT_TYPE, "add")
@@ -233,15 +233,15 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Any:
     return Status(201, _detail(_order(request, order.pk)))
 
 
-@router.get("/{order_id}", response=OrderDetailOut, summary="Read a service order")
+@router.get("/{order_id}", response=ServiceOrderDetailOut, summary="Read a service order")
 @require_scope(ApiScope.SERVICE_ORDERS_READ)
 def read_order(request: HttpRequest, order_id: int) -> Any:
     return _detail(_order(request, order_id))
 
 
-@router.patch("/{order_id}", response=OrderDetailOut, summary="Change a service order")
+@router.patch("/{order_id}", response=ServiceOrderDetailOut, summary="Change a service order")
 @require_scope(ApiScope.SERVICE_ORDERS_WRITE)
-def update_order(request: HttpRequest, order_id: int, payload: OrderPatch) -> Any:
+def update_order(request: HttpRequest, order_id: int, payload: ServiceOrderPatch) -> Any:
     """Applied only on the order's current `version` (409 otherwise: read it again)."""
     user = api_user(request)
     order = _order(request, order_id, "change")
@@ -269,9 +269,11 @@ def update_order(request: HttpRequest, order_id: int, payload: OrderPatch) -> An
     return _detail(_order(request, order.pk))
 
 
-@router.post("/{order_id}/lines", response={201: OrderDetailOut}, summary="Record a material")
+@router.post(
+    "/{order_id}/lines", response={201: ServiceOrderDetailOut}, summary="Record a material"
+)
 @require_scope(ApiScope.SERVICE_ORDERS_WRITE)
-def add_line(request: HttpRequest, order_id: int, payload: LineIn) -> Any:
+def add_line(request: HttpRequest, order_id: int, payload: ServiceOrderLineIn) -> Any:
     user = api_user(request)
     order = _order(request, order_id, "change")
     product = (
@@ -297,9 +299,9 @@ def add_line(request: HttpRequest, order_id: int, payload: LineIn) -> Any:
     return Status(201, _detail(_order(request, order.pk)))
 
 
-@router.post("/{order_id}/time", response={201: OrderDetailOut}, summary="Record time")
+@router.post("/{order_id}/time", response={201: ServiceOrderDetailOut}, summary="Record time")
 @require_scope(ApiScope.SERVICE_ORDERS_WRITE)
-def add_time(request: HttpRequest, order_id: int, payload: TimeIn) -> Any:
+def add_time(request: HttpRequest, order_id: int, payload: ServiceTimeIn) -> Any:
     """The caller's time, priced at their department's hourly rate."""
     user = api_user(request)
     order = _order(request, order_id, "change")
@@ -309,9 +311,9 @@ def add_time(request: HttpRequest, order_id: int, payload: TimeIn) -> Any:
     return Status(201, _detail(_order(request, order.pk)))
 
 
-@router.post("/{order_id}/sign-off", response=OrderDetailOut, summary="Customer sign-off")
+@router.post("/{order_id}/sign-off", response=ServiceOrderDetailOut, summary="Customer sign-off")
 @require_scope(ApiScope.SERVICE_ORDERS_WRITE)
-def sign_off(request: HttpRequest, order_id: int, payload: SignOffIn) -> Any:
+def sign_off(request: HttpRequest, order_id: int, payload: ServiceOrderSignOffIn) -> Any:
     """A finished order signed by the customer (typed name, or a drawn PNG data URL); its
     cost is posted to the customer's cost to serve."""
     user = api_user(request)
