@@ -304,30 +304,6 @@ def public_attachment(request: HttpRequest, article_id: int, attachment_id: int)
     )
 
 
-@router.get(
-    "/articles/{article_id}/attachments/{attachment_id}",
-    response={200: None},
-    summary="Download an article's file",
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The file, always as a download.",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
-            }
-        }
-    },
-)
-@require_scope(ApiScope.KB_READ)
-def read_attachment(request: HttpRequest, article_id: int, attachment_id: int) -> Any:
-    article = get_article_for(api_user(request), article_id)
-    attachment = get_object_or_404(article.attachments, pk=attachment_id)
-    return attachment_response(
-        attachment.file, filename=attachment.filename, content_type=attachment.content_type
-    )
-
-
 @public_router.post(
     "/articles/{article_id}/feedback",
     response={204: None},
