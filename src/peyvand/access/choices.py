@@ -74,3 +74,5 @@ class ApiScope(models.TextChoices):
     TICKETS_WRITE = "tickets:write", _("Open and change tickets")
     COMMUNITY_READ = "community:read", _("Read the community forums and ideas")
     COMMUNITY_WRITE = "community:write", _("Moderate the community forums")
+    SERVICE_ORDERS_READ = "service_orders:read", _("Read service orders")
+    SERVICE_ORDERS_WRITE = "service_orders:write", _("Create and change service orders")

@@ -58,6 +58,7 @@ ROLES: list[dict[str, Any]] = [
             "ticket": ["view", "add", "change"],
             "forum_post": ["view", "add", "moderate"],
             "idea": ["view"],
+            "service_order": ["view", "add", "change"],
         },
     },
     {

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,10 +16,10 @@ from peyvand.channels.access import (
     get_interaction_for,
     may_touch_interactions_of,
 )
+from peyvand.channels.downloads import attachment_response
 from peyvand.channels.forms import InteractionForm
 from peyvand.channels.models import InteractionAttachment
 from peyvand.channels.services import log_interaction
-from peyvand.channels.sniff import OCTET_STREAM, SERVABLE_TYPES
 from peyvand.desk.forms import apply_service_errors
 
 
@@ -100,17 +100,6 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 def serve_attachment(attachment: InteractionAttachment) -> FileResponse:
     """The download response for an attachment the caller was allowed to fetch (staff
     here, the customer's own on the portal)."""
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    content_type = (
-        attachment.content_type if attachment.content_type in SERVABLE_TYPES else OCTET_STREAM
+    return attachment_response(
+        attachment.file, filename=attachment.filename, content_type=attachment.content_type
     )
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.filename, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -31,6 +31,7 @@ from peyvand.sales.api.quotes import router as quotes_router
 from peyvand.service.api import public_router as public_kb_router
 from peyvand.service.api import router as kb_router
 from peyvand.service.api import tickets_router
+from peyvand.service.orders.api import router as service_orders_router
 from peyvand.tracking.api import public_router as public_tracking_router
 from peyvand.tracking.api import router as tracking_router
 
@@ -70,6 +71,7 @@ api.add_router("/offers", offers_router)
 api.add_router("/kb", kb_router)
 api.add_router("/tickets", tickets_router)
 api.add_router("/community", community_router)
+api.add_router("/service-orders", service_orders_router)
 api.add_router("/public/kb", public_kb_router)
 api.add_router("/public/email", inbound_email_router)
 api.add_router("/portal", portal_router)

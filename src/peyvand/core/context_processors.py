@@ -21,6 +21,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_read_kb": can(user, "kb_article", "view"),
         "can_work_tickets": can(user, "ticket", "view"),
         "can_see_community": can(user, "forum_post", "view") or can(user, "idea", "view"),
+        "can_work_orders": can(user, "service_order", "view"),
         "can_manage_offers": can_manage_offers(user),
         # Screen pops need a telephony system posting to our webhook; without one the page
         # opens no voice socket.

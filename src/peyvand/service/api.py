@@ -17,6 +17,7 @@ from ninja.responses import Status
 from peyvand.access.choices import ApiScope
 from peyvand.access.models import Department
 from peyvand.access.scopes import can, get_for
+from peyvand.channels.downloads import attachment_response
 from peyvand.core.api.auth import api_user, require_scope
 from peyvand.core.api.pagination import Ordering, PageParams, paginate
 from peyvand.core.api.schemas import CustomerRef, DepartmentRef, InputSchema, UserRef
@@ -25,7 +26,7 @@ from peyvand.customers.access import get_customer_for
 from peyvand.service.access import get_article_for, get_public_article, require_kb
 from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPriority, TicketStatus
 from peyvand.service.kb import selectors, services
-from peyvand.service.models import Article, ArticleCategory, Ticket
+from peyvand.service.models import Article, ArticleAttachment, ArticleCategory, Ticket
 from peyvand.service.models.tickets import TICKET_OBJECT_TYPE
 from peyvand.service.tickets import selectors as ticket_selectors
 from peyvand.service.tickets import services as ticket_services
@@ -52,11 +53,19 @@ class ArticleSummaryOut(Schema):
 
 class ArticleOut(ArticleSummaryOut):
     body: str = Field(description="Sanitised HTML.")
+    attachments: list[ArticleAttachmentOut]
     translations: dict[str, int] = Field(description="Language → id of each translation.")
     helpful_count: int
     not_helpful_count: int
     deflection_count: int
     published_at: dt.datetime | None
+
+
+class ArticleAttachmentOut(Schema):
+    id: int
+    filename: str = Field(description="The uploader's file name; plain text, escape it.")
+    size: int
+    content_type: str
 
 
 class PublicArticleOut(Schema):
@@ -66,6 +75,7 @@ class PublicArticleOut(Schema):
     summary: str
     body: str = Field(description="Sanitised HTML.")
     translations: dict[str, int]
+    attachments: list[ArticleAttachmentOut]
 
 
 class SearchParams(Schema):
@@ -109,10 +119,19 @@ def _translations(article: Article) -> dict[str, int]:
     return {a.language: a.pk for a in selectors.translations_of(article)}
 
 
+def _attachments(article: Article) -> list[ArticleAttachment]:
+    return list(article.attachments.all())
+
+
 def _article_out(article: Article) -> dict[str, Any]:
     return {
-        **{f: getattr(article, f) for f in ArticleOut.model_fields if hasattr(article, f)},
+        **{
+            f: getattr(article, f)
+            for f in ArticleOut.model_fields
+            if f != "attachments" and hasattr(article, f)
+        },
         "translations": _translations(article),
+        "attachments": _attachments(article),
     }
 
 
@@ -252,7 +271,37 @@ def public_article(request: HttpRequest, article_id: int) -> Any:
         "summary": article.summary,
         "body": article.body,
         "translations": {a.language: a.pk for a in public},
+        "attachments": _attachments(article),
     }
+
+
+@public_router.get(
+    "/articles/{article_id}/attachments/{attachment_id}",
+    response={200: None},
+    summary="Download a file of help",
+    openapi_extra={
+        **_PUBLIC_PROBLEMS,
+        "responses": {
+            **_PUBLIC_PROBLEMS["responses"],
+            200: {
+                "description": "The file, always as a download.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+        },
+    },
+)
+def public_attachment(request: HttpRequest, article_id: int, attachment_id: int) -> Any:
+    """Files of published public articles only; an internal article's files do not exist here."""
+    _throttle(request, "read", PUBLIC_READS_PER_MINUTE)
+    attachment = get_object_or_404(get_public_article(article_id).attachments, pk=attachment_id)
+    return attachment_response(
+        attachment.file,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        cache="public, max-age=300",
+    )
 
 
 @public_router.post(

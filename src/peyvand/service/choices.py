@@ -34,3 +34,30 @@ class TicketPriority(models.IntegerChoices):
     NORMAL = 2, _("Normal")
     HIGH = 3, _("High")
     URGENT = 4, _("Urgent")
+
+
+class ServiceOrderStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", pgettext_lazy("service order status", "Done")
+    SIGNED_OFF = "signed_off", _("Signed off")
+    CANCELLED = "cancelled", pgettext_lazy("service order status", "Cancelled")
+
+
+# Where each status may go next; signed-off and cancelled orders are final.
+SERVICE_ORDER_FLOW: dict[str, tuple[str, ...]] = {
+    ServiceOrderStatus.SCHEDULED: (ServiceOrderStatus.IN_PROGRESS, ServiceOrderStatus.CANCELLED),
+    ServiceOrderStatus.IN_PROGRESS: (ServiceOrderStatus.DONE, ServiceOrderStatus.CANCELLED),
+    ServiceOrderStatus.DONE: (ServiceOrderStatus.SIGNED_OFF, ServiceOrderStatus.IN_PROGRESS),
+    ServiceOrderStatus.SIGNED_OFF: (),
+    ServiceOrderStatus.CANCELLED: (),
+}
+OPEN_SERVICE_ORDER_STATUSES = [
+    ServiceOrderStatus.SCHEDULED.value,
+    ServiceOrderStatus.IN_PROGRESS.value,
+]
+
+
+class ServiceOrderKind(models.TextChoices):
+    CORRECTIVE = "corrective", _("From a ticket")
+    PLANNED = "planned", _("Planned maintenance")

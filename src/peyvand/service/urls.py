@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from peyvand.service import views
+from peyvand.service.orders import mobile
+from peyvand.service.orders import views as order_views
 from peyvand.service.tickets import views as ticket_views
 
 app_name = "service"
@@ -13,8 +15,34 @@ urlpatterns: list[URLPattern] = [
     path("kb/<int:pk>/", views.article_detail, name="kb_detail"),
     path("kb/<int:pk>/edit/", views.article_edit, name="kb_edit"),
     path("kb/<int:pk>/transition/", views.article_transition, name="kb_transition"),
+    path("kb/<int:pk>/attachments/", views.attachment_upload, name="kb_attachment_upload"),
+    path(
+        "kb/<int:pk>/attachments/<int:attachment_id>/",
+        views.attachment_download,
+        name="kb_attachment",
+    ),
+    path(
+        "kb/<int:pk>/attachments/<int:attachment_id>/delete/",
+        views.attachment_delete,
+        name="kb_attachment_delete",
+    ),
     path("tickets/", ticket_views.ticket_queue, name="ticket_queue"),
     path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/status/", ticket_views.ticket_status, name="ticket_status"),
     path("customers/<int:customer_id>/tickets/new/", ticket_views.ticket_new, name="ticket_new"),
+    path("orders/", order_views.order_list, name="order_list"),
+    path("orders/mine/", order_views.my_orders, name="my_orders"),
+    path("orders/<int:pk>/", order_views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/<slug:action>/", order_views.order_action, name="order_action"),
+    path("orders/mobile/", mobile.mobile_page, name="order_mobile"),
+    path(
+        "orders/mobile/manifest.webmanifest", mobile.mobile_manifest, name="order_mobile_manifest"
+    ),
+    path("orders/mobile/sw.js", mobile.mobile_worker, name="order_mobile_worker"),
+    path("orders/mobile/orders.json", mobile.mobile_orders, name="order_mobile_data"),
+    path("orders/mobile/sync/", mobile.mobile_sync, name="order_mobile_sync"),
+    path(
+        "customers/<int:customer_id>/orders/", order_views.customer_orders, name="customer_orders"
+    ),
+    path("customers/<int:customer_id>/orders/new/", order_views.order_new, name="order_new"),
 ]

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from peyvand.access.scopes import can
+from peyvand.channels.downloads import attachment_response
 from peyvand.service.access import get_article_for, require_kb
 from peyvand.service.forms import ArticleForm, CategoryForm, SearchForm
 from peyvand.service.kb import selectors, services
@@ -90,6 +92,8 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "translations": list(selectors.translations_of(article)),
             "versions": list(article.versions.select_related("author")[:20]),
             "feedback": list(article.feedback.all()[:20]),
+            "attachments": list(article.attachments.all()),
+            "max_attachment_bytes": settings.PEYVAND_MAX_ATTACHMENT_BYTES,
             "may_change": can(user, OBJECT_TYPE, "change"),
             "may_publish": can(user, OBJECT_TYPE, "publish"),
             "actions": [
@@ -151,4 +155,47 @@ def article_transition(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Saved."))
+    return redirect("service:kb_detail", pk=article.pk)
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_article_for(request.user, pk, "change")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to attach."))
+        return redirect("service:kb_detail", pk=article.pk)
+    try:
+        services.add_attachment(article, upload, actor=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("File attached."))
+    return redirect("service:kb_detail", pk=article.pk)
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    article = get_article_for(request.user, pk)
+    attachment = get_object_or_404(article.attachments, pk=attachment_id)
+    return attachment_response(
+        attachment.file, filename=attachment.filename, content_type=attachment.content_type
+    )
+
+
+@login_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    article = get_article_for(request.user, pk, "change")
+    attachment = get_object_or_404(article.attachments, pk=attachment_id)
+    try:
+        services.remove_attachment(attachment, actor=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("File removed."))
     return redirect("service:kb_detail", pk=article.pk)

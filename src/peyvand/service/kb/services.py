@@ -12,6 +12,7 @@ from typing import Any
 
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,10 +20,12 @@ from django.utils.translation import gettext as _
 
 from peyvand.access.choices import Language
 from peyvand.access.scopes import can, is_manager
-from peyvand.audit.services import record
+from peyvand.audit.choices import ChangeAction
+from peyvand.audit.services import Change, record, snapshot, write_changes
+from peyvand.channels.services import _file_size, _safe_filename, _sniff, _validate_attachments
 from peyvand.service.choices import ArticleStatus, ArticleVisibility
 from peyvand.service.kb.search import index_text, plain_text
-from peyvand.service.models import Article, ArticleFeedback, ArticleVersion
+from peyvand.service.models import Article, ArticleAttachment, ArticleFeedback, ArticleVersion
 from peyvand.service.models.kb import OBJECT_TYPE
 
 ALLOWED_TAGS = {
@@ -199,3 +202,40 @@ def record_feedback(
 def record_deflection(article: Article) -> None:
     """A customer about to open a ticket said this article solved it."""
     Article.objects.filter(pk=article.pk).update(deflection_count=F("deflection_count") + 1)
+
+
+@transaction.atomic
+def add_attachment(article: Article, upload: File, *, actor: Any) -> ArticleAttachment:
+    """Attach a file (within the attachment size limit) to the article. The uploader's name
+    is kept for display only; the stored name is random."""
+    _require(actor, "change")
+    errors = _validate_attachments([upload])
+    if errors:
+        raise ValidationError({"file": errors})
+    attachment = ArticleAttachment(
+        article=article,
+        filename=_safe_filename(upload.name),
+        content_type=_sniff(upload),
+        size=_file_size(upload),
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    with record(attachment, actor=actor):
+        attachment.file.save("upload", upload, save=False)
+        try:
+            attachment.save()
+        except BaseException:
+            attachment.file.delete(save=False)
+            raise
+    return attachment
+
+
+@transaction.atomic
+def remove_attachment(attachment: ArticleAttachment, *, actor: Any) -> None:
+    _require(actor, "change")
+    stored = attachment.file.name or ""
+    write_changes(
+        [Change(ChangeAction.DELETE, attachment, snapshot(attachment), None)], actor=actor
+    )
+    attachment.delete()
+    # The file goes only once the row is gone for good.
+    transaction.on_commit(lambda: attachment.file.storage.delete(stored))

@@ -1,4 +1,11 @@
-from peyvand.service.models.kb import Article, ArticleCategory, ArticleFeedback, ArticleVersion
+from peyvand.service.models.kb import (
+    Article,
+    ArticleAttachment,
+    ArticleCategory,
+    ArticleFeedback,
+    ArticleVersion,
+)
+from peyvand.service.models.orders import ServiceOrder, ServiceOrderLine, ServiceTimeEntry
 from peyvand.service.models.tickets import (
     BusinessCalendar,
     Holiday,
@@ -9,12 +16,16 @@ from peyvand.service.models.tickets import (
 
 __all__ = [
     "Article",
+    "ArticleAttachment",
     "ArticleCategory",
     "ArticleFeedback",
     "ArticleVersion",
     "BusinessCalendar",
     "Holiday",
     "ServiceAgreement",
+    "ServiceOrder",
+    "ServiceOrderLine",
+    "ServiceTimeEntry",
     "SlaPolicy",
     "Ticket",
 ]

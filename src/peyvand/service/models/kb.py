@@ -166,3 +166,32 @@ class ArticleFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id}: {'+' if self.helpful else '-'}"
+
+
+def article_attachment_path(instance: ArticleAttachment, filename: str) -> str:
+    # The stored name is ours, never the uploader's: no path tricks, no overwrites.
+    return f"kb/{uuid.uuid4().hex}"
+
+
+class ArticleAttachment(models.Model):
+    """A file on an article, readable wherever the article is: staff always, the public
+    only while the article is published and public."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=article_attachment_path, max_length=200)
+    # The uploader's name, cleaned of directories and control characters; shown escaped.
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("article attachment")
+        verbose_name_plural = _("article attachments")
+
+    def __str__(self) -> str:
+        return self.filename
