@@ -4,6 +4,7 @@ SLA policies, and per-customer service agreements with entitlements."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -71,6 +72,13 @@ class SlaPolicy(TimeStampedModel):
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"))
     warn_before_minutes = models.PositiveIntegerField(_("warn before breach (minutes)"), default=30)
+    warn_at_percent = models.PositiveSmallIntegerField(
+        _("warn when this share of the target has passed (%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("Empty: warn the minutes above before the breach."),
+    )
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.PROTECT, related_name="policies"
     )

@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from peyvand.access.scopes import can, get_for
+from peyvand.core.pagination import CappedPaginator
 from peyvand.customers.access import get_customer_for
 from peyvand.service.choices import TicketStatus
 from peyvand.service.forms import TicketFilterForm, TicketForm
@@ -40,9 +40,15 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
         mine=bool(data.get("mine")),
         breached=bool(data.get("breached")),
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(ticket, selectors.sla_state(ticket)) for ticket in page.object_list]
-    return render(request, "service/tickets/queue.html", {"form": form, "page": page, "rows": rows})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "service/tickets/queue.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
 
 
 @login_required
