@@ -21,7 +21,8 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
 
     @cached_property
     def _seen(self) -> int:
-        return self.queryset[: self.cap + 1].count()
+        # Unordered: the database may count from whichever index is cheapest.
+        return self.queryset.order_by()[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]

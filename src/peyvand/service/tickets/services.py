@@ -241,6 +241,23 @@ def _escalate(ticket_ids: list[int], *, target: str, department: Department, whe
         cursor.execute(f"INSERT INTO {Task._meta.db_table} ({columns}) {sql}", params)
 
 
+def _flag(missed: Any, flag: str) -> list[int]:
+    """Set `flag` on every ticket of `missed` and return their ids, in one statement
+    (UPDATE … RETURNING, PostgreSQL and SQLite 3.35+), so exactly the tickets flagged are
+    escalated, without a separate locking pass."""
+    quote = connection.ops.quote_name
+    meta = Ticket._meta
+    pk, column = quote(str(meta.pk.column)), quote(str(meta.get_field(flag).column))  # type: ignore[union-attr]
+    select, params = missed.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {column} = %s WHERE {pk} IN ({select}) "
+            f"RETURNING {pk}",
+            [True, *params],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def _warn_threshold(policy: SlaPolicy) -> dt.timedelta:
     if policy.warn_at_percent is not None:
         return dt.timedelta(
@@ -251,9 +268,9 @@ def _warn_threshold(policy: SlaPolicy) -> dt.timedelta:
 
 def scan_breaches(now: dt.datetime | None = None) -> dict[str, int]:
     """Flag every running ticket past a target and escalate each to the management desk;
-    mark those about to breach so the desk warns. Set-based: the matching ids are locked
-    and read once, then each chunk of them is escalated and flagged by two statements,
-    whatever the number of tickets; every read is served by a partial index."""
+    mark those about to breach so the desk warns. Set-based: the ids past a target are read
+    from its partial index, then per chunk of them one UPDATE … RETURNING flags them and
+    one INSERT … SELECT writes their escalations; no ticket passes through Python."""
     when = _now(now)
     running = Q(status__in=ACTIVE_TICKET_STATUSES)
     targets = (
@@ -278,19 +295,18 @@ def scan_breaches(now: dt.datetime | None = None) -> dict[str, int]:
     with transaction.atomic():
         management = Department.objects.filter(code=ESCALATION_DEPARTMENT).first()
         for key, flag, target, missed in targets:
-            # Locked, so a ticket answered meanwhile is neither escalated nor flagged twice.
-            ids = list(
-                Ticket.objects.filter(running, missed)
-                .select_for_update(of=("self",))
-                .order_by("pk")
-                .values_list("pk", flat=True)
+            candidates = list(
+                Ticket.objects.filter(running, missed).order_by("pk").values_list("pk", flat=True)
             )
-            for start in range(0, len(ids), ESCALATION_CHUNK):
-                chunk = ids[start : start + ESCALATION_CHUNK]
-                if management is not None:
-                    _escalate(chunk, target=target, department=management, when=when)
-                Ticket.objects.filter(pk__in=chunk).update(**{flag: True})
-            result[key] = len(ids)
+            result[key] = 0
+            for start in range(0, len(candidates), ESCALATION_CHUNK):
+                # The condition is checked again as the rows are flagged: a ticket answered
+                # since it was read is left alone.
+                chunk = candidates[start : start + ESCALATION_CHUNK]
+                ids = _flag(Ticket.objects.filter(running, missed, pk__in=chunk), flag)
+                if management is not None and ids:
+                    _escalate(ids, target=target, department=management, when=when)
+                result[key] += len(ids)
         warned = 0
         for policy in SlaPolicy.objects.only(
             "pk", "warn_before_minutes", "warn_at_percent", "resolution_minutes"
