@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from peyvand.service import views
+from peyvand.service.reports import views as report_views
 from peyvand.service.tickets import views as ticket_views
 
 app_name = "service"
@@ -14,6 +15,9 @@ urlpatterns: list[URLPattern] = [
     path("kb/<int:pk>/edit/", views.article_edit, name="kb_edit"),
     path("kb/<int:pk>/transition/", views.article_transition, name="kb_transition"),
     path("tickets/", ticket_views.ticket_queue, name="ticket_queue"),
+    path("tickets/breaches/", report_views.breach_report, name="breach_report"),
+    path("tickets/breaches.csv", report_views.breach_export, name="breach_export"),
+    path("analytics/", report_views.service_analytics, name="analytics"),
     path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/status/", ticket_views.ticket_status, name="ticket_status"),
     path("customers/<int:customer_id>/tickets/new/", ticket_views.ticket_new, name="ticket_new"),
