@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from peyvand.core.charts import Series, bar_chart, line_chart, stacked_bar_chart
+from peyvand.core.templatetags.peyvand import jdate
 from peyvand.core.text import to_persian_digits
 from peyvand.imports.export import csv_stream, neutralize
 from peyvand.service.access import require_tickets
@@ -67,7 +68,7 @@ def breach_report(request: HttpRequest) -> HttpResponse:
     by_day = selectors.breaches_by(tickets, period, "day")
     chart = stacked_bar_chart(
         _("Missed SLA targets per day"),
-        [_local(group.key.strftime("%m/%d")) for group in by_day],
+        [jdate(group.key, "%m/%d") for group in by_day],
         [
             Series(_("First response"), [group.response for group in by_day]),
             Series(_("Resolution"), [group.resolution for group in by_day]),
@@ -144,7 +145,7 @@ def service_analytics(request: HttpRequest) -> HttpResponse:
     categories = selectors.top_categories(tickets, period)
     backlog_chart = line_chart(
         _("Backlog"),
-        [_local(day.strftime("%m/%d")) for day, _n in backlog],
+        [jdate(day, "%m/%d") for day, _n in backlog],
         [Series(_("Open tickets"), [n for _day, n in backlog])],
         description=_("Tickets open at the end of each day."),
     )
