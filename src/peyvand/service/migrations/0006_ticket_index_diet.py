@@ -6,52 +6,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0001_initial'),
-        ('catalog', '0003_default_currencies'),
-        ('comms', '0008_inbound_email_mailboxes'),
-        ('customers', '0003_fewer_redundant_indexes'),
-        ('service', '0005_sla_warn_at_percent'),
+        ("access", "0001_initial"),
+        ("catalog", "0003_default_currencies"),
+        ("comms", "0008_inbound_email_mailboxes"),
+        ("customers", "0003_fewer_redundant_indexes"),
+        ("service", "0005_sla_warn_at_percent"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticket',
-            name='agreement',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='service.serviceagreement', verbose_name='service agreement'),
+            model_name="ticket",
+            name="agreement",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="tickets",
+                to="service.serviceagreement",
+                verbose_name="service agreement",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='assignee',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to=settings.AUTH_USER_MODEL, verbose_name='assigned to'),
+            model_name="ticket",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="tickets",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="assigned to",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='customer',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.customer'),
+            model_name="ticket",
+            name="customer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tickets",
+                to="customers.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='parent',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='service.ticket'),
+            model_name="ticket",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="children",
+                to="service.ticket",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='product',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.product'),
+            model_name="ticket",
+            name="product",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="catalog.product",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('agreement__isnull', False)), fields=['agreement'], name='ticket_agreement'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("agreement__isnull", False)),
+                fields=["agreement"],
+                name="ticket_agreement",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('product__isnull', False)), fields=['product'], name='ticket_product'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("product__isnull", False)),
+                fields=["product"],
+                name="ticket_product",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('parent__isnull', False)), fields=['parent'], name='ticket_parent'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("parent__isnull", False)),
+                fields=["parent"],
+                name="ticket_parent",
+            ),
         ),
     ]
