@@ -1,6 +1,6 @@
 """Benchmark: knowledge-base search over 100k articles in two languages.
 
-    python bench/kb.py [--articles 100000] [--queries 300] [--database-url URL]
+    python bench/kb.py [--articles 100000] [--queries 300] [--database-url URL] [--reuse]
 
 Without --database-url (or BENCH_DATABASE_URL) a fresh SQLite file in a temporary directory
 is used; the database must be a scratch one (its articles are replaced). Articles are
@@ -264,6 +264,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the articles of an earlier run when there are exactly --articles of them",
+    )
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="pv-kb-")
     url = args.database_url or f"sqlite:///{data_dir}/kb.sqlite3"
@@ -276,12 +281,13 @@ def main() -> None:
 
     ensure_departments_and_roles()
     agent = ensure_persona("service1", "bench-password-123")
-    started = time.perf_counter()
-    _generate(args.articles, args.seed)
-    print(
-        f"generated {args.articles} articles in {time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
-    )
+    if not (args.reuse and Article.objects.count() == args.articles):
+        started = time.perf_counter()
+        _generate(args.articles, args.seed)
+        print(
+            f"generated {args.articles} articles in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
     queries = _queries(args.queries, args.seed)
     ids = list(Article.objects.values_list("pk", flat=True)[: args.queries])
     hits = [len(selectors.search_public(q)) for q in queries[:50]]  # warm-up

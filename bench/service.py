@@ -2,6 +2,7 @@
 ticket queue page.
 
     python bench/service.py --database-url postgres://…/pv_bench_service [--tickets 1000000]
+        [--reuse]
 
 The database must be a scratch one: it is migrated and its tickets are replaced. Tickets
 are generated in SQL (generate_series): 70% open (new, open or waiting on the customer),
@@ -112,6 +113,11 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the tickets of an earlier run when there are exactly --tickets of them",
+    )
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgres"):
         sys.exit("bench/service.py needs --database-url postgres://… (a scratch database)")
@@ -121,17 +127,19 @@ def main() -> None:
 
     from peyvand.access.defaults import ensure_departments_and_roles, ensure_persona
     from peyvand.access.models import Department
+    from peyvand.service.models import Ticket
     from peyvand.service.tickets.services import scan_breaches
 
     ensure_departments_and_roles()
     ensure_persona("manager", "bench-password-123")
     agent = ensure_persona("service1", "bench-password-123")
-    started = time.perf_counter()
-    _generate(args.tickets)
-    print(
-        f"generated {args.tickets:,} tickets in {time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
-    )
+    if not (args.reuse and Ticket.objects.count() == args.tickets):
+        started = time.perf_counter()
+        _generate(args.tickets)
+        print(
+            f"generated {args.tickets:,} tickets in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
     scans, refs, found = [], [], []
     for _round in range(3):
         _reset_recent()

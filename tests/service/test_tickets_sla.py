@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from peyvand.access.models import Department
 from peyvand.desk.models import Task
@@ -147,3 +148,69 @@ def test_breach_scan_warns_then_escalates_once(
     # A solved ticket is not scanned.
     set_status(ticket, actor=service1, status=TicketStatus.SOLVED, now=tehran(2026, 12, 5, 17))
     assert Ticket.objects.get(pk=ticket.pk).resolved_at == tehran(2026, 12, 5, 17)
+
+
+def test_escalation_tasks_carry_the_translated_title_of_each_ticket(
+    service1: Any, manager: Any, policy: SlaPolicy
+) -> None:
+    queue = Department.objects.get(code="service")
+    start = tehran(2026, 12, 5, 8, 0)
+    customer = CustomerFactory()
+    subject = "<b>Printer</b> " + "x" * 235
+    ticket = open_ticket(actor=service1, customer=customer, subject=subject, queue=queue, now=start)
+    other = open_ticket(actor=service1, customer=customer, subject="Modem", queue=queue, now=start)
+    record_first_response(other, actor=service1, now=tehran(2026, 12, 5, 8, 10))
+    when = tehran(2026, 12, 5, 9, 30)
+    with translation.override("fa"):
+        assert scan_breaches(now=when)["response"] == 1
+    task = Task.objects.get(department__code="management")
+    with translation.override("fa"):
+        expected = translation.gettext("SLA missed (%(target)s): #%(id)s %(subject)s") % {
+            "target": translation.gettext("first response"),
+            "id": ticket.pk,
+            "subject": subject,
+        }
+    assert task.title == expected[:255] and len(task.title) == 255
+    assert "پاسخ" in task.title  # written in the worker's language, not as the msgid
+    assert (task.kind, task.status, task.priority) == ("approval", "open", 4)
+    assert task.customer == customer and task.due_at == when and task.created_at == when
+    # The answered ticket was not escalated, and nothing is escalated twice.
+    assert scan_breaches(now=when) == {"response": 0, "resolution": 0, "warned": 0}
+    assert Task.objects.count() == 1
+
+
+def test_no_management_department_flags_without_escalating(
+    service1: Any, policy: SlaPolicy
+) -> None:
+    Department.objects.filter(code="management").update(code="board")
+    queue = Department.objects.get(code="service")
+    ticket = open_ticket(
+        actor=service1,
+        customer=CustomerFactory(),
+        subject="Late",
+        queue=queue,
+        now=tehran(2026, 12, 5, 8, 0),
+    )
+    assert scan_breaches(now=tehran(2026, 12, 5, 17, 0))["resolution"] == 1
+    ticket.refresh_from_db()
+    assert ticket.resolution_breached and not Task.objects.exists()
+
+
+def test_policy_can_warn_at_a_share_of_the_target(service1: Any, policy: SlaPolicy) -> None:
+    policy.warn_at_percent = 80  # of 8 business hours: warn from 14:24 on a full day
+    policy.save()
+    queue = Department.objects.get(code="service")
+    ticket = open_ticket(
+        actor=service1,
+        customer=CustomerFactory(),
+        subject="Slow",
+        queue=queue,
+        now=tehran(2026, 12, 5, 8, 0),
+    )
+    assert scan_breaches(now=tehran(2026, 12, 5, 14, 20))["warned"] == 0
+    assert scan_breaches(now=tehran(2026, 12, 5, 14, 30))["warned"] == 1
+    ticket.refresh_from_db()
+    assert ticket.warned_at == tehran(2026, 12, 5, 14, 30)
+    policy.warn_at_percent = 100
+    with pytest.raises(ValidationError):
+        policy.full_clean()

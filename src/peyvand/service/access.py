@@ -11,10 +11,17 @@ from django.shortcuts import get_object_or_404
 from peyvand.access.scopes import can
 from peyvand.service.models import Article
 from peyvand.service.models.kb import OBJECT_TYPE
+from peyvand.service.models.tickets import TICKET_OBJECT_TYPE
 
 
 def require_kb(user: Any, action: str = "view") -> None:
     if not can(user, OBJECT_TYPE, action):
+        raise Http404
+
+
+def require_tickets(user: Any, action: str = "view") -> None:
+    """Staff without the ticket right get 404 for the ticket screens and reports."""
+    if not can(user, TICKET_OBJECT_TYPE, action):
         raise Http404
 
 

@@ -6,10 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.access.choices import Language
-from peyvand.access.models import Department
+from peyvand.access.models import Department, User
+from peyvand.catalog.forms import LocalDateField
 from peyvand.channels.choices import InteractionChannel
 from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPriority
-from peyvand.service.models import ArticleCategory
+from peyvand.service.models import ArticleCategory, SlaPolicy
 
 
 class ArticleForm(forms.Form):
@@ -77,3 +78,44 @@ class TicketFilterForm(forms.Form):
     )
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     breached = forms.BooleanField(label=_("Missed their SLA"), required=False)
+
+
+# A report reads every ticket of its period: longer ranges are refused, not slow.
+MAX_REPORT_DAYS = 366
+
+
+class ServiceReportForm(forms.Form):
+    """The period and filters of the breach report and the service analytics page."""
+
+    date_from = LocalDateField(label=_("From"), required=False)
+    date_to = LocalDateField(label=_("To"), required=False)
+    queue = forms.ModelChoiceField(
+        label=_("Queue"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("All queues"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        elif start and end and (end - start).days >= MAX_REPORT_DAYS:
+            self.add_error("date_to", _("Choose a period of at most a year."))
+        return data
+
+
+class BreachReportForm(ServiceReportForm):
+    assignee = forms.ModelChoiceField(
+        label=_("Agent"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        empty_label=_("All agents"),
+    )
+    sla_policy = forms.ModelChoiceField(
+        label=_("SLA policy"),
+        queryset=SlaPolicy.objects.all(),
+        required=False,
+        empty_label=_("All policies"),
+    )

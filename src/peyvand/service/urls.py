@@ -5,6 +5,7 @@ from django.urls import URLPattern, path
 from peyvand.service import views
 from peyvand.service.orders import mobile
 from peyvand.service.orders import views as order_views
+from peyvand.service.reports import views as report_views
 from peyvand.service.tickets import views as ticket_views
 
 app_name = "service"
@@ -27,6 +28,9 @@ urlpatterns: list[URLPattern] = [
         name="kb_attachment_delete",
     ),
     path("tickets/", ticket_views.ticket_queue, name="ticket_queue"),
+    path("tickets/breaches/", report_views.breach_report, name="breach_report"),
+    path("tickets/breaches.csv", report_views.breach_export, name="breach_export"),
+    path("analytics/", report_views.service_analytics, name="analytics"),
     path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/status/", ticket_views.ticket_status, name="ticket_status"),
     path("customers/<int:customer_id>/tickets/new/", ticket_views.ticket_new, name="ticket_new"),

@@ -4,6 +4,7 @@ SLA policies, and per-customer service agreements with entitlements."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -71,6 +72,13 @@ class SlaPolicy(TimeStampedModel):
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"))
     warn_before_minutes = models.PositiveIntegerField(_("warn before breach (minutes)"), default=30)
+    warn_at_percent = models.PositiveSmallIntegerField(
+        _("warn when this share of the target has passed (%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("Empty: warn the minutes above before the breach."),
+    )
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.PROTECT, related_name="policies"
     )
@@ -132,8 +140,10 @@ class Ticket(TimeStampedModel):
     access_owner_path = "assignee"
     access_department_path = "queue"
 
+    # Foreign keys without an index of their own are served by a composite or partial
+    # index below: every index is rewritten when the breach scan flags a ticket.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="tickets"
+        "customers.Customer", on_delete=models.PROTECT, related_name="tickets", db_index=False
     )
     subject = models.CharField(_("subject"), max_length=255)
     description = models.TextField(_("description"), blank=True)
@@ -147,7 +157,12 @@ class Ticket(TimeStampedModel):
         verbose_name=_("queue"),
     )
     product = models.ForeignKey(
-        "catalog.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "catalog.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     category = models.CharField(_("category"), max_length=80, blank=True)
     priority = models.PositiveSmallIntegerField(
@@ -163,6 +178,7 @@ class Ticket(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="tickets",
         verbose_name=_("assigned to"),
+        db_index=False,
     )
     agreement = models.ForeignKey(
         ServiceAgreement,
@@ -171,6 +187,7 @@ class Ticket(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="tickets",
         verbose_name=_("service agreement"),
+        db_index=False,
     )
     sla_policy = models.ForeignKey(
         SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
@@ -183,7 +200,12 @@ class Ticket(TimeStampedModel):
         related_name="ticket",
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        db_index=False,
     )
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
@@ -225,6 +247,18 @@ class Ticket(TimeStampedModel):
             ),
             models.Index(fields=["customer", "created_at"]),
             models.Index(fields=["assignee", "status"]),
+            # Most tickets have no agreement, product or parent: those rows stay out.
+            models.Index(
+                fields=["agreement"],
+                name="ticket_agreement",
+                condition=Q(agreement__isnull=False),
+            ),
+            models.Index(
+                fields=["product"], name="ticket_product", condition=Q(product__isnull=False)
+            ),
+            models.Index(
+                fields=["parent"], name="ticket_parent", condition=Q(parent__isnull=False)
+            ),
         ]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")

@@ -9,11 +9,13 @@ move it themselves.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat, Left
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -186,55 +188,135 @@ def set_status(
     return locked
 
 
-def scan_breaches(now: dt.datetime | None = None) -> dict[str, int]:
-    """Flag every running ticket past a target and escalate each to the management desk;
-    mark those about to breach so the desk warns. Set-based: a few statements whatever the
-    number of tickets, each served by a partial index."""
+# Escalations are written this many tickets at a time: the ids of one statement stay
+# well under SQLite's bound-parameter limit.
+ESCALATION_CHUNK = 900
+
+
+def _formatted(template: str, **parts: Any) -> Any:
+    """A `%(name)s` translation rendered in SQL: each placeholder becomes the given
+    expression (cast to text), the text between stays as it was translated."""
+    pieces: list[Any] = []
+    for index, piece in enumerate(re.split(r"%\((\w+)\)s", template)):
+        if index % 2:
+            pieces.append(Cast(parts[piece], output_field=CharField()))
+        elif piece:
+            pieces.append(Value(piece))
+    return Left(Concat(*pieces, output_field=CharField()), 255)
+
+
+def _escalate(ticket_ids: list[int], *, target: str, department: Department, when: Any) -> None:
+    """One approval task on the escalation desk per ticket, written by INSERT … SELECT so
+    no ticket passes through Python."""
+    from peyvand.desk.choices import TaskKind, TaskPriority, TaskStatus
     from peyvand.desk.models import Task
 
+    title = _formatted(
+        _("SLA missed (%(target)s): #%(id)s %(subject)s").replace("%(target)s", target),
+        id=F("pk"),
+        subject=F("subject"),
+    )
+    rows = {
+        "created_at": Value(when),
+        "updated_at": Value(when),
+        "title": title,
+        "description": Value(""),
+        "kind": Value(TaskKind.APPROVAL.value),
+        "status": Value(TaskStatus.OPEN.value),
+        "priority": Value(TaskPriority.URGENT.value),
+        "due_at": Value(when),
+        "department_id": Value(department.pk),
+        "customer_id": F("customer_id"),
+    }
+    column_of = {field.attname: str(field.column) for field in Task._meta.concrete_fields}
+    columns = ", ".join(connection.ops.quote_name(column_of[name]) for name in rows)
+    select = (
+        Ticket.objects.filter(pk__in=ticket_ids)
+        .order_by()
+        .annotate(**{f"escalation_{name}": value for name, value in rows.items()})
+        .values_list(*(f"escalation_{name}" for name in rows))
+    )
+    sql, params = select.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Task._meta.db_table} ({columns}) {sql}", params)
+
+
+def _flag(missed: Any, flag: str) -> list[int]:
+    """Set `flag` on every ticket of `missed` and return their ids, in one statement
+    (UPDATE … RETURNING, PostgreSQL and SQLite 3.35+), so exactly the tickets flagged are
+    escalated, without a separate locking pass."""
+    quote = connection.ops.quote_name
+    meta = Ticket._meta
+    pk, column = quote(str(meta.pk.column)), quote(str(meta.get_field(flag).column))  # type: ignore[union-attr]
+    select, params = missed.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {column} = %s WHERE {pk} IN ({select}) "
+            f"RETURNING {pk}",
+            [True, *params],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _warn_threshold(policy: SlaPolicy) -> dt.timedelta:
+    if policy.warn_at_percent is not None:
+        return dt.timedelta(
+            minutes=policy.resolution_minutes * (100 - policy.warn_at_percent) / 100
+        )
+    return dt.timedelta(minutes=policy.warn_before_minutes)
+
+
+def scan_breaches(now: dt.datetime | None = None) -> dict[str, int]:
+    """Flag every running ticket past a target and escalate each to the management desk;
+    mark those about to breach so the desk warns. Set-based: the ids past a target are read
+    from its partial index, then per chunk of them one UPDATE … RETURNING flags them and
+    one INSERT … SELECT writes their escalations; no ticket passes through Python."""
     when = _now(now)
     running = Q(status__in=ACTIVE_TICKET_STATUSES)
-    with transaction.atomic():
-        response = list(
-            Ticket.objects.filter(
-                running,
+    targets = (
+        (
+            "response",
+            "response_breached",
+            _("first response"),
+            Q(
                 response_breached=False,
                 first_responded_at__isnull=True,
                 first_response_due__lt=when,
-            ).values_list("pk", "subject", "customer_id", "queue_id")
-        )
-        resolution = list(
-            Ticket.objects.filter(
-                running, resolution_breached=False, resolution_due__lt=when
-            ).values_list("pk", "subject", "customer_id", "queue_id")
-        )
-        Ticket.objects.filter(pk__in=[r[0] for r in response]).update(response_breached=True)
-        Ticket.objects.filter(pk__in=[r[0] for r in resolution]).update(resolution_breached=True)
+            ),
+        ),
+        (
+            "resolution",
+            "resolution_breached",
+            _("resolution"),
+            Q(resolution_breached=False, resolution_due__lt=when),
+        ),
+    )
+    result: dict[str, int] = {}
+    with transaction.atomic():
+        management = Department.objects.filter(code=ESCALATION_DEPARTMENT).first()
+        for key, flag, target, missed in targets:
+            candidates = list(
+                Ticket.objects.filter(running, missed).order_by("pk").values_list("pk", flat=True)
+            )
+            result[key] = 0
+            for start in range(0, len(candidates), ESCALATION_CHUNK):
+                # The condition is checked again as the rows are flagged: a ticket answered
+                # since it was read is left alone.
+                chunk = candidates[start : start + ESCALATION_CHUNK]
+                ids = _flag(Ticket.objects.filter(running, missed, pk__in=chunk), flag)
+                if management is not None and ids:
+                    _escalate(ids, target=target, department=management, when=when)
+                result[key] += len(ids)
         warned = 0
-        for policy_id, minutes in SlaPolicy.objects.values_list("pk", "warn_before_minutes"):
+        for policy in SlaPolicy.objects.only(
+            "pk", "warn_before_minutes", "warn_at_percent", "resolution_minutes"
+        ):
             warned += Ticket.objects.filter(
                 running,
-                sla_policy_id=policy_id,
+                sla_policy_id=policy.pk,
                 resolution_breached=False,
                 warned_at__isnull=True,
                 resolution_due__gte=when,
-                resolution_due__lt=when + dt.timedelta(minutes=minutes),
+                resolution_due__lt=when + _warn_threshold(policy),
             ).update(warned_at=when)
-        management = Department.objects.filter(code=ESCALATION_DEPARTMENT).first()
-        tasks = [
-            Task(
-                title=(_("SLA missed (%(target)s): #%(id)s %(subject)s") % {
-                    "target": target, "id": pk, "subject": subject
-                })[:255],
-                kind="approval",
-                priority=4,
-                department=management,
-                customer_id=customer_id,
-                due_at=when,
-            )
-            for target, rows in ((_("first response"), response), (_("resolution"), resolution))
-            for pk, subject, customer_id, _queue in rows
-        ]  # fmt: skip
-        if management is not None:
-            Task.objects.bulk_create(tasks, batch_size=1000)
-    return {"response": len(response), "resolution": len(resolution), "warned": warned}
+    return {**result, "warned": warned}

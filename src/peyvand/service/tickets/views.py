@@ -6,14 +6,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from peyvand.access.scopes import can, get_for
+from peyvand.core.pagination import CappedPaginator
 from peyvand.customers.access import get_customer_for
+from peyvand.service.access import require_tickets
 from peyvand.service.choices import TicketStatus
 from peyvand.service.forms import TicketFilterForm, TicketForm
 from peyvand.service.kb.selectors import suggest_for_text
@@ -23,15 +24,10 @@ from peyvand.service.tickets import selectors, services
 PAGE_SIZE = 25
 
 
-def _require(user: object, action: str = "view") -> None:
-    if not can(user, TICKET_OBJECT_TYPE, action):
-        raise Http404
-
-
 @login_required
 @require_GET
 def ticket_queue(request: HttpRequest) -> HttpResponse:
-    _require(request.user)
+    require_tickets(request.user)
     form = TicketFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     qs = selectors.queue(
@@ -40,15 +36,21 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
         mine=bool(data.get("mine")),
         breached=bool(data.get("breached")),
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(ticket, selectors.sla_state(ticket)) for ticket in page.object_list]
-    return render(request, "service/tickets/queue.html", {"form": form, "page": page, "rows": rows})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "service/tickets/queue.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest, customer_id: int) -> HttpResponse:
-    _require(request.user, "add")
+    require_tickets(request.user, "add")
     customer = get_customer_for(request.user, customer_id)
     form = TicketForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
