@@ -8,7 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from peyvand.access.choices import Language
 from peyvand.access.models import Department
 from peyvand.channels.choices import InteractionChannel
-from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPriority
+from peyvand.channels.inbox.services import MAX_BODY_CHARS
+from peyvand.service.choices import (
+    ArticleStatus,
+    ArticleVisibility,
+    TicketPriority,
+    TicketStatus,
+)
 from peyvand.service.models import ArticleCategory
 
 
@@ -77,3 +83,25 @@ class TicketFilterForm(forms.Form):
     )
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     breached = forms.BooleanField(label=_("Missed their SLA"), required=False)
+
+
+class TicketReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply to the customer"),
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    status = forms.ChoiceField(
+        label=_("Then set the status to"),
+        choices=[("", _("Leave as it is")), *TicketStatus.choices],
+        required=False,
+    )
+
+
+class TicketNoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("Internal note"),
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only colleagues see it; it is never sent to the customer."),
+    )

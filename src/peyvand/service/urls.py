@@ -16,5 +16,7 @@ urlpatterns: list[URLPattern] = [
     path("tickets/", ticket_views.ticket_queue, name="ticket_queue"),
     path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/status/", ticket_views.ticket_status, name="ticket_status"),
+    path("tickets/<int:pk>/reply/", ticket_views.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:pk>/note/", ticket_views.ticket_note, name="ticket_note"),
     path("customers/<int:customer_id>/tickets/new/", ticket_views.ticket_new, name="ticket_new"),
 ]

@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from peyvand.access.scopes import restrict
+from peyvand.channels.inbox import selectors as inbox_selectors
+from peyvand.channels.inbox.models import Message
 from peyvand.service.choices import OPEN_TICKET_STATUSES
 from peyvand.service.models import Ticket
 
@@ -51,3 +53,12 @@ def sla_state(ticket: Ticket, now: dt.datetime | None = None) -> str:
     if ticket.warned_at is not None:
         return "warning"
     return "running"
+
+
+def thread(ticket: Ticket) -> list[Message]:
+    """The ticket's messages oldest first: the customer's, the public replies and the
+    internal notes (the template marks which is which)."""
+    conversation = ticket.conversation
+    if conversation is None:
+        return []
+    return list(inbox_selectors.thread(conversation))

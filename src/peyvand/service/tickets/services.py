@@ -14,11 +14,18 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from peyvand.access.models import Department
 from peyvand.audit.services import record
+from peyvand.channels.chat import services as chat
+from peyvand.channels.choices import InteractionChannel
+from peyvand.channels.email.services import send_email
+from peyvand.channels.inbox.choices import MessageStatus
+from peyvand.channels.inbox.models import Conversation, Message
+from peyvand.channels.inbox.services import add_note, open_conversation
+from peyvand.channels.sms.services import send_sms
 from peyvand.customers.models import Customer
 from peyvand.service.choices import ACTIVE_TICKET_STATUSES, TicketPriority, TicketStatus
 from peyvand.service.models import ServiceAgreement, SlaPolicy, Ticket
@@ -238,3 +245,98 @@ def scan_breaches(now: dt.datetime | None = None) -> dict[str, int]:
         if management is not None:
             Task.objects.bulk_create(tasks, batch_size=1000)
     return {"response": len(response), "resolution": len(resolution), "warned": warned}
+
+
+# --- the ticket's thread: public replies and internal notes -----------------------------
+
+REPLY_CHANNELS = (InteractionChannel.EMAIL, InteractionChannel.SMS, InteractionChannel.CHAT)
+
+
+def _thread_of(ticket: Ticket, *, actor: Any) -> Conversation:
+    """The ticket's conversation, opened on first use for a ticket that came in by phone,
+    portal or the API: answers to those go by email, the channel every customer has."""
+    if ticket.conversation_id is not None:
+        return Conversation.objects.select_related("customer").get(pk=ticket.conversation_id)
+    channel = ticket.channel if ticket.channel in REPLY_CHANNELS else InteractionChannel.EMAIL
+    conversation = open_conversation(
+        channel=channel,
+        customer=ticket.customer,
+        subject=ticket.subject,
+        department=ticket.queue,
+        actor=actor,
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(conversation=conversation)
+    ticket.conversation = conversation
+    return conversation
+
+
+def customer_language(customer: Customer) -> str:
+    language = customer.preferred_language or ""
+    return language if language in ("en", "fa") else "fa"
+
+
+def reply_subject(ticket: Ticket) -> str:
+    """The subject of every email about the ticket, in the customer's language; the ticket
+    number in it lets the customer (and us) tell threads apart."""
+    with translation.override(customer_language(ticket.customer)):
+        return _("[Ticket #%(number)s] %(subject)s") % {
+            "number": ticket.pk,
+            "subject": ticket.subject,
+        }
+
+
+@transaction.atomic
+def reply_to_customer(
+    ticket: Ticket,
+    *,
+    actor: Any,
+    body: str,
+    status: str = "",
+    now: dt.datetime | None = None,
+) -> Message:
+    """Send a public reply on the ticket's channel, in the customer's language; it goes on
+    the customer's timeline and counts as the first response. A customer who withdrew
+    service messages on that channel gets nothing: the reply is kept as not sent and the
+    first-response target is left open. `status` moves the ticket in the same step (most
+    often to waiting on the customer)."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write the reply first.")})
+    locked = _locked(ticket)
+    if locked.status == TicketStatus.CLOSED:
+        raise ValidationError(_("A closed ticket cannot be changed; open a new one."))
+    conversation = _thread_of(locked, actor=actor)
+    if conversation.channel == InteractionChannel.CHAT:
+        message = chat.send_reply(conversation, actor=actor, body=body)
+    elif conversation.channel == InteractionChannel.SMS:
+        message = send_sms(locked.customer, actor=actor, body=body)
+    else:
+        message = send_email(
+            conversation,
+            actor=actor,
+            body=body,
+            subject=reply_subject(locked),
+            language=customer_language(locked.customer),
+        )
+    if message.status != MessageStatus.SUPPRESSED:
+        locked = record_first_response(locked, actor=actor, now=now)
+    if status:
+        set_status(locked, actor=actor, status=status, now=now)
+    return message
+
+
+@transaction.atomic
+def add_internal_note(ticket: Ticket, *, actor: Any, body: str) -> Message:
+    """A note for colleagues: shown on the ticket page, never sent, never on the customer's
+    timeline."""
+    locked = _locked(ticket)
+    return add_note(_thread_of(locked, actor=actor), actor=actor, body=(body or "").strip())
+
+
+def customer_answered(message: Message) -> Ticket | None:
+    """The customer wrote on a ticket's conversation: a ticket waiting on them (or solved)
+    is open again and its SLA clock runs from where it stopped."""
+    ticket = Ticket.objects.filter(conversation_id=message.conversation_id).first()
+    if ticket is None or ticket.status not in (TicketStatus.PENDING, TicketStatus.SOLVED):
+        return ticket
+    return set_status(ticket, actor=None, status=TicketStatus.OPEN, now=message.created_at)
