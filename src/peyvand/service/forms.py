@@ -15,7 +15,7 @@ from peyvand.service.choices import (
     TicketPriority,
     TicketStatus,
 )
-from peyvand.service.models import ArticleCategory
+from peyvand.service.models import ArticleCategory, Macro
 
 
 class ArticleForm(forms.Form):
@@ -105,3 +105,50 @@ class TicketNoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Only colleagues see it; it is never sent to the customer."),
     )
+
+
+class MacroForm(forms.ModelForm):
+    department = forms.ModelChoiceField(
+        label=_("For the queue"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("Every queue"),
+    )
+    set_queue = forms.ModelChoiceField(
+        label=_("Move to queue"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("Leave as it is"),
+    )
+
+    class Meta:
+        model = Macro
+        fields = [
+            "title",
+            "language",
+            "body",
+            "department",
+            "set_status",
+            "set_priority",
+            "set_queue",
+        ]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+        help_texts = {
+            "body": _(
+                "Placeholders: {{ customer.name }}, {{ customer.first_name }}, "
+                "{{ customer.last_name }}, {{ ticket.number }}, {{ ticket.subject }}, "
+                "{{ ticket.status }}, {{ ticket.priority }}, {{ agent.name }}; "
+                "{{ customer.first_name | friend }} gives a fallback."
+            )
+        }
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class MacroApplyForm(forms.Form):
+    macro = forms.ModelChoiceField(label=_("Macro"), queryset=Macro.objects.none())
+
+    def __init__(self, *args: Any, macros: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["macro"].queryset = macros  # type: ignore[attr-defined]

@@ -18,5 +18,9 @@ urlpatterns: list[URLPattern] = [
     path("tickets/<int:pk>/status/", ticket_views.ticket_status, name="ticket_status"),
     path("tickets/<int:pk>/reply/", ticket_views.ticket_reply, name="ticket_reply"),
     path("tickets/<int:pk>/note/", ticket_views.ticket_note, name="ticket_note"),
+    path("tickets/<int:pk>/macro/", ticket_views.ticket_apply_macro, name="ticket_macro"),
+    path("macros/", ticket_views.macro_list, name="macro_list"),
+    path("macros/<int:pk>/", ticket_views.macro_edit, name="macro_edit"),
+    path("macros/<int:pk>/delete/", ticket_views.macro_delete, name="macro_delete"),
     path("customers/<int:customer_id>/tickets/new/", ticket_views.ticket_new, name="ticket_new"),
 ]

@@ -231,3 +231,47 @@ class Ticket(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+
+class Macro(TimeStampedModel):
+    """A prepared answer for tickets in one language, with placeholders filled from the
+    ticket ({{ customer.name }}, {{ ticket.number }} …), that can also move the ticket:
+    applying it sets the status, priority or queue it names and fills the reply box."""
+
+    title = models.CharField(_("title"), max_length=120)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    body = models.TextField(_("text"), blank=True)
+    # Empty: every queue's agents may use it.
+    department = models.ForeignKey(
+        "access.Department",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("for the queue"),
+    )
+    set_status = models.CharField(
+        _("set status"), max_length=16, choices=TicketStatus.choices, blank=True
+    )
+    set_priority = models.PositiveSmallIntegerField(
+        _("set priority"), choices=TicketPriority.choices, null=True, blank=True
+    )
+    set_queue = models.ForeignKey(
+        "access.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("move to queue"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+
+    def __str__(self) -> str:
+        return self.title

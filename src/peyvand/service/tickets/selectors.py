@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from peyvand.access.scopes import restrict
+from peyvand.access.scopes import department_ids, is_manager, restrict
 from peyvand.channels.inbox import selectors as inbox_selectors
 from peyvand.channels.inbox.models import Message
 from peyvand.service.choices import OPEN_TICKET_STATUSES
-from peyvand.service.models import Ticket
+from peyvand.service.models import Macro, Ticket
 
 
 def tickets_visible_to(user: Any, action: str = "view") -> QuerySet[Ticket]:
@@ -62,3 +62,13 @@ def thread(ticket: Ticket) -> list[Message]:
     if conversation is None:
         return []
     return list(inbox_selectors.thread(conversation))
+
+
+def macros_for(user: Any, *, language: str | None = None) -> QuerySet[Macro]:
+    """The macros the user may pick: everyone's, and their own queues' (a manager: all)."""
+    qs = Macro.objects.select_related("department", "set_queue", "created_by")
+    if not is_manager(user):
+        qs = qs.filter(Q(department__isnull=True) | Q(department__in=department_ids(user)))
+    if language:
+        qs = qs.filter(language=language)
+    return qs

@@ -340,3 +340,23 @@ def customer_answered(message: Message) -> Ticket | None:
     if ticket is None or ticket.status not in (TicketStatus.PENDING, TicketStatus.SOLVED):
         return ticket
     return set_status(ticket, actor=None, status=TicketStatus.OPEN, now=message.created_at)
+
+
+@transaction.atomic
+def change_ticket(
+    ticket: Ticket, *, actor: Any, priority: int | None = None, queue: Department | None = None
+) -> Ticket:
+    """Re-prioritise the ticket or hand it to another queue; the SLA targets stay those it
+    was opened with."""
+    if priority is not None and priority not in TicketPriority.values:
+        raise ValidationError({"priority": _("Choose a priority.")})
+    locked = _locked(ticket)
+    if locked.status == TicketStatus.CLOSED:
+        raise ValidationError(_("A closed ticket cannot be changed; open a new one."))
+    with record(locked, actor=actor, customer_id=locked.customer_id):
+        if priority is not None:
+            locked.priority = priority
+        if queue is not None:
+            locked.queue = queue
+        locked.save(update_fields=["priority", "queue", "updated_at"])
+    return locked

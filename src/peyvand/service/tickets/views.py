@@ -19,10 +19,18 @@ from peyvand.channels.inbox.choices import MessageStatus
 from peyvand.customers.access import get_customer_for
 from peyvand.service.access import get_ticket_for
 from peyvand.service.choices import TicketStatus
-from peyvand.service.forms import TicketFilterForm, TicketForm, TicketNoteForm, TicketReplyForm
+from peyvand.service.forms import (
+    MacroApplyForm,
+    MacroForm,
+    TicketFilterForm,
+    TicketForm,
+    TicketNoteForm,
+    TicketReplyForm,
+)
 from peyvand.service.kb.selectors import suggest_for_text
+from peyvand.service.models import Macro
 from peyvand.service.models.tickets import TICKET_OBJECT_TYPE
-from peyvand.service.tickets import selectors, services
+from peyvand.service.tickets import macros, selectors, services
 
 PAGE_SIZE = 25
 
@@ -89,9 +97,14 @@ def _detail(
             "thread": selectors.thread(ticket),
             "reply_form": reply_form or TicketReplyForm(),
             "note_form": note_form or TicketNoteForm(),
+            "macro_form": MacroApplyForm(macros=_macros_for(request.user, ticket)),
         },
         status=status,
     )
+
+
+def _macros_for(user: Any, ticket: Any) -> Any:
+    return selectors.macros_for(user, language=services.customer_language(ticket.customer))
 
 
 @login_required
@@ -166,3 +179,96 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     return redirect("service:ticket_detail", pk=ticket.pk)
+
+
+@login_required
+@require_POST
+def ticket_apply_macro(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make the macro's changes and show the page with its text in the reply box, for the
+    agent to read, edit and send."""
+    ticket = get_ticket_for(request.user, pk, "change")
+    form = MacroApplyForm(request.POST, macros=_macros_for(request.user, ticket))
+    if not form.is_valid():
+        messages.error(request, _("Choose a macro."))
+        return redirect("service:ticket_detail", pk=ticket.pk)
+    try:
+        ticket, text = macros.apply_macro(ticket, form.cleaned_data["macro"], actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("service:ticket_detail", pk=ticket.pk)
+    visible = selectors.tickets_visible_to(request.user).filter(pk=ticket.pk).exists()
+    if not visible:
+        messages.success(request, _("The macro moved the ticket to a queue you do not work."))
+        return redirect("service:ticket_queue")
+    return _detail(
+        request,
+        get_ticket_for(request.user, pk),
+        reply_form=TicketReplyForm(initial={"body": text}),
+    )
+
+
+def _require_macros(user: Any) -> None:
+    # Whoever answers tickets may write macros for everyone to use.
+    _require(user, "change")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def macro_list(request: HttpRequest) -> HttpResponse:
+    _require_macros(request.user)
+    form = MacroForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            macros.save_macro(Macro(), actor=request.user, **form.values())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Macro saved."))
+            return redirect("service:macro_list")
+    page = Paginator(selectors.macros_for(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(macro, macros.may_edit_macro(request.user, macro)) for macro in page.object_list]
+    return render(
+        request,
+        "service/tickets/macros.html",
+        {"form": form, "page": page, "rows": rows, "tokens": macros.MACRO_TOKENS},
+        status=400 if form.errors else 200,
+    )
+
+
+def _own_macro(request: HttpRequest, pk: int) -> Macro:
+    _require_macros(request.user)
+    macro = get_object_or_404(selectors.macros_for(request.user), pk=pk)
+    if not macros.may_edit_macro(request.user, macro):
+        raise Http404
+    return macro
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def macro_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    macro = _own_macro(request, pk)
+    form = MacroForm(request.POST or None, instance=macro)
+    if request.method == "POST" and form.is_valid():
+        try:
+            macros.save_macro(macro, actor=request.user, **form.values())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Macro saved."))
+            return redirect("service:macro_list")
+    return render(
+        request,
+        "service/tickets/macro_form.html",
+        {"form": form, "macro": macro},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def macro_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    macros.delete_macro(_own_macro(request, pk), actor=request.user)
+    messages.success(request, _("Macro removed."))
+    return redirect("service:macro_list")
