@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from peyvand.access.choices import Language
 from peyvand.access.models import Department
 from peyvand.channels.choices import InteractionChannel
+from peyvand.channels.inbox.models import Message
 from peyvand.channels.inbox.services import MAX_BODY_CHARS
 from peyvand.service.choices import (
     ArticleStatus,
@@ -152,3 +153,22 @@ class MacroApplyForm(forms.Form):
     def __init__(self, *args: Any, macros: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["macro"].queryset = macros  # type: ignore[attr-defined]
+
+
+class TicketMergeForm(forms.Form):
+    into = forms.IntegerField(label=_("Merge into ticket number"), min_value=1)
+
+
+class TicketSplitForm(forms.Form):
+    message = forms.ModelChoiceField(label=_("Message"), queryset=Message.objects.none())
+    subject = forms.CharField(label=_("Subject of the new ticket"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, messages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["message"]
+        field.queryset = messages  # type: ignore[attr-defined]
+        field.label_from_instance = _message_label  # type: ignore[attr-defined]
+
+
+def _message_label(message: Message) -> str:
+    return f"{message.sender or message.get_direction_display()}: {message.body[:60]}"

@@ -72,3 +72,20 @@ def macros_for(user: Any, *, language: str | None = None) -> QuerySet[Macro]:
     if language:
         qs = qs.filter(language=language)
     return qs
+
+
+def splittable(ticket: Ticket) -> QuerySet[Message]:
+    """The messages of the ticket that can become a ticket of their own (not the notes)."""
+    if ticket.conversation_id is None:
+        return Message.objects.none()
+    return Message.objects.filter(conversation_id=ticket.conversation_id).exclude(
+        direction="internal"
+    )
+
+
+def related(ticket: Ticket) -> dict[str, Any]:
+    """Parent, children and merged duplicates, for the panel on the ticket page."""
+    return {
+        "children": list(ticket.children.only("pk", "subject", "status")),
+        "merged": list(ticket.merged.only("pk", "subject")),
+    }

@@ -18,7 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from peyvand.access.models import Department
-from peyvand.audit.services import record
+from peyvand.audit.choices import ChangeAction
+from peyvand.audit.services import Change, record, snapshot, write_changes
 from peyvand.channels.chat import services as chat
 from peyvand.channels.choices import InteractionChannel
 from peyvand.channels.email.services import send_email
@@ -360,3 +361,89 @@ def change_ticket(
             locked.queue = queue
         locked.save(update_fields=["priority", "queue", "updated_at"])
     return locked
+
+
+# --- merge and split --------------------------------------------------------------------
+
+
+@transaction.atomic
+def merge_tickets(duplicate: Ticket, *, into: Ticket, actor: Any) -> Ticket:
+    """Fold a duplicate into another ticket of the same customer: its messages and notes
+    move to that ticket's thread, and it is closed with a link to where it went."""
+    if duplicate.pk == into.pk:
+        raise ValidationError({"into": _("A ticket cannot be merged into itself.")})
+    first, second = sorted([duplicate.pk, into.pk])
+    # Both rows locked in id order, so two merges of the same pair cannot deadlock.
+    locked = {t.pk: t for t in (_locked(Ticket(pk=first)), _locked(Ticket(pk=second)))}
+    source, target = locked[duplicate.pk], locked[into.pk]
+    if source.customer_id != target.customer_id:
+        raise ValidationError(
+            {"into": _("Only tickets of the same customer can be merged; this one is another customer's.")}
+        )  # fmt: skip
+    if TicketStatus.CLOSED in (source.status, target.status):
+        raise ValidationError({"into": _("A closed ticket cannot be merged.")})
+    if source.conversation_id is not None:
+        thread = _thread_of(target, actor=actor)
+        moved = list(Message.objects.filter(conversation_id=source.conversation_id))
+        before = [snapshot(message) for message in moved]
+        # One statement for the whole thread, so its audit rows are written explicitly.
+        Message.objects.filter(pk__in=[m.pk for m in moved]).update(
+            conversation=thread, updated_at=timezone.now()
+        )
+        for message in moved:
+            message.conversation = thread
+        write_changes(
+            [
+                Change(ChangeAction.UPDATE, message, old, snapshot(message), source.customer_id)
+                for message, old in zip(moved, before, strict=True)
+            ],
+            actor=actor,
+        )
+    add_note(
+        _thread_of(target, actor=actor),
+        actor=actor,
+        body=_("Ticket #%(number)s (%(subject)s) was merged into this one.")
+        % {"number": source.pk, "subject": source.subject},
+    )
+    with record(source, actor=actor, customer_id=source.customer_id):
+        source.merged_into = target
+        source.save(update_fields=["merged_into", "updated_at"])
+    set_status(source, actor=actor, status=TicketStatus.CLOSED)
+    return target
+
+
+@transaction.atomic
+def split_ticket(ticket: Ticket, *, message: Message, actor: Any, subject: str = "") -> Ticket:
+    """Take one message off the ticket into a new child ticket of the same customer, queue
+    and priority (with its own thread and SLA clock)."""
+    locked = _locked(ticket)
+    if locked.conversation_id is None or message.conversation_id != locked.conversation_id:
+        raise ValidationError({"message": _("Choose a message of this ticket.")})
+    if message.direction == "internal":
+        raise ValidationError({"message": _("An internal note cannot become a ticket.")})
+    conversation = open_conversation(
+        channel=message.channel,
+        customer=locked.customer,
+        subject=(subject or message.subject or locked.subject)[:255],
+        department=locked.queue,
+        actor=actor,
+    )
+    child = open_ticket(
+        actor=actor,
+        customer=locked.customer,
+        subject=subject or message.subject or locked.subject,
+        description=message.body[:20_000],
+        queue=locked.queue,
+        channel=locked.channel,
+        priority=locked.priority,
+        product=locked.product,
+        category=locked.category,
+        conversation=conversation,
+    )
+    with record(child, actor=actor, customer_id=child.customer_id):
+        child.parent = locked
+        child.save(update_fields=["parent", "updated_at"])
+    with record(message, actor=actor, customer_id=child.customer_id):
+        message.conversation = conversation
+        message.save(update_fields=["conversation", "updated_at"])
+    return child

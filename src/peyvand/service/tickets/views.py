@@ -24,8 +24,10 @@ from peyvand.service.forms import (
     MacroForm,
     TicketFilterForm,
     TicketForm,
+    TicketMergeForm,
     TicketNoteForm,
     TicketReplyForm,
+    TicketSplitForm,
 )
 from peyvand.service.kb.selectors import suggest_for_text
 from peyvand.service.models import Macro
@@ -83,6 +85,8 @@ def _detail(
     *,
     reply_form: TicketReplyForm | None = None,
     note_form: TicketNoteForm | None = None,
+    merge_form: TicketMergeForm | None = None,
+    split_form: TicketSplitForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     return render(
@@ -98,6 +102,9 @@ def _detail(
             "reply_form": reply_form or TicketReplyForm(),
             "note_form": note_form or TicketNoteForm(),
             "macro_form": MacroApplyForm(macros=_macros_for(request.user, ticket)),
+            "merge_form": merge_form or TicketMergeForm(),
+            "split_form": split_form or TicketSplitForm(messages=selectors.splittable(ticket)),
+            "related": selectors.related(ticket),
         },
         status=status,
     )
@@ -272,3 +279,48 @@ def macro_delete(request: HttpRequest, pk: int) -> HttpResponse:
     macros.delete_macro(_own_macro(request, pk), actor=request.user)
     messages.success(request, _("Macro removed."))
     return redirect("service:macro_list")
+
+
+@login_required
+@require_POST
+def ticket_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, pk, "change")
+    form = TicketMergeForm(request.POST)
+    if form.is_valid():
+        into = (
+            selectors.tickets_visible_to(request.user, "change")
+            .filter(pk=form.cleaned_data["into"])
+            .first()
+        )
+        if into is None:
+            form.add_error("into", _("There is no ticket with this number that you may change."))
+        else:
+            try:
+                target = services.merge_tickets(ticket, into=into, actor=request.user)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Ticket merged."))
+                return redirect("service:ticket_detail", pk=target.pk)
+    return _detail(request, ticket, merge_form=form, status=400)
+
+
+@login_required
+@require_POST
+def ticket_split(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, pk, "change")
+    form = TicketSplitForm(request.POST, messages=selectors.splittable(ticket))
+    if form.is_valid():
+        try:
+            child = services.split_ticket(
+                ticket,
+                message=form.cleaned_data["message"],
+                subject=form.cleaned_data["subject"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("A new ticket was opened from the message."))
+            return redirect("service:ticket_detail", pk=child.pk)
+    return _detail(request, ticket, split_form=form, status=400)
