@@ -6,6 +6,7 @@ from peyvand.service.models.tickets import (
     ServiceAgreement,
     SlaPolicy,
     Ticket,
+    TicketWatcher,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "ServiceAgreement",
     "SlaPolicy",
     "Ticket",
+    "TicketWatcher",
 ]

@@ -284,3 +284,25 @@ class Macro(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TicketWatcher(models.Model):
+    """A colleague who follows a ticket: each public reply and status change lands on their
+    desk."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watched_tickets"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="uniq_ticket_watcher")
+        ]
+        verbose_name = _("watcher")
+        verbose_name_plural = _("watchers")
+
+    def __str__(self) -> str:
+        return f"{self.user} → #{self.ticket_id}"

@@ -89,3 +89,7 @@ def related(ticket: Ticket) -> dict[str, Any]:
         "children": list(ticket.children.only("pk", "subject", "status")),
         "merged": list(ticket.merged.only("pk", "subject")),
     }
+
+
+def watchers(ticket: Ticket) -> list[Any]:
+    return [w.user for w in ticket.watchers.select_related("user")]

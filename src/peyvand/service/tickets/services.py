@@ -9,11 +9,13 @@ move it themselves.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,7 +31,7 @@ from peyvand.channels.inbox.services import add_note, open_conversation
 from peyvand.channels.sms.services import send_sms
 from peyvand.customers.models import Customer
 from peyvand.service.choices import ACTIVE_TICKET_STATUSES, TicketPriority, TicketStatus
-from peyvand.service.models import ServiceAgreement, SlaPolicy, Ticket
+from peyvand.service.models import ServiceAgreement, SlaPolicy, Ticket, TicketWatcher
 from peyvand.service.sla import BusinessClock
 
 ESCALATION_DEPARTMENT = "management"
@@ -191,6 +193,14 @@ def set_status(
             locked.resolved_at = None
         locked.status = status
         locked.save()
+    notify_watchers(
+        locked,
+        actor=actor,
+        title=lambda: (
+            _("Ticket #%(number)s is now: %(status)s")
+            % {"number": locked.pk, "status": locked.get_status_display()}
+        ),
+    )
     return locked
 
 
@@ -321,6 +331,13 @@ def reply_to_customer(
         )
     if message.status != MessageStatus.SUPPRESSED:
         locked = record_first_response(locked, actor=actor, now=now)
+        notify_watchers(
+            locked,
+            actor=actor,
+            title=lambda: (
+                _("Ticket #%(number)s: a reply was sent to the customer") % {"number": locked.pk}
+            ),
+        )
     if status:
         set_status(locked, actor=actor, status=status, now=now)
     return message
@@ -447,3 +464,45 @@ def split_ticket(ticket: Ticket, *, message: Message, actor: Any, subject: str =
         message.conversation = conversation
         message.save(update_fields=["conversation", "updated_at"])
     return child
+
+
+# --- watchers -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def watch_ticket(ticket: Ticket, *, user: Any) -> TicketWatcher:
+    watcher, _created = TicketWatcher.objects.get_or_create(ticket=ticket, user=user)
+    return watcher
+
+
+@transaction.atomic
+def unwatch_ticket(ticket: Ticket, *, user: Any) -> None:
+    TicketWatcher.objects.filter(ticket=ticket, user=user).delete()
+
+
+def notify_watchers(ticket: Ticket, *, actor: Any, title: Callable[[], str]) -> int:
+    """A follow-up on the desk of each watcher but the one who made the change, its title
+    (`title()`, called in the watcher's language) linking back to the ticket."""
+    from peyvand.access.models import User
+    from peyvand.desk.choices import TaskKind
+    from peyvand.desk.models import Task
+
+    watchers = User.objects.filter(watched_tickets__ticket=ticket, is_active=True)
+    if getattr(actor, "pk", None) is not None:
+        watchers = watchers.exclude(pk=actor.pk)
+    link = reverse("service:ticket_detail", args=[ticket.pk])
+    tasks = []
+    for user in watchers.only("pk", "language"):
+        with translation.override(user.language or "fa"):
+            tasks.append(
+                Task(
+                    title=f"{title()} — {ticket.subject}"[:255],
+                    description=link,
+                    kind=TaskKind.FOLLOW_UP,
+                    assignee=user,
+                    customer_id=ticket.customer_id,
+                    due_at=timezone.now(),
+                )
+            )
+    Task.objects.bulk_create(tasks)
+    return len(tasks)

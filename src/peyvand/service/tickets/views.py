@@ -105,6 +105,7 @@ def _detail(
             "merge_form": merge_form or TicketMergeForm(),
             "split_form": split_form or TicketSplitForm(messages=selectors.splittable(ticket)),
             "related": selectors.related(ticket),
+            "watchers": selectors.watchers(ticket),
         },
         status=status,
     )
@@ -324,3 +325,19 @@ def ticket_split(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("A new ticket was opened from the message."))
             return redirect("service:ticket_detail", pk=child.pk)
     return _detail(request, ticket, split_form=form, status=400)
+
+
+@login_required
+@require_POST
+def ticket_watch(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow the ticket (or stop): anyone who may see it may watch it."""
+    ticket = get_ticket_for(request.user, pk)
+    if request.POST.get("action") == "unwatch":
+        services.unwatch_ticket(ticket, user=request.user)
+        messages.success(request, _("You no longer watch this ticket."))
+    else:
+        services.watch_ticket(ticket, user=request.user)
+        messages.success(
+            request, _("You watch this ticket: replies and status changes reach your desk.")
+        )
+    return redirect("service:ticket_detail", pk=ticket.pk)
