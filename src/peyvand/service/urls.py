@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern] = [
     path("tickets/<int:pk>/merge/", ticket_views.ticket_merge, name="ticket_merge"),
     path("tickets/<int:pk>/split/", ticket_views.ticket_split, name="ticket_split"),
     path("tickets/<int:pk>/macro/", ticket_views.ticket_apply_macro, name="ticket_macro"),
+    path("survey/<str:token>/", ticket_views.csat_survey, name="csat"),
     path("macros/", ticket_views.macro_list, name="macro_list"),
     path("macros/<int:pk>/", ticket_views.macro_edit, name="macro_edit"),
     path("macros/<int:pk>/delete/", ticket_views.macro_delete, name="macro_delete"),

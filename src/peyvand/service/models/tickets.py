@@ -207,6 +207,9 @@ class Ticket(TimeStampedModel):
     response_breached = models.BooleanField(_("response target missed"), default=False)
     resolution_breached = models.BooleanField(_("resolution target missed"), default=False)
     csat = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    csat_comment = models.TextField(_("satisfaction comment"), blank=True)
+    csat_sent_at = models.DateTimeField(_("survey sent"), null=True, blank=True)
+    csat_answered_at = models.DateTimeField(_("survey answered"), null=True, blank=True)
 
     class Meta:
         ordering = ["resolution_due", "pk"]

@@ -33,6 +33,7 @@ from peyvand.customers.models import Customer
 from peyvand.service.choices import ACTIVE_TICKET_STATUSES, TicketPriority, TicketStatus
 from peyvand.service.models import ServiceAgreement, SlaPolicy, Ticket, TicketWatcher
 from peyvand.service.sla import BusinessClock
+from peyvand.service.tickets import csat
 
 ESCALATION_DEPARTMENT = "management"
 
@@ -191,8 +192,11 @@ def set_status(
             locked.resolved_at = when
         elif status in ACTIVE_TICKET_STATUSES:
             locked.resolved_at = None
-        locked.status = status
+        previous, locked.status = locked.status, status
         locked.save()
+    finished = (TicketStatus.SOLVED, TicketStatus.CLOSED)
+    if status in finished and previous not in finished:
+        csat.send_survey(locked, actor=actor)
     notify_watchers(
         locked,
         actor=actor,

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,7 +33,7 @@ from peyvand.service.forms import (
 from peyvand.service.kb.selectors import suggest_for_text
 from peyvand.service.models import Macro
 from peyvand.service.models.tickets import TICKET_OBJECT_TYPE
-from peyvand.service.tickets import macros, selectors, services
+from peyvand.service.tickets import csat, macros, selectors, services
 
 PAGE_SIZE = 25
 
@@ -341,3 +342,30 @@ def ticket_watch(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("You watch this ticket: replies and status changes reach your desk.")
         )
     return redirect("service:ticket_detail", pk=ticket.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def csat_survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's side of the survey: no sign-in, the signed link is the key; shown in
+    the customer's language."""
+    try:
+        ticket = csat.ticket_for_token(token)
+    except ValidationError as exc:
+        return render(request, "service/tickets/csat.html", {"error": exc.messages[0]}, status=404)
+    language = services.customer_language(ticket.customer)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    context: dict[str, Any] = {"ticket": ticket, "scores": range(1, 6)}
+    if ticket.csat_answered_at is not None:
+        context["done"] = True
+    elif request.method == "POST":
+        try:
+            csat.answer_survey(
+                token, score=request.POST.get("score"), comment=request.POST.get("comment", "")
+            )
+        except ValidationError as exc:
+            context["errors"] = exc.messages
+            context["comment"] = request.POST.get("comment", "")
+            return render(request, "service/tickets/csat.html", context, status=400)
+        context["done"] = True
+    return render(request, "service/tickets/csat.html", context)
