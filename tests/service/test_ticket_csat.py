@@ -4,10 +4,12 @@ the customer's timeline; forged, expired and reused links are refused and change
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
+from django.core import signing
 from django.test import Client
 
 from peyvand.access.models import Department
@@ -94,8 +96,14 @@ def test_forged_expired_and_bad_answers_change_nothing(
         subject="Other",
         queue=Department.objects.get(code="service"),
     )
-    swapped = token.replace(str(ticket.pk), str(other.pk), 1)
+    # The other ticket's id under this ticket's signature, and a link signed for another
+    # purpose: neither is a survey link.
+    _payload, stamp, signature = token.split(":")
+    other_payload = signing.b64_encode(json.dumps({"t": other.pk}, separators=(",", ":")).encode())
+    swapped = f"{other_payload.decode()}:{stamp}:{signature}"
     assert customer.post(f"/service/survey/{swapped}/", {"score": "5"}).status_code == 404
+    foreign = signing.dumps({"t": other.pk}, salt="peyvand.chat.identify", compress=True)
+    assert customer.post(f"/service/survey/{foreign}/", {"score": "5"}).status_code == 404
     bad = customer.post(f"/service/survey/{token}/", {"score": "9"})
     assert bad.status_code == 400 and "امتیازی از ۱ تا ۵".encode() in bad.content
     settings.PEYVAND_CSAT_MAX_AGE_DAYS = 0
