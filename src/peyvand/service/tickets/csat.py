@@ -53,7 +53,7 @@ def ticket_for_token(token: str) -> Ticket:
 def send_survey(ticket: Ticket, *, actor: Any) -> Message | None:
     """Ask the customer once per ticket; merged duplicates and customers without an email
     address are not asked."""
-    from peyvand.service.tickets.services import _thread_of, customer_language
+    from peyvand.service.tickets.services import customer_language, ticket_thread
 
     if ticket.csat_sent_at is not None or ticket.merged_into_id is not None:
         return None
@@ -66,7 +66,7 @@ def send_survey(ticket: Ticket, *, actor: Any) -> Message | None:
         ) % {"subject": ticket.subject, "url": survey_url(ticket)}
     try:
         message = send_email(
-            _thread_of(ticket, actor=actor),
+            ticket_thread(ticket, actor=actor),
             actor=actor,
             subject=subject,
             body=body,

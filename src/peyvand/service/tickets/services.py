@@ -267,7 +267,7 @@ def scan_breaches(now: dt.datetime | None = None) -> dict[str, int]:
 REPLY_CHANNELS = (InteractionChannel.EMAIL, InteractionChannel.SMS, InteractionChannel.CHAT)
 
 
-def _thread_of(ticket: Ticket, *, actor: Any) -> Conversation:
+def ticket_thread(ticket: Ticket, *, actor: Any) -> Conversation:
     """The ticket's conversation, opened on first use for a ticket that came in by phone,
     portal or the API: answers to those go by email, the channel every customer has."""
     if ticket.conversation_id is not None:
@@ -320,7 +320,7 @@ def reply_to_customer(
     locked = _locked(ticket)
     if locked.status == TicketStatus.CLOSED:
         raise ValidationError(_("A closed ticket cannot be changed; open a new one."))
-    conversation = _thread_of(locked, actor=actor)
+    conversation = ticket_thread(locked, actor=actor)
     if conversation.channel == InteractionChannel.CHAT:
         message = chat.send_reply(conversation, actor=actor, body=body)
     elif conversation.channel == InteractionChannel.SMS:
@@ -352,7 +352,7 @@ def add_internal_note(ticket: Ticket, *, actor: Any, body: str) -> Message:
     """A note for colleagues: shown on the ticket page, never sent, never on the customer's
     timeline."""
     locked = _locked(ticket)
-    return add_note(_thread_of(locked, actor=actor), actor=actor, body=(body or "").strip())
+    return add_note(ticket_thread(locked, actor=actor), actor=actor, body=(body or "").strip())
 
 
 def customer_answered(message: Message) -> Ticket | None:
@@ -404,7 +404,7 @@ def merge_tickets(duplicate: Ticket, *, into: Ticket, actor: Any) -> Ticket:
     if TicketStatus.CLOSED in (source.status, target.status):
         raise ValidationError({"into": _("A closed ticket cannot be merged.")})
     if source.conversation_id is not None:
-        thread = _thread_of(target, actor=actor)
+        thread = ticket_thread(target, actor=actor)
         moved = list(Message.objects.filter(conversation_id=source.conversation_id))
         before = [snapshot(message) for message in moved]
         # One statement for the whole thread, so its audit rows are written explicitly.
@@ -421,7 +421,7 @@ def merge_tickets(duplicate: Ticket, *, into: Ticket, actor: Any) -> Ticket:
             actor=actor,
         )
     add_note(
-        _thread_of(target, actor=actor),
+        ticket_thread(target, actor=actor),
         actor=actor,
         body=_("Ticket #%(number)s (%(subject)s) was merged into this one.")
         % {"number": source.pk, "subject": source.subject},
