@@ -355,6 +355,11 @@ PEYVAND_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("PEYVAND_WEBHOOK_TOLERANC
 # Telephony: the secret the PBX signs its call events with, and its click-to-call URL.
 PEYVAND_VOICE_WEBHOOK_SECRET = os.environ.get("PEYVAND_VOICE_WEBHOOK_SECRET", "")
 PEYVAND_VOICE_CLICK_TO_CALL_URL = os.environ.get("PEYVAND_VOICE_CLICK_TO_CALL_URL", "")
+# Where customers reach this installation: links in emails sent without a request (the
+# satisfaction survey after a ticket is solved) start with it.
+PEYVAND_PUBLIC_URL = os.environ.get("PEYVAND_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+# How long a satisfaction survey link can be answered.
+PEYVAND_CSAT_MAX_AGE_DAYS = int(os.environ.get("PEYVAND_CSAT_MAX_AGE_DAYS", "30"))
 
 EMAIL_BACKEND = os.environ.get(
     "PEYVAND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"

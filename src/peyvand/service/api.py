@@ -23,7 +23,12 @@ from peyvand.core.api.pagination import Ordering, PageParams, paginate
 from peyvand.core.api.schemas import CustomerRef, DepartmentRef, InputSchema, UserRef
 from peyvand.core.ratelimit import take_slot
 from peyvand.customers.access import get_customer_for
-from peyvand.service.access import get_article_for, get_public_article, require_kb
+from peyvand.service.access import (
+    get_article_for,
+    get_public_article,
+    get_ticket_for,
+    require_kb,
+)
 from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPriority, TicketStatus
 from peyvand.service.kb import selectors, services
 from peyvand.service.models import Article, ArticleAttachment, ArticleCategory, Ticket
@@ -449,3 +454,69 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) ->
     if payload.status is not None:
         ticket = ticket_services.set_status(ticket, actor=user, status=payload.status)
     return get_for(user, _tickets(request), ticket.pk)
+
+
+class TicketMessageOut(Schema):
+    id: int
+    kind: Literal["customer", "reply", "note"] = Field(
+        description="customer: the customer wrote; reply: sent to the customer; note: "
+        "internal, never sent."
+    )
+    channel: str
+    status: str = Field(description="queued, sent, suppressed (no consent: not sent), note…")
+    author: UserRef | None
+    subject: str
+    body: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_kind(obj: Any) -> str:
+        if obj.direction == "inbound":
+            return "customer"
+        return "note" if obj.direction == "internal" else "reply"
+
+
+class ReplyIn(InputSchema):
+    body: str = Field(min_length=1, max_length=100_000)
+    status: TicketStatus | None = Field(None, description="Move the ticket too (often pending).")
+
+
+class NoteIn(InputSchema):
+    body: str = Field(min_length=1, max_length=100_000)
+
+
+@tickets_router.get(
+    "/{ticket_id}/messages", response=list[TicketMessageOut], summary="A ticket's thread"
+)
+@require_scope(ApiScope.TICKETS_READ)
+def ticket_messages(request: HttpRequest, ticket_id: int) -> Any:
+    """The customer's messages, the replies and the internal notes, oldest first."""
+    return ticket_selectors.thread(get_ticket_for(api_user(request), ticket_id))
+
+
+@tickets_router.post(
+    "/{ticket_id}/replies", response={201: TicketMessageOut}, summary="Reply to the customer"
+)
+@require_scope(ApiScope.TICKETS_WRITE)
+def reply_on_ticket(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> Any:
+    """Sent on the ticket's channel in the customer's language and counted as the first
+    response; kept with status `suppressed` and not sent when the customer withdrew
+    service messages on that channel."""
+    user = api_user(request)
+    ticket = get_ticket_for(user, ticket_id, "change")
+    message = ticket_services.reply_to_customer(
+        ticket, actor=user, body=payload.body, status=payload.status or ""
+    )
+    return Status(201, message)
+
+
+@tickets_router.post(
+    "/{ticket_id}/notes", response={201: TicketMessageOut}, summary="Add an internal note"
+)
+@require_scope(ApiScope.TICKETS_WRITE)
+def note_on_ticket(request: HttpRequest, ticket_id: int, payload: NoteIn) -> Any:
+    """For colleagues only: never sent, never on the customer's timeline."""
+    user = api_user(request)
+    ticket = get_ticket_for(user, ticket_id, "change")
+    return Status(201, ticket_services.add_internal_note(ticket, actor=user, body=payload.body))

@@ -9,8 +9,15 @@ from peyvand.access.choices import Language
 from peyvand.access.models import Department, User
 from peyvand.catalog.forms import LocalDateField
 from peyvand.channels.choices import InteractionChannel
-from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPriority
-from peyvand.service.models import ArticleCategory, SlaPolicy
+from peyvand.channels.inbox.models import Message
+from peyvand.channels.inbox.services import MAX_BODY_CHARS
+from peyvand.service.choices import (
+    ArticleStatus,
+    ArticleVisibility,
+    TicketPriority,
+    TicketStatus,
+)
+from peyvand.service.models import ArticleCategory, Macro, SlaPolicy
 
 
 class ArticleForm(forms.Form):
@@ -119,3 +126,91 @@ class BreachReportForm(ServiceReportForm):
         required=False,
         empty_label=_("All policies"),
     )
+
+
+class TicketReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply to the customer"),
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    status = forms.ChoiceField(
+        label=_("Then set the status to"),
+        choices=[("", _("Leave as it is")), *TicketStatus.choices],
+        required=False,
+    )
+
+
+class TicketNoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("Internal note"),
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only colleagues see it; it is never sent to the customer."),
+    )
+
+
+class MacroForm(forms.ModelForm):
+    department = forms.ModelChoiceField(
+        label=_("For the queue"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("Every queue"),
+    )
+    set_queue = forms.ModelChoiceField(
+        label=_("Move to queue"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("Leave as it is"),
+    )
+
+    class Meta:
+        model = Macro
+        fields = [
+            "title",
+            "language",
+            "body",
+            "department",
+            "set_status",
+            "set_priority",
+            "set_queue",
+        ]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+        help_texts = {
+            "body": _(
+                "Placeholders: {{ customer.name }}, {{ customer.first_name }}, "
+                "{{ customer.last_name }}, {{ ticket.number }}, {{ ticket.subject }}, "
+                "{{ ticket.status }}, {{ ticket.priority }}, {{ agent.name }}; "
+                "{{ customer.first_name | friend }} gives a fallback."
+            )
+        }
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class MacroApplyForm(forms.Form):
+    macro = forms.ModelChoiceField(label=_("Macro"), queryset=Macro.objects.none())
+
+    def __init__(self, *args: Any, macros: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["macro"].queryset = macros  # type: ignore[attr-defined]
+
+
+class TicketMergeForm(forms.Form):
+    into = forms.IntegerField(label=_("Merge into ticket number"), min_value=1)
+
+
+class TicketSplitForm(forms.Form):
+    message = forms.ModelChoiceField(label=_("Message"), queryset=Message.objects.none())
+    subject = forms.CharField(label=_("Subject of the new ticket"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, messages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["message"]
+        field.queryset = messages  # type: ignore[attr-defined]
+        field.label_from_instance = _message_label  # type: ignore[attr-defined]
+
+
+def _message_label(message: Message) -> str:
+    return f"{message.sender or message.get_direction_display()}: {message.body[:60]}"

@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-TOKEN_RE = re.compile(r"\{\{\s*([a-z_]+)\s*(?:\|\s*(.*?)\s*)?\}\}")
+# Dotted names ("customer.name") are the tokens of ticket macros (peyvand.service.macros).
+TOKEN_RE = re.compile(r"\{\{\s*([a-z_][a-z_.]*)\s*(?:\|\s*(.*?)\s*)?\}\}")
 TOKENS = ("first_name", "last_name", "name", "organization", "email", "agent")
 
 
@@ -41,14 +42,14 @@ def context_for(customer: Any, *, recipient: str, actor: Any) -> dict[str, str]:
     }
 
 
-def check_tokens(text: str, field: str) -> None:
+def check_tokens(text: str, field: str, known: tuple[str, ...] = TOKENS) -> None:
     """Refuse a template that names a token we do not know (a typo would go out verbatim)."""
-    unknown = sorted({m.group(1) for m in TOKEN_RE.finditer(text)} - set(TOKENS))
+    unknown = sorted({m.group(1) for m in TOKEN_RE.finditer(text)} - set(known))
     if unknown:
         raise ValidationError(
             {
                 field: _("Unknown personalisation token: %(tokens)s. Known tokens: %(known)s.")
-                % {"tokens": ", ".join(unknown), "known": ", ".join(TOKENS)}
+                % {"tokens": ", ".join(unknown), "known": ", ".join(known)}
             }
         )
 

@@ -9,9 +9,11 @@ from peyvand.service.models.orders import ServiceOrder, ServiceOrderLine, Servic
 from peyvand.service.models.tickets import (
     BusinessCalendar,
     Holiday,
+    Macro,
     ServiceAgreement,
     SlaPolicy,
     Ticket,
+    TicketWatcher,
 )
 
 __all__ = [
@@ -22,10 +24,12 @@ __all__ = [
     "ArticleVersion",
     "BusinessCalendar",
     "Holiday",
+    "Macro",
     "ServiceAgreement",
     "ServiceOrder",
     "ServiceOrderLine",
     "ServiceTimeEntry",
     "SlaPolicy",
     "Ticket",
+    "TicketWatcher",
 ]

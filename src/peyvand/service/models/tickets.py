@@ -207,6 +207,15 @@ class Ticket(TimeStampedModel):
         related_name="children",
         db_index=False,
     )
+    # A duplicate merged into another ticket: closed, its messages moved there.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged",
+        verbose_name=_("merged into"),
+    )
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
@@ -220,6 +229,9 @@ class Ticket(TimeStampedModel):
     response_breached = models.BooleanField(_("response target missed"), default=False)
     resolution_breached = models.BooleanField(_("resolution target missed"), default=False)
     csat = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    csat_comment = models.TextField(_("satisfaction comment"), blank=True)
+    csat_sent_at = models.DateTimeField(_("survey sent"), null=True, blank=True)
+    csat_answered_at = models.DateTimeField(_("survey answered"), null=True, blank=True)
 
     class Meta:
         ordering = ["resolution_due", "pk"]
@@ -265,3 +277,69 @@ class Ticket(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+
+class Macro(TimeStampedModel):
+    """A prepared answer for tickets in one language, with placeholders filled from the
+    ticket ({{ customer.name }}, {{ ticket.number }} …), that can also move the ticket:
+    applying it sets the status, priority or queue it names and fills the reply box."""
+
+    title = models.CharField(_("title"), max_length=120)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    body = models.TextField(_("text"), blank=True)
+    # Empty: every queue's agents may use it.
+    department = models.ForeignKey(
+        "access.Department",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("for the queue"),
+    )
+    set_status = models.CharField(
+        _("set status"), max_length=16, choices=TicketStatus.choices, blank=True
+    )
+    set_priority = models.PositiveSmallIntegerField(
+        _("set priority"), choices=TicketPriority.choices, null=True, blank=True
+    )
+    set_queue = models.ForeignKey(
+        "access.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("move to queue"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TicketWatcher(models.Model):
+    """A colleague who follows a ticket: each public reply and status change lands on their
+    desk."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watched_tickets"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="uniq_ticket_watcher")
+        ]
+        verbose_name = _("watcher")
+        verbose_name_plural = _("watchers")
+
+    def __str__(self) -> str:
+        return f"{self.user} → #{self.ticket_id}"

@@ -9,9 +9,11 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from peyvand.access.scopes import restrict
+from peyvand.access.scopes import department_ids, is_manager, restrict
+from peyvand.channels.inbox import selectors as inbox_selectors
+from peyvand.channels.inbox.models import Message
 from peyvand.service.choices import ACTIVE_TICKET_STATUSES, OPEN_TICKET_STATUSES
-from peyvand.service.models import Ticket
+from peyvand.service.models import Macro, Ticket
 
 
 def tickets_visible_to(user: Any, action: str = "view") -> QuerySet[Ticket]:
@@ -109,3 +111,43 @@ def sla_alerts(
         due = ticket.first_response_due if only_response else ticket.resolution_due
         alerts.rows.append(SlaAlert(ticket, breached, due))
     return alerts
+
+
+def thread(ticket: Ticket) -> list[Message]:
+    """The ticket's messages oldest first: the customer's, the public replies and the
+    internal notes (the template marks which is which)."""
+    conversation = ticket.conversation
+    if conversation is None:
+        return []
+    return list(inbox_selectors.thread(conversation))
+
+
+def macros_for(user: Any, *, language: str | None = None) -> QuerySet[Macro]:
+    """The macros the user may pick: everyone's, and their own queues' (a manager: all)."""
+    qs = Macro.objects.select_related("department", "set_queue", "created_by")
+    if not is_manager(user):
+        qs = qs.filter(Q(department__isnull=True) | Q(department__in=department_ids(user)))
+    if language:
+        qs = qs.filter(language=language)
+    return qs
+
+
+def splittable(ticket: Ticket) -> QuerySet[Message]:
+    """The messages of the ticket that can become a ticket of their own (not the notes)."""
+    if ticket.conversation_id is None:
+        return Message.objects.none()
+    return Message.objects.filter(conversation_id=ticket.conversation_id).exclude(
+        direction="internal"
+    )
+
+
+def related(ticket: Ticket) -> dict[str, Any]:
+    """Parent, children and merged duplicates, for the panel on the ticket page."""
+    return {
+        "children": list(ticket.children.only("pk", "subject", "status")),
+        "merged": list(ticket.merged.only("pk", "subject")),
+    }
+
+
+def watchers(ticket: Ticket) -> list[Any]:
+    return [w.user for w in ticket.watchers.select_related("user")]

@@ -10,21 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat, Left
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from peyvand.access.models import Department
-from peyvand.audit.services import record
+from peyvand.audit.choices import ChangeAction
+from peyvand.audit.services import Change, record, snapshot, write_changes
+from peyvand.channels.chat import services as chat
+from peyvand.channels.choices import InteractionChannel
+from peyvand.channels.email.services import send_email
+from peyvand.channels.inbox.choices import MessageStatus
+from peyvand.channels.inbox.models import Conversation, Message
+from peyvand.channels.inbox.services import add_note, open_conversation
+from peyvand.channels.sms.services import send_sms
 from peyvand.customers.models import Customer
 from peyvand.service.choices import ACTIVE_TICKET_STATUSES, TicketPriority, TicketStatus
-from peyvand.service.models import ServiceAgreement, SlaPolicy, Ticket
+from peyvand.service.models import ServiceAgreement, SlaPolicy, Ticket, TicketWatcher
 from peyvand.service.sla import BusinessClock
+from peyvand.service.tickets import csat
 
 ESCALATION_DEPARTMENT = "management"
 
@@ -183,8 +194,19 @@ def set_status(
             locked.resolved_at = when
         elif status in ACTIVE_TICKET_STATUSES:
             locked.resolved_at = None
-        locked.status = status
+        previous, locked.status = locked.status, status
         locked.save()
+    finished = (TicketStatus.SOLVED, TicketStatus.CLOSED)
+    if status in finished and previous not in finished:
+        csat.send_survey(locked, actor=actor)
+    notify_watchers(
+        locked,
+        actor=actor,
+        title=lambda: (
+            _("Ticket #%(number)s is now: %(status)s")
+            % {"number": locked.pk, "status": locked.get_status_display()}
+        ),
+    )
     return locked
 
 
@@ -320,3 +342,253 @@ def scan_breaches(now: dt.datetime | None = None) -> dict[str, int]:
                 resolution_due__lt=when + _warn_threshold(policy),
             ).update(warned_at=when)
     return {**result, "warned": warned}
+
+
+# --- the ticket's thread: public replies and internal notes -----------------------------
+
+REPLY_CHANNELS = (InteractionChannel.EMAIL, InteractionChannel.SMS, InteractionChannel.CHAT)
+
+
+def ticket_thread(ticket: Ticket, *, actor: Any) -> Conversation:
+    """The ticket's conversation, opened on first use for a ticket that came in by phone,
+    portal or the API: answers to those go by email, the channel every customer has."""
+    if ticket.conversation_id is not None:
+        return Conversation.objects.select_related("customer").get(pk=ticket.conversation_id)
+    channel = ticket.channel if ticket.channel in REPLY_CHANNELS else InteractionChannel.EMAIL
+    conversation = open_conversation(
+        channel=channel,
+        customer=ticket.customer,
+        subject=ticket.subject,
+        department=ticket.queue,
+        actor=actor,
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(conversation=conversation)
+    ticket.conversation = conversation
+    return conversation
+
+
+def customer_language(customer: Customer) -> str:
+    language = customer.preferred_language or ""
+    return language if language in ("en", "fa") else "fa"
+
+
+def reply_subject(ticket: Ticket) -> str:
+    """The subject of every email about the ticket, in the customer's language; the ticket
+    number in it lets the customer (and us) tell threads apart."""
+    with translation.override(customer_language(ticket.customer)):
+        return _("[Ticket #%(number)s] %(subject)s") % {
+            "number": ticket.pk,
+            "subject": ticket.subject,
+        }
+
+
+@transaction.atomic
+def reply_to_customer(
+    ticket: Ticket,
+    *,
+    actor: Any,
+    body: str,
+    status: str = "",
+    now: dt.datetime | None = None,
+) -> Message:
+    """Send a public reply on the ticket's channel, in the customer's language; it goes on
+    the customer's timeline and counts as the first response. A customer who withdrew
+    service messages on that channel gets nothing: the reply is kept as not sent and the
+    first-response target is left open. `status` moves the ticket in the same step (most
+    often to waiting on the customer)."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write the reply first.")})
+    locked = _locked(ticket)
+    if locked.status == TicketStatus.CLOSED:
+        raise ValidationError(_("A closed ticket cannot be changed; open a new one."))
+    conversation = ticket_thread(locked, actor=actor)
+    if conversation.channel == InteractionChannel.CHAT:
+        message = chat.send_reply(conversation, actor=actor, body=body)
+    elif conversation.channel == InteractionChannel.SMS:
+        message = send_sms(locked.customer, actor=actor, body=body)
+    else:
+        message = send_email(
+            conversation,
+            actor=actor,
+            body=body,
+            subject=reply_subject(locked),
+            language=customer_language(locked.customer),
+        )
+    if message.status != MessageStatus.SUPPRESSED:
+        locked = record_first_response(locked, actor=actor, now=now)
+        notify_watchers(
+            locked,
+            actor=actor,
+            title=lambda: (
+                _("Ticket #%(number)s: a reply was sent to the customer") % {"number": locked.pk}
+            ),
+        )
+    if status:
+        set_status(locked, actor=actor, status=status, now=now)
+    return message
+
+
+@transaction.atomic
+def add_internal_note(ticket: Ticket, *, actor: Any, body: str) -> Message:
+    """A note for colleagues: shown on the ticket page, never sent, never on the customer's
+    timeline."""
+    locked = _locked(ticket)
+    return add_note(ticket_thread(locked, actor=actor), actor=actor, body=(body or "").strip())
+
+
+def customer_answered(message: Message) -> Ticket | None:
+    """The customer wrote on a ticket's conversation: a ticket waiting on them (or solved)
+    is open again and its SLA clock runs from where it stopped."""
+    ticket = Ticket.objects.filter(conversation_id=message.conversation_id).first()
+    if ticket is None or ticket.status not in (TicketStatus.PENDING, TicketStatus.SOLVED):
+        return ticket
+    return set_status(ticket, actor=None, status=TicketStatus.OPEN, now=message.created_at)
+
+
+@transaction.atomic
+def change_ticket(
+    ticket: Ticket, *, actor: Any, priority: int | None = None, queue: Department | None = None
+) -> Ticket:
+    """Re-prioritise the ticket or hand it to another queue; the SLA targets stay those it
+    was opened with."""
+    if priority is not None and priority not in TicketPriority.values:
+        raise ValidationError({"priority": _("Choose a priority.")})
+    locked = _locked(ticket)
+    if locked.status == TicketStatus.CLOSED:
+        raise ValidationError(_("A closed ticket cannot be changed; open a new one."))
+    with record(locked, actor=actor, customer_id=locked.customer_id):
+        if priority is not None:
+            locked.priority = priority
+        if queue is not None:
+            locked.queue = queue
+        locked.save(update_fields=["priority", "queue", "updated_at"])
+    return locked
+
+
+# --- merge and split --------------------------------------------------------------------
+
+
+@transaction.atomic
+def merge_tickets(duplicate: Ticket, *, into: Ticket, actor: Any) -> Ticket:
+    """Fold a duplicate into another ticket of the same customer: its messages and notes
+    move to that ticket's thread, and it is closed with a link to where it went."""
+    if duplicate.pk == into.pk:
+        raise ValidationError({"into": _("A ticket cannot be merged into itself.")})
+    first, second = sorted([duplicate.pk, into.pk])
+    # Both rows locked in id order, so two merges of the same pair cannot deadlock.
+    locked = {t.pk: t for t in (_locked(Ticket(pk=first)), _locked(Ticket(pk=second)))}
+    source, target = locked[duplicate.pk], locked[into.pk]
+    if source.customer_id != target.customer_id:
+        raise ValidationError(
+            {"into": _("Only tickets of the same customer can be merged; this one is another customer's.")}
+        )  # fmt: skip
+    if TicketStatus.CLOSED in (source.status, target.status):
+        raise ValidationError({"into": _("A closed ticket cannot be merged.")})
+    if source.conversation_id is not None:
+        thread = ticket_thread(target, actor=actor)
+        moved = list(Message.objects.filter(conversation_id=source.conversation_id))
+        before = [snapshot(message) for message in moved]
+        # One statement for the whole thread, so its audit rows are written explicitly.
+        Message.objects.filter(pk__in=[m.pk for m in moved]).update(
+            conversation=thread, updated_at=timezone.now()
+        )
+        for message in moved:
+            message.conversation = thread
+        write_changes(
+            [
+                Change(ChangeAction.UPDATE, message, old, snapshot(message), source.customer_id)
+                for message, old in zip(moved, before, strict=True)
+            ],
+            actor=actor,
+        )
+    add_note(
+        ticket_thread(target, actor=actor),
+        actor=actor,
+        body=_("Ticket #%(number)s (%(subject)s) was merged into this one.")
+        % {"number": source.pk, "subject": source.subject},
+    )
+    with record(source, actor=actor, customer_id=source.customer_id):
+        source.merged_into = target
+        source.save(update_fields=["merged_into", "updated_at"])
+    set_status(source, actor=actor, status=TicketStatus.CLOSED)
+    return target
+
+
+@transaction.atomic
+def split_ticket(ticket: Ticket, *, message: Message, actor: Any, subject: str = "") -> Ticket:
+    """Take one message off the ticket into a new child ticket of the same customer, queue
+    and priority (with its own thread and SLA clock)."""
+    locked = _locked(ticket)
+    if locked.conversation_id is None or message.conversation_id != locked.conversation_id:
+        raise ValidationError({"message": _("Choose a message of this ticket.")})
+    if message.direction == "internal":
+        raise ValidationError({"message": _("An internal note cannot become a ticket.")})
+    conversation = open_conversation(
+        channel=message.channel,
+        customer=locked.customer,
+        subject=(subject or message.subject or locked.subject)[:255],
+        department=locked.queue,
+        actor=actor,
+    )
+    child = open_ticket(
+        actor=actor,
+        customer=locked.customer,
+        subject=subject or message.subject or locked.subject,
+        description=message.body[:20_000],
+        queue=locked.queue,
+        channel=locked.channel,
+        priority=locked.priority,
+        product=locked.product,
+        category=locked.category,
+        conversation=conversation,
+    )
+    with record(child, actor=actor, customer_id=child.customer_id):
+        child.parent = locked
+        child.save(update_fields=["parent", "updated_at"])
+    with record(message, actor=actor, customer_id=child.customer_id):
+        message.conversation = conversation
+        message.save(update_fields=["conversation", "updated_at"])
+    return child
+
+
+# --- watchers -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def watch_ticket(ticket: Ticket, *, user: Any) -> TicketWatcher:
+    watcher, _created = TicketWatcher.objects.get_or_create(ticket=ticket, user=user)
+    return watcher
+
+
+@transaction.atomic
+def unwatch_ticket(ticket: Ticket, *, user: Any) -> None:
+    TicketWatcher.objects.filter(ticket=ticket, user=user).delete()
+
+
+def notify_watchers(ticket: Ticket, *, actor: Any, title: Callable[[], str]) -> int:
+    """A follow-up on the desk of each watcher but the one who made the change, its title
+    (`title()`, called in the watcher's language) linking back to the ticket."""
+    from peyvand.access.models import User
+    from peyvand.desk.choices import TaskKind
+    from peyvand.desk.models import Task
+
+    watchers = User.objects.filter(watched_tickets__ticket=ticket, is_active=True)
+    if getattr(actor, "pk", None) is not None:
+        watchers = watchers.exclude(pk=actor.pk)
+    link = reverse("service:ticket_detail", args=[ticket.pk])
+    tasks = []
+    for user in watchers.only("pk", "language"):
+        with translation.override(user.language or "fa"):
+            tasks.append(
+                Task(
+                    title=f"{title()} — {ticket.subject}"[:255],
+                    description=link,
+                    kind=TaskKind.FOLLOW_UP,
+                    assignee=user,
+                    customer_id=ticket.customer_id,
+                    due_at=timezone.now(),
+                )
+            )
+    Task.objects.bulk_create(tasks)
+    return len(tasks)

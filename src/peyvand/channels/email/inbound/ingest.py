@@ -255,6 +255,7 @@ def _ingest(
     if customer is None and mailbox.is_fax_gateway:
         customer = _customer_for_fax(parsed)
     conversation = _thread_of(parsed)
+    continues_thread = conversation is not None
     rules: list[MailboxRule] = []
     if conversation is None:
         conversation, rules = _route_new(mailbox, parsed, customer, channel)
@@ -289,6 +290,8 @@ def _ingest(
         _keep_raw(mailbox, raw, uid=uid, error="", message=message, parsed=parsed)
         meta["original_kept"] = True
     meta.update(_apply_actions(rules, mailbox, conversation, message, parsed))
+    if continues_thread:
+        routing.continue_thread(message)
     Message.objects.filter(pk=message.pk).update(meta=meta)
     message.meta = meta
     if seen is not None:

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 TicketHandler = Callable[[Message, Mailbox, MailboxRule], Any]
 _ticket_handlers: list[TicketHandler] = []
+ReplyHandler = Callable[[Message], Any]
+_reply_handlers: list[ReplyHandler] = []
 
 
 def register_ticket_handler(handler: TicketHandler) -> None:
@@ -36,6 +38,22 @@ def register_ticket_handler(handler: TicketHandler) -> None:
 def unregister_ticket_handler(handler: TicketHandler) -> None:
     if handler in _ticket_handlers:
         _ticket_handlers.remove(handler)
+
+
+def register_reply_handler(handler: ReplyHandler) -> None:
+    """Called inside the ingest transaction with each stored message that continues an
+    existing conversation (the service app reopens the ticket waiting on the customer)."""
+    if handler not in _reply_handlers:
+        _reply_handlers.append(handler)
+
+
+def unregister_reply_handler(handler: ReplyHandler) -> None:
+    if handler in _reply_handlers:
+        _reply_handlers.remove(handler)
+
+
+def continue_thread(message: Message) -> list[Any]:
+    return [handler(message) for handler in _reply_handlers]
 
 
 def matching_rules(rules: list[MailboxRule], parsed: ParsedEmail) -> list[MailboxRule]:
