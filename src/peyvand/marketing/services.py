@@ -1,0 +1,247 @@
+"""Every state change of segments: saving a rule tree, static list membership, and keeping
+the materialised membership (SegmentMember) up to date, in full or for one customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import DateTimeField, Exists, F, IntegerField, OuterRef, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from peyvand.audit.services import record as audit_record
+from peyvand.core.problems import ServiceError
+from peyvand.customers.models import Customer
+from peyvand.marketing.choices import SegmentKind
+from peyvand.marketing.compiler import compile_rules
+from peyvand.marketing.models import Segment, SegmentMember
+from peyvand.marketing.rules import sources_of, validate_rules
+
+MAX_STATIC_IDS = 100_000
+
+
+def matching_customers(rules: dict[str, Any], *, now: dt.datetime | None = None, only: int | None = None) -> Any:
+    """Alive customers matching a validated tree: one queryset, for any caller to narrow
+    (`visible_to(user)` for people, nothing for the system's own materialisation)."""
+    condition = compile_rules(rules, now=now or timezone.now(), only=only)
+    customers = Customer.objects.alive().filter(condition)
+    return customers.filter(pk=only) if only is not None else customers
+
+
+def count_matching(rules: Any, *, user: Any, now: dt.datetime | None = None) -> int:
+    """The live count of the rule builder: validated first, then counted among the
+    customers this user may see."""
+    tree = validate_rules(rules)
+    return int(matching_customers(tree, now=now).visible_to(user).count())
+
+
+@transaction.atomic
+def save_segment(
+    segment: Segment | None,
+    *,
+    name: str,
+    rules: Any = None,
+    description: str = "",
+    kind: str = SegmentKind.DYNAMIC,
+    actor: Any,
+) -> Segment:
+    """Create or change a segment (its change-log row written); a rule-based segment is
+    rebuilt after commit so its members follow the new rules."""
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError({"name": [_("Give a name of 1 to 120 characters.")]})
+    if kind not in SegmentKind.values:
+        raise ValidationError({"kind": [_("Choose a kind of segment.")]})
+    try:
+        tree = validate_rules(rules) if kind == SegmentKind.DYNAMIC else {}
+    except ValidationError as exc:
+        raise ValidationError({"rules": exc.messages}) from exc
+    if segment is None:
+        segment = Segment(created_by=actor if getattr(actor, "pk", None) else None, kind=kind)
+    elif segment.kind != kind:
+        raise ValidationError({"kind": [_("A segment cannot change its kind.")]})
+    with audit_record(segment, actor=actor):
+        segment.name, segment.description, segment.rules = name, description.strip(), tree
+        segment.sources = sources_of(tree) if tree else []
+        segment.save()
+    if not segment.is_static:
+        segment_id = segment.pk
+        transaction.on_commit(lambda: _enqueue_rebuild(segment_id))
+    return segment
+
+
+def _enqueue_rebuild(segment_id: int) -> None:
+    from peyvand.marketing.tasks import rebuild_segment_task
+
+    rebuild_segment_task.enqueue(segment_id)
+
+
+@dataclass
+class RebuildResult:
+    entered: int
+    left: int
+    members: int
+
+
+def rebuild_segment(segment_id: int, *, now: dt.datetime | None = None) -> RebuildResult:
+    """Bring a rule-based segment's membership up to date in two set-based statements:
+    close the stays of customers who no longer match (UPDATE … WHERE NOT EXISTS), open
+    stays for those who newly match (INSERT … SELECT … WHERE NOT EXISTS). Customers who
+    stay members are not touched, so their entry time is kept."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        segment = Segment.objects.select_for_update().get(pk=segment_id)
+        if segment.is_static:
+            return RebuildResult(0, 0, segment.member_count)
+        matching = matching_customers(segment.rules, now=now).order_by()
+        open_stays = SegmentMember.objects.current().filter(segment=segment)
+        left = open_stays.filter(~Exists(matching.filter(pk=OuterRef("customer_id")))).update(left_at=now)
+        entering = (
+            matching.filter(~Exists(open_stays.filter(customer_id=OuterRef("pk"))))
+            .values_list(
+                Value(segment.pk, output_field=IntegerField()),
+                "pk",
+                Value(now, output_field=DateTimeField()),
+            )
+        )
+        select_sql, params = entering.query.sql_with_params()
+        table = connection.ops.quote_name(SegmentMember._meta.db_table)
+        with connection.cursor() as cursor:
+            # Django has no INSERT … SELECT; the SELECT is the ORM's own, with its parameters.
+            cursor.execute(
+                f"INSERT INTO {table} (segment_id, customer_id, entered_at) {select_sql}",  # noqa: S608
+                params,
+            )
+            entered = max(cursor.rowcount, 0)
+        members = open_stays.count()
+        Segment.objects.filter(pk=segment.pk).update(member_count=members, built_at=now)
+    return RebuildResult(entered, left, members)
+
+
+def reevaluate_customer(customer_id: int, sources: Iterable[str], *, now: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """Re-check one customer against the rule-based segments that read any of `sources`
+    (what just changed about them); returns (segment id, "entered"/"left") per change."""
+    now = now or timezone.now()
+    changed = set(sources)
+    changes: list[tuple[int, str]] = []
+    for segment in Segment.objects.filter(kind=SegmentKind.DYNAMIC).only("pk", "rules", "sources"):
+        if not changed & set(segment.sources):
+            continue
+        with transaction.atomic():
+            matches = matching_customers(segment.rules, now=now, only=customer_id).exists()
+            stay = (
+                SegmentMember.objects.current()
+                .select_for_update()
+                .filter(segment_id=segment.pk, customer_id=customer_id)
+                .first()
+            )
+            if matches and stay is None:
+                SegmentMember.objects.create(segment_id=segment.pk, customer_id=customer_id, entered_at=now)
+                _bump(segment.pk, 1)
+                changes.append((segment.pk, "entered"))
+            elif stay is not None and not matches:
+                stay.left_at = now
+                stay.save(update_fields=["left_at"])
+                _bump(segment.pk, -1)
+                changes.append((segment.pk, "left"))
+    return changes
+
+
+def _bump(segment_id: int, delta: int) -> None:
+    Segment.objects.filter(pk=segment_id).update(member_count=F("member_count") + delta)
+
+
+def parse_customer_ids(text: str) -> tuple[list[int], list[str]]:
+    """Customer ids from pasted text or a CSV file: the first column of each line (a
+    header line is skipped). Returns the ids and one error per bad line."""
+    ids: list[int] = []
+    errors: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        cell = line.split(",")[0].split(";")[0].strip().strip('"')
+        if not cell:
+            continue
+        if cell.isdigit():
+            ids.append(int(cell))
+        elif number == 1 and not ids:
+            continue
+        else:
+            errors.append(_("Line %(line)s: “%(value)s” is not a customer id.") % {"line": number, "value": cell[:40]})
+    if len(ids) > MAX_STATIC_IDS:
+        errors.append(_("At most %(max)s customers at once.") % {"max": MAX_STATIC_IDS})
+    return ids, errors
+
+
+@transaction.atomic
+def add_static_members(segment_id: int, customer_ids: Iterable[int], *, actor: Any) -> int:
+    """Add customers to a static list; all or nothing. An id the actor may not see is
+    refused like a missing one. Customers already in the list are left as they are."""
+    segment = Segment.objects.select_for_update().get(pk=segment_id)
+    if not segment.is_static:
+        raise ServiceError(_("Only a static list takes customers by hand."), code="not_static")
+    wanted = set(customer_ids)
+    if not wanted:
+        raise ServiceError(_("Give at least one customer id."), field="customers")
+    found = set(Customer.objects.alive().visible_to(actor).filter(pk__in=wanted).values_list("pk", flat=True))
+    missing = sorted(wanted - found)
+    if missing:
+        shown = ", ".join(str(pk) for pk in missing[:20])
+        raise ServiceError(
+            ngettext(
+                "No customer you can see has the id %(ids)s; nothing was added.",
+                "No customers you can see have the ids %(ids)s; nothing was added.",
+                len(missing),
+            )
+            % {"ids": shown},
+            field="customers",
+            code="unknown_customers",
+        )
+    present = set(
+        SegmentMember.objects.current().filter(segment=segment, customer_id__in=found).values_list("customer_id", flat=True)
+    )
+    now = timezone.now()
+    fresh = [SegmentMember(segment=segment, customer_id=pk, entered_at=now) for pk in sorted(found - present)]
+    SegmentMember.objects.bulk_create(fresh, batch_size=5000)
+    with audit_record(segment, actor=actor):
+        segment.member_count = SegmentMember.objects.current().filter(segment=segment).count()
+        segment.built_at = now
+        segment.save(update_fields=["member_count", "built_at", "updated_at"])
+    return len(fresh)
+
+
+@transaction.atomic
+def remove_static_member(segment_id: int, customer_id: int, *, actor: Any) -> None:
+    segment = Segment.objects.select_for_update().get(pk=segment_id)
+    if not segment.is_static:
+        raise ServiceError(_("Only a static list takes customers by hand."), code="not_static")
+    Customer.objects.alive().visible_to(actor).get(pk=customer_id)
+    closed = SegmentMember.objects.current().filter(segment=segment, customer_id=customer_id).update(left_at=timezone.now())
+    if closed:
+        with audit_record(segment, actor=actor):
+            segment.member_count = max(segment.member_count - closed, 0)
+            segment.save(update_fields=["member_count", "updated_at"])
+
+
+def notify_customer_changed(customer_id: int | None, *sources: str) -> None:
+    """Called where customer data is recorded: after commit, re-evaluate this customer in
+    the segments whose rules read that kind of data."""
+    if not customer_id:
+        return
+
+    kinds = sorted({str(source) for source in sources})
+
+    def enqueue() -> None:
+        from peyvand.marketing.tasks import reevaluate_customer_task
+
+        # Most saves touch data no segment reads: no job for those.
+        read = Segment.objects.filter(kind=SegmentKind.DYNAMIC).values_list("sources", flat=True)
+        if any(set(kinds) & set(segment_sources) for segment_sources in read):
+            reevaluate_customer_task.enqueue(customer_id, kinds)
+
+    transaction.on_commit(enqueue)
+
