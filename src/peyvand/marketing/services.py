@@ -37,7 +37,10 @@ def matching_customers(rules: dict[str, Any], *, now: dt.datetime | None = None,
 def count_matching(rules: Any, *, user: Any, now: dt.datetime | None = None) -> int:
     """The live count of the rule builder: validated first, then counted among the
     customers this user may see."""
-    tree = validate_rules(rules)
+    try:
+        tree = validate_rules(rules)
+    except ValidationError as exc:
+        raise ValidationError({"rules": exc.messages}) from exc
     return int(matching_customers(tree, now=now).visible_to(user).count())
 
 
