@@ -23,6 +23,7 @@ urlpatterns = [
     path("service/", include("peyvand.service.urls")),
     path("portal/", include("peyvand.portal.urls")),
     path("personalization/", include("peyvand.personalization.urls")),
+    path("marketing/", include("peyvand.marketing.urls")),
     path("", include("peyvand.desk.urls")),
     path("django-admin/", admin.site.urls),
 ]

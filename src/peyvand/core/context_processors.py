@@ -21,6 +21,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_read_kb": can(user, "kb_article", "view"),
         "can_work_tickets": can(user, "ticket", "view"),
         "can_manage_offers": can_manage_offers(user),
+        "can_segment": can(user, "segment", "view"),
         # Screen pops need a telephony system posting to our webhook; without one the page
         # opens no voice socket.
         "has_telephony": bool(settings.PEYVAND_VOICE_WEBHOOK_SECRET),

@@ -165,13 +165,15 @@ def parse_customer_ids(text: str) -> tuple[list[int], list[str]]:
     header line is skipped). Returns the ids and one error per bad line."""
     ids: list[int] = []
     errors: list[str] = []
+    first = True
     for number, line in enumerate(text.splitlines(), start=1):
         cell = line.split(",")[0].split(";")[0].strip().strip('"')
         if not cell:
             continue
+        header, first = first, False
         if cell.isdigit():
             ids.append(int(cell))
-        elif number == 1 and not ids:
+        elif header:
             continue
         else:
             errors.append(_("Line %(line)s: “%(value)s” is not a customer id.") % {"line": number, "value": cell[:40]})
