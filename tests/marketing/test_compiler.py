@@ -22,7 +22,7 @@ from peyvand.personalization.models import Decision, PolicyVersion
 from peyvand.sales.models import Order, OrderLine
 from peyvand.tracking.models import Event, TrackedSite
 from tests.catalog.factories import ProductFactory
-from tests.factories import CustomFieldDefinitionFactory, CustomerFactory
+from tests.factories import CustomerFactory, CustomFieldDefinitionFactory
 from tests.personalization.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,15 @@ def one(condition: dict[str, Any]) -> dict[str, Any]:
     return {"match": "all", "children": [condition]}
 
 
-def order(customer: Customer, amount: str = "1000", *, days: float = 1, status: str = "confirmed", currency: str = "IRR", product: Any = None) -> Order:
+def order(
+    customer: Customer,
+    amount: str = "1000",
+    *,
+    days: float = 1,
+    status: str = "confirmed",
+    currency: str = "IRR",
+    product: Any = None,
+) -> Order:
     placed = Order.objects.create(
         number=f"T-{next(_numbers)}",
         customer=customer,
@@ -86,11 +94,19 @@ def test_profile_fields_and_and_or_nesting(people: dict[str, Customer]) -> None:
         "match": "all",
         "children": [
             {"field": "profile.display_name", "operator": "ne", "value": "ali"},
-            {"match": "any", "children": [fa, {"field": "profile.display_name", "operator": "contains", "value": "CAR"}]},
+            {
+                "match": "any",
+                "children": [
+                    fa,
+                    {"field": "profile.display_name", "operator": "contains", "value": "CAR"},
+                ],
+            },
         ],
     }
     assert names(nested) == {"bita", "carl"}
-    assert names(one({"field": "profile.kind", "operator": "not_in", "value": ["person"]})) == {"dara-co"}
+    assert names(one({"field": "profile.kind", "operator": "not_in", "value": ["person"]})) == {
+        "dara-co"
+    }
     # An empty group is everyone (alive): the builder's starting point.
     people["carl"].deleted_at = NOW
     people["carl"].save()
@@ -102,10 +118,14 @@ def test_customer_since_window(people: dict[str, Customer]) -> None:
     Customer.objects.exclude(pk=people["ali"].pk).update(created_at=ago(40))
     recent = one({"field": "profile.created_at", "operator": "in_last_days", "value": 7})
     assert names(recent) == {"ali"}
-    assert names(one({"field": "profile.created_at", "operator": "not_in_last_days", "value": 7})) == {"bita", "carl", "dara-co"}
+    assert names(
+        one({"field": "profile.created_at", "operator": "not_in_last_days", "value": 7})
+    ) == {"bita", "carl", "dara-co"}
     # The same rule a month later: nobody is new any more.
     assert names(recent, now=NOW + dt.timedelta(days=30)) == set()
-    assert names(one({"field": "profile.created_at", "operator": "after", "value": "2026-05-20"})) == {"ali"}
+    assert names(
+        one({"field": "profile.created_at", "operator": "after", "value": "2026-05-20"})
+    ) == {"ali"}
 
 
 def test_custom_fields_by_type(people: dict[str, Customer]) -> None:
@@ -120,22 +140,47 @@ def test_custom_fields_by_type(people: dict[str, Customer]) -> None:
     }
     for name, custom in values.items():
         Customer.objects.filter(pk=people[name].pk).update(custom=custom)
-    assert names(one({"field": "custom.employees", "operator": "gte", "value": 40})) == {"bita", "carl"}
+    assert names(one({"field": "custom.employees", "operator": "gte", "value": 40})) == {
+        "bita",
+        "carl",
+    }
     assert names(one({"field": "custom.employees", "operator": "lt", "value": 40})) == {"ali"}
     assert names(one({"field": "custom.industry", "operator": "eq", "value": "bank"})) == {"bita"}
     assert names(one({"field": "custom.vip", "operator": "is_true"})) == {"ali"}
     assert names(one({"field": "custom.city", "operator": "eq", "value": "tehran"})) == {"ali"}
-    assert names(one({"field": "custom.city", "operator": "is_empty"})) == {"bita", "carl", "dara-co"}
+    assert names(one({"field": "custom.city", "operator": "is_empty"})) == {
+        "bita",
+        "carl",
+        "dara-co",
+    }
 
 
 def test_tags_and_consent(people: dict[str, Customer]) -> None:
     vip, cold = Tag.objects.create(name="vip"), Tag.objects.create(name="cold")
     people["ali"].tags.add(vip)
     people["bita"].tags.add(cold)
-    assert names(one({"field": "tags", "operator": "has_any", "value": ["vip", "cold"]})) == {"ali", "bita"}
-    assert names(one({"field": "tags", "operator": "has_none", "value": ["vip"]})) == {"bita", "carl", "dara-co"}
-    for name, status, channel in [("ali", "granted", "email"), ("bita", "withdrawn", "email"), ("carl", "granted", "sms")]:
-        Consent.objects.create(customer=people[name], channel=channel, purpose="marketing", status=status, source="test", recorded_at=NOW)
+    assert names(one({"field": "tags", "operator": "has_any", "value": ["vip", "cold"]})) == {
+        "ali",
+        "bita",
+    }
+    assert names(one({"field": "tags", "operator": "has_none", "value": ["vip"]})) == {
+        "bita",
+        "carl",
+        "dara-co",
+    }
+    for name, status, channel in [
+        ("ali", "granted", "email"),
+        ("bita", "withdrawn", "email"),
+        ("carl", "granted", "sms"),
+    ]:
+        Consent.objects.create(
+            customer=people[name],
+            channel=channel,
+            purpose="marketing",
+            status=status,
+            source="test",
+            recorded_at=NOW,
+        )
     email = {"field": "consent", "channel": "email"}
     assert names(one({**email, "operator": "granted"})) == {"ali"}
     assert names(one({**email, "operator": "withdrawn"})) == {"bita"}
@@ -143,29 +188,74 @@ def test_tags_and_consent(people: dict[str, Customer]) -> None:
     assert names(one({**email, "operator": "granted", "purpose": "newsletter"})) == set()
 
 
-def test_scores_use_the_latest_rfm_run_and_current_clv_and_churn(people: dict[str, Customer]) -> None:
+def test_scores_use_the_latest_rfm_run_and_current_clv_and_churn(
+    people: dict[str, Customer],
+) -> None:
     old = RfmRun.objects.create(as_of=dt.date(2026, 1, 1), currency="IRR")
     new = RfmRun.objects.create(as_of=dt.date(2026, 5, 1), currency="IRR")
-    RfmScore.objects.create(run=old, customer=people["carl"], recency_days=1, frequency=9, monetary=1, r=5, f=5, m=5, segment="champions")
+    RfmScore.objects.create(
+        run=old,
+        customer=people["carl"],
+        recency_days=1,
+        frequency=9,
+        monetary=1,
+        r=5,
+        f=5,
+        m=5,
+        segment="champions",
+    )
     for name, segment, r in [("ali", "champions", 5), ("bita", "at_risk", 2), ("carl", "lost", 1)]:
-        RfmScore.objects.create(run=new, customer=people[name], recency_days=1, frequency=1, monetary=1, r=r, f=3, m=3, segment=segment)
-    assert names(one({"field": "rfm.segment", "operator": "in", "value": ["champions", "at_risk"]})) == {"ali", "bita"}
+        RfmScore.objects.create(
+            run=new,
+            customer=people[name],
+            recency_days=1,
+            frequency=1,
+            monetary=1,
+            r=r,
+            f=3,
+            m=3,
+            segment=segment,
+        )
+    assert names(
+        one({"field": "rfm.segment", "operator": "in", "value": ["champions", "at_risk"]})
+    ) == {"ali", "bita"}
     assert names(one({"field": "rfm.r", "operator": "lte", "value": 2})) == {"bita", "carl"}
-    assert names(one({"field": "rfm.segment", "operator": "ne", "value": "champions"})) == {"bita", "carl", "dara-co"}
+    assert names(one({"field": "rfm.segment", "operator": "ne", "value": "champions"})) == {
+        "bita",
+        "carl",
+        "dara-co",
+    }
     fit = ClvFit.objects.create(
-        history_end=dt.date(2026, 5, 1), calibration_end=dt.date(2026, 3, 1), currency="IRR", customers=3,
-        bgnbd_params={}, bgnbd_log_likelihood=0, monthly_discount=0.01, holdout_predicted=1, holdout_actual=1,
+        history_end=dt.date(2026, 5, 1),
+        calibration_end=dt.date(2026, 3, 1),
+        currency="IRR",
+        customers=3,
+        bgnbd_params={},
+        bgnbd_log_likelihood=0,
+        monthly_discount=0.01,
+        holdout_predicted=1,
+        holdout_actual=1,
     )
     for name, alive, clv in [("ali", 0.9, "5000000"), ("bita", 0.2, "100")]:
         CustomerValue.objects.create(
-            customer=people[name], fit=fit, probability_alive=alive, expected_30=0, expected_90=0,
-            expected_365=0, expected_spend=Decimal(1), clv=Decimal(clv),
+            customer=people[name],
+            fit=fit,
+            probability_alive=alive,
+            expected_30=0,
+            expected_90=0,
+            expected_365=0,
+            expected_spend=Decimal(1),
+            clv=Decimal(clv),
         )
     assert names(one({"field": "clv.value", "operator": "gte", "value": 1000000})) == {"ali"}
     assert names(one({"field": "clv.p_alive", "operator": "lt", "value": 0.5})) == {"bita"}
     assert names(one({"field": "clv.value", "operator": "is_empty"})) == {"carl", "dara-co"}
-    ChurnScore.objects.create(customer=people["carl"], model_version=1, probability=0.8, scored_at=NOW)
-    ChurnScore.objects.create(customer=people["ali"], model_version=1, probability=0.1, scored_at=NOW)
+    ChurnScore.objects.create(
+        customer=people["carl"], model_version=1, probability=0.8, scored_at=NOW
+    )
+    ChurnScore.objects.create(
+        customer=people["ali"], model_version=1, probability=0.1, scored_at=NOW
+    )
     assert names(one({"field": "churn.risk", "operator": "gt", "value": 0.5})) == {"carl"}
 
 
@@ -188,7 +278,10 @@ def test_orders_counts_amounts_products_and_windows(people: dict[str, Customer])
     spent = {"field": "orders.total", "currency": "IRR"}
     assert names(one({**spent, "operator": "gte", "value": "1800"})) == {"bita", "ali"}
     assert names(one({**spent, "operator": "gte", "value": "1800", "days": 30})) == {"bita"}
-    assert names(one({**spent, "operator": "lt", "value": "1000", "days": 30})) == {"carl", "dara-co"}
+    assert names(one({**spent, "operator": "lt", "value": "1000", "days": 30})) == {
+        "carl",
+        "dara-co",
+    }
     bought = {"field": "orders.product", "product": tv.pk}
     assert names(one({**bought, "operator": "gte", "value": 1})) == {"ali", "carl"}
     assert names(one({**bought, "operator": "gte", "value": 2})) == {"ali"}
@@ -203,7 +296,9 @@ def test_interactions_by_channel_direction_and_window(people: dict[str, Customer
         ("bita", "email", "outbound", 1),
         ("carl", "phone", "inbound", 60),
     ]:
-        Interaction.objects.create(customer=people[name], channel=channel, direction=direction, occurred_at=ago(days))
+        Interaction.objects.create(
+            customer=people[name], channel=channel, direction=direction, occurred_at=ago(days)
+        )
     base = {"field": "interactions.count", "operator": "gte", "value": 1}
     assert names(one({**base, "channel": "email"})) == {"ali", "bita"}
     assert names(one({**base, "channel": "email", "direction": "inbound"})) == {"ali"}
@@ -212,9 +307,23 @@ def test_interactions_by_channel_direction_and_window(people: dict[str, Customer
     assert names(one({**base, "value": 2, "channel": "email", "days": 7})) == {"ali"}
 
 
-def _event(site: TrackedSite, customer: Customer | None, kind: str, days: float, *, name: str = "", bot: bool = False) -> None:
+def _event(
+    site: TrackedSite,
+    customer: Customer | None,
+    kind: str,
+    days: float,
+    *,
+    name: str = "",
+    bot: bool = False,
+) -> None:
     Event.objects.create(
-        site=site, anonymous_id="anon", customer=customer, type=kind, name=name, occurred_at=ago(days), is_bot=bot
+        site=site,
+        anonymous_id="anon",
+        customer=customer,
+        type=kind,
+        name=name,
+        occurred_at=ago(days),
+        is_bot=bot,
     )
 
 
@@ -233,7 +342,17 @@ def test_click_stream_counts_and_funnels_in_order(people: dict[str, Customer]) -
     views = {"field": "events.count", "operator": "gte", "value": 1, "event_type": "product_view"}
     assert names(one(views)) == {"ali", "bita"}
     assert names(one({**views, "days": 2})) == {"bita"}
-    assert names(one({"field": "events.count", "operator": "gte", "value": 1, "event_type": "custom", "event_name": "signup"})) == {"bita"}
+    assert names(
+        one(
+            {
+                "field": "events.count",
+                "operator": "gte",
+                "value": 1,
+                "event_type": "custom",
+                "event_name": "signup",
+            }
+        )
+    ) == {"bita"}
     funnel = {
         "field": "events.funnel",
         "steps": [{"event_type": "product_view"}, {"event_type": "add_to_cart"}],
@@ -241,17 +360,30 @@ def test_click_stream_counts_and_funnels_in_order(people: dict[str, Customer]) -
     assert names(one({**funnel, "operator": "completed"})) == {"ali"}
     assert names(one({**funnel, "operator": "completed", "days": 2})) == set()
     assert names(one({**funnel, "operator": "not_completed"})) == {"bita", "carl", "dara-co"}
-    three = {**funnel, "steps": [*funnel["steps"], {"event_type": "custom", "event_name": "signup"}]}
+    three = {
+        **funnel,
+        "steps": [*funnel["steps"], {"event_type": "custom", "event_name": "signup"}],
+    }
     assert names(one({**three, "operator": "completed"})) == set()
 
 
 def test_offer_responses(people: dict[str, Customer]) -> None:
     policy = PolicyVersion.objects.create(name="p", vw_args="--cb_explore_adf")
     first, second = OfferFactory(), OfferFactory()
-    for name, offer, outcome, days in [("ali", first, "accepted", 1), ("bita", second, "accepted", 40), ("carl", first, "rejected", 1)]:
+    for name, offer, outcome, days in [
+        ("ali", first, "accepted", 1),
+        ("bita", second, "accepted", 40),
+        ("carl", first, "rejected", 1),
+    ]:
         Decision.objects.create(
-            customer=people[name], offer=offer, policy=policy, decided_at=ago(days), channel="api",
-            chosen_index=0, propensity=1.0, outcome=outcome,
+            customer=people[name],
+            offer=offer,
+            policy=policy,
+            decided_at=ago(days),
+            channel="api",
+            chosen_index=0,
+            propensity=1.0,
+            outcome=outcome,
         )
     accepted = {"field": "offers.responses", "operator": "gte", "value": 1, "outcome": "accepted"}
     assert names(one(accepted)) == {"ali", "bita"}
@@ -260,7 +392,9 @@ def test_offer_responses(people: dict[str, Customer]) -> None:
     assert names(one({"field": "offers.responses", "operator": "eq", "value": 0})) == {"dara-co"}
 
 
-def test_a_mixed_segment_is_one_query_and_respects_visibility(people: dict[str, Customer], sales1: Any, manager: Any) -> None:
+def test_a_mixed_segment_is_one_query_and_respects_visibility(
+    people: dict[str, Customer], sales1: Any, manager: Any
+) -> None:
     order(people["ali"], "5000", days=1)
     Customer.objects.filter(pk=people["ali"].pk).update(owner=sales1)
     tree = validate_rules(
@@ -268,11 +402,14 @@ def test_a_mixed_segment_is_one_query_and_respects_visibility(people: dict[str, 
             "match": "all",
             "children": [
                 {"field": "profile.preferred_language", "operator": "eq", "value": "fa"},
-                {"match": "any", "children": [
-                    {"field": "orders.count", "operator": "gte", "value": 1, "days": 30},
-                    {"field": "rfm.segment", "operator": "eq", "value": "champions"},
-                    {"field": "events.count", "operator": "gte", "value": 3, "days": 7},
-                ]},
+                {
+                    "match": "any",
+                    "children": [
+                        {"field": "orders.count", "operator": "gte", "value": 1, "days": 30},
+                        {"field": "rfm.segment", "operator": "eq", "value": "champions"},
+                        {"field": "events.count", "operator": "gte", "value": 3, "days": 7},
+                    ],
+                },
             ],
         }
     )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from djmoney.money import Money
 
+from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Consent, Customer, Tag
 from peyvand.marketing.models import Segment, SegmentMember
 from peyvand.marketing.rules import validate_rules
@@ -24,7 +25,6 @@ from peyvand.marketing.services import (
     save_segment,
 )
 from peyvand.sales.models import Order
-from peyvand.core.problems import ServiceError
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,21 +37,73 @@ RECENT_BUYERS = {
 
 
 def _order(customer: Customer, when: dt.datetime, number: str) -> Order:
-    return Order.objects.create(number=number, customer=customer, ordered_at=when, total=Money(100, "IRR"))
+    return Order.objects.create(
+        number=number, customer=customer, ordered_at=when, total=Money(100, "IRR")
+    )
 
 
 @pytest.mark.parametrize(
     ("tree", "message"),
     [
-        ({"match": "all", "children": [{"field": "shoe_size", "operator": "eq", "value": 1}]}, "unknown field “shoe_size”"),
-        ({"match": "all", "children": [{"field": "orders.count", "operator": "contains", "value": 1}]}, "“contains” cannot be used with Orders"),
-        ({"match": "all", "children": [{"field": "orders.count", "operator": "gte", "value": "many"}]}, "Give a whole number"),
-        ({"match": "all", "children": [{"field": "rfm.segment", "operator": "eq", "value": "kings"}]}, "“kings” is not one of"),
-        ({"match": "all", "children": [{"field": "consent", "operator": "granted"}]}, "needs the channel"),
-        ({"match": "all", "children": [{"field": "orders.count", "operator": "gte", "value": 1, "days": 0}]}, "from 1 to 3650"),
-        ({"match": "all", "children": [{"field": "orders.count", "operator": "gte", "value": 1, "colour": "red"}]}, "takes no “colour”"),
+        (
+            {"match": "all", "children": [{"field": "shoe_size", "operator": "eq", "value": 1}]},
+            "unknown field “shoe_size”",
+        ),
+        (
+            {
+                "match": "all",
+                "children": [{"field": "orders.count", "operator": "contains", "value": 1}],
+            },
+            "“contains” cannot be used with Orders",
+        ),
+        (
+            {
+                "match": "all",
+                "children": [{"field": "orders.count", "operator": "gte", "value": "many"}],
+            },
+            "Give a whole number",
+        ),
+        (
+            {
+                "match": "all",
+                "children": [{"field": "rfm.segment", "operator": "eq", "value": "kings"}],
+            },
+            "“kings” is not one of",
+        ),
+        (
+            {"match": "all", "children": [{"field": "consent", "operator": "granted"}]},
+            "needs the channel",
+        ),
+        (
+            {
+                "match": "all",
+                "children": [{"field": "orders.count", "operator": "gte", "value": 1, "days": 0}],
+            },
+            "from 1 to 3650",
+        ),
+        (
+            {
+                "match": "all",
+                "children": [
+                    {"field": "orders.count", "operator": "gte", "value": 1, "colour": "red"}
+                ],
+            },
+            "takes no “colour”",
+        ),
         ({"match": "maybe", "children": []}, "matches “all” or “any”"),
-        ({"match": "all", "children": [{"field": "events.funnel", "operator": "completed", "steps": [{"event_type": "page_view"}]}]}, "from 2 to 5 steps"),
+        (
+            {
+                "match": "all",
+                "children": [
+                    {
+                        "field": "events.funnel",
+                        "operator": "completed",
+                        "steps": [{"event_type": "page_view"}],
+                    }
+                ],
+            },
+            "from 2 to 5 steps",
+        ),
     ],
 )
 def test_bad_rules_are_refused_with_their_place(tree: dict[str, Any], message: str) -> None:
@@ -69,7 +121,12 @@ def test_errors_speak_persian() -> None:
 
 def test_bad_rules_change_nothing(marketing1: Any) -> None:
     with pytest.raises(ValidationError) as caught:
-        save_segment(None, name="x", rules={"match": "all", "children": [{"field": "nope"}]}, actor=marketing1)
+        save_segment(
+            None,
+            name="x",
+            rules={"match": "all", "children": [{"field": "nope"}]},
+            actor=marketing1,
+        )
     assert "rules" in caught.value.message_dict
     assert not Segment.objects.exists()
 
@@ -86,7 +143,10 @@ def test_rebuild_records_entries_and_exits_and_keeps_stayers(marketing1: Any, ma
     _order(carl, later - dt.timedelta(days=1), "C1")
     second = rebuild_segment(segment.pk, now=later)
     assert (second.entered, second.left, second.members) == (1, 1, 2)
-    stays = {(m.customer.display_name, m.entered_at, m.left_at) for m in SegmentMember.objects.filter(segment=segment)}
+    stays = {
+        (m.customer.display_name, m.entered_at, m.left_at)
+        for m in SegmentMember.objects.filter(segment=segment)
+    }
     assert stays == {("ali", NOW, None), ("bita", NOW, later), ("carl", later, None)}
     segment.refresh_from_db()
     assert segment.member_count == 2 and segment.built_at == later
@@ -95,14 +155,19 @@ def test_rebuild_records_entries_and_exits_and_keeps_stayers(marketing1: Any, ma
     assert count_matching(RECENT_BUYERS, user=manager, now=later) == 2
 
 
-def test_an_order_re_evaluates_only_that_customer_after_commit(marketing1: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_an_order_re_evaluates_only_that_customer_after_commit(
+    marketing1: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     ali, bita = CustomerFactory(display_name="ali"), CustomerFactory(display_name="bita")
     with django_capture_on_commit_callbacks(execute=True):
         segment = save_segment(None, name="Recent buyers", rules=RECENT_BUYERS, actor=marketing1)
         vip = save_segment(
             None,
             name="VIP",
-            rules={"match": "all", "children": [{"field": "tags", "operator": "has_any", "value": ["vip"]}]},
+            rules={
+                "match": "all",
+                "children": [{"field": "tags", "operator": "has_any", "value": ["vip"]}],
+            },
             actor=marketing1,
         )
     assert not SegmentMember.objects.exists()
@@ -112,25 +177,39 @@ def test_an_order_re_evaluates_only_that_customer_after_commit(marketing1: Any, 
         _order(ali, dt.datetime.now(dt.UTC), "A1")
     assert callbacks
     members = SegmentMember.objects.current()
-    assert list(members.values_list("segment_id", "customer__display_name")) == [(segment.pk, "ali")]
+    assert list(members.values_list("segment_id", "customer__display_name")) == [
+        (segment.pk, "ali")
+    ]
     with django_capture_on_commit_callbacks(execute=True):
         ali.tags.add(Tag.objects.create(name="vip"))
     assert members.filter(segment=vip, customer=ali).exists()
     with django_capture_on_commit_callbacks(execute=True):
         ali.tags.clear()
     assert not members.filter(segment=vip).exists()
-    assert SegmentMember.objects.filter(segment=vip, customer=ali, left_at__isnull=False).count() == 1
+    assert (
+        SegmentMember.objects.filter(segment=vip, customer=ali, left_at__isnull=False).count() == 1
+    )
     segment.refresh_from_db()
     assert segment.member_count == 1
 
 
 def test_reevaluate_skips_segments_that_do_not_read_the_changed_data(marketing1: Any) -> None:
     ali = CustomerFactory(display_name="ali")
-    Consent.objects.create(customer=ali, channel="email", purpose="marketing", status="granted", source="t", recorded_at=NOW)
+    Consent.objects.create(
+        customer=ali,
+        channel="email",
+        purpose="marketing",
+        status="granted",
+        source="t",
+        recorded_at=NOW,
+    )
     segment = save_segment(
         None,
         name="Email OK",
-        rules={"match": "all", "children": [{"field": "consent", "operator": "granted", "channel": "email"}]},
+        rules={
+            "match": "all",
+            "children": [{"field": "consent", "operator": "granted", "channel": "email"}],
+        },
         actor=marketing1,
     )
     assert reevaluate_customer(ali.pk, ["orders"], now=NOW) == []

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from djmoney.money import Money
 
+from peyvand.customers.services import refresh_search_fields
 from peyvand.marketing.models import Segment, SegmentMember
 from peyvand.marketing.services import add_static_members, save_segment
 from peyvand.sales.models import Order
@@ -46,35 +47,51 @@ def customers(marketing1: Any) -> list[Any]:
 def test_sales_cannot_reach_segment_screens(sales1: Any, client_for: Any, marketing1: Any) -> None:
     segment = save_segment(None, name="x", kind="static", actor=marketing1)
     client = client_for(sales1)
-    for url in ["/marketing/segments/", "/marketing/segments/new/", f"/marketing/segments/{segment.pk}/"]:
+    for url in [
+        "/marketing/segments/",
+        "/marketing/segments/new/",
+        f"/marketing/segments/{segment.pk}/",
+    ]:
         assert client.get(url).status_code == 404
     assert client.post("/marketing/segments/preview/", FORM).status_code == 404
     assert client.post(f"/marketing/segments/{segment.pk}/rebuild/").status_code == 404
     assert "/marketing/segments/" not in client.get("/").content.decode()
 
 
-def test_builder_adds_and_removes_and_previews(marketing1: Any, client_for: Any, customers: list[Any]) -> None:
+def test_builder_adds_and_removes_and_previews(
+    marketing1: Any, client_for: Any, customers: list[Any]
+) -> None:
     client = client_for(marketing1)
     page = client.get("/marketing/segments/new/").content.decode()
     assert 'hx-post="/marketing/segments/preview/"' in page
     added = client.post("/marketing/segments/builder/", {**FORM, "action": "add-condition:1.2"})
     assert added["HX-Trigger"] == "segment-rules-changed"
     assert 'name="c-1.2.3-field"' in added.content.decode()
-    removed = client.post("/marketing/segments/builder/", {**FORM, "action": "remove:1.2"}).content.decode()
+    removed = client.post(
+        "/marketing/segments/builder/", {**FORM, "action": "remove:1.2"}
+    ).content.decode()
     assert 'name="c-1.2.1-field"' not in removed and 'name="c-1.1-field"' in removed
     # Changing the field re-renders its operators: a count field offers "at least".
-    switched = client.post("/marketing/segments/builder/", {**FORM, "c-1.1-field": "orders.count"}).content.decode()
+    switched = client.post(
+        "/marketing/segments/builder/", {**FORM, "c-1.1-field": "orders.count"}
+    ).content.decode()
     assert 'value="gte"' in switched
     preview = client.post("/marketing/segments/preview/", FORM).content.decode()
     assert "2 customers match now." in preview
-    bad = client.post("/marketing/segments/preview/", {**FORM, "c-1.2.1-value": "lots"}).content.decode()
+    bad = client.post(
+        "/marketing/segments/preview/", {**FORM, "c-1.2.1-value": "lots"}
+    ).content.decode()
     assert "Give a whole number" in bad
 
 
-def test_save_rebuild_and_members(marketing1: Any, client_for: Any, customers: list[Any], django_capture_on_commit_callbacks: Any) -> None:
+def test_save_rebuild_and_members(
+    marketing1: Any, client_for: Any, customers: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
     client = client_for(marketing1)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/marketing/segments/new/", {**FORM, "name": "<script>alert(1)</script>"})
+        response = client.post(
+            "/marketing/segments/new/", {**FORM, "name": "<script>alert(1)</script>"}
+        )
     assert response.status_code == 302
     segment = Segment.objects.get()
     assert segment.member_count == 2 and segment.sources == ["orders", "profile", "tags"]
@@ -94,7 +111,9 @@ def test_bad_rules_on_save_change_nothing(marketing1: Any, client_for: Any) -> N
     assert not Segment.objects.exists()
 
 
-def test_static_list_upload_search_and_remove(marketing1: Any, client_for: Any, customers: list[Any]) -> None:
+def test_static_list_upload_search_and_remove(
+    marketing1: Any, client_for: Any, customers: list[Any]
+) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = client_for(marketing1)
@@ -105,6 +124,7 @@ def test_static_list_upload_search_and_remove(marketing1: Any, client_for: Any, 
     csv = SimpleUploadedFile("ids.csv", f"id\n{customers[0].pk}\n{customers[1].pk}\n".encode())
     client.post(url, {"file": csv})
     assert SegmentMember.objects.current().count() == 2
+    refresh_search_fields(customers[2])
     found = client.get(f"/marketing/segments/{segment.pk}/?q=m2").content.decode()
     assert f'value="{customers[2].pk}"' in found
     client.post(url, {"customer": [str(customers[2].pk)]})
@@ -113,7 +133,9 @@ def test_static_list_upload_search_and_remove(marketing1: Any, client_for: Any, 
     assert SegmentMember.objects.current().count() == 2
 
 
-def test_member_list_query_count_is_pinned(marketing1: Any, client_for: Any, django_assert_max_num_queries: Any) -> None:
+def test_member_list_query_count_is_pinned(
+    marketing1: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
     department = marketing1.departments.get()
     segment = save_segment(None, name="Big", kind="static", actor=marketing1)
     people = [CustomerFactory(department=department) for _ in range(30)]
@@ -129,6 +151,6 @@ def test_persian_screens(marketing1: Any, client_for: Any) -> None:
     speak_persian(marketing1)
     client = client_for(marketing1)
     listing = client.get("/marketing/segments/").content.decode()
-    assert "بخش‌های مشتریان" in listing and 'dir="rtl"' in listing
+    assert "بخش‌ها" in listing and "بخش تازه" in listing and 'dir="rtl"' in listing
     builder = client.get("/marketing/segments/new/").content.decode()
     assert "افزودن شرط" in builder

@@ -142,16 +142,24 @@ def count_segment(request: HttpRequest, segment_id: int) -> dict[str, int]:
 
 @router.get("/{segment_id}/members", response=MemberPage, summary="Members of a segment")
 @require_scope(ApiScope.CUSTOMERS_READ)
-def list_members(request: HttpRequest, segment_id: int, params: Query[PageParams]) -> dict[str, Any]:
+def list_members(
+    request: HttpRequest, segment_id: int, params: Query[PageParams]
+) -> dict[str, Any]:
     """The materialised members, newest entries first, limited to the customers the
     caller may see."""
     segment = _segment(request, segment_id)
     page: Page[SegmentMember] = paginate(
-        current_members(segment, api_user(request)).select_related("customer"), params, MEMBER_ORDERING
+        current_members(segment, api_user(request)).select_related("customer"),
+        params,
+        MEMBER_ORDERING,
     )
     return {
         "items": [
-            {"customer_id": m.customer_id, "display_name": m.customer.display_name, "entered_at": m.entered_at}
+            {
+                "customer_id": m.customer_id,
+                "display_name": m.customer.display_name,
+                "entered_at": m.entered_at,
+            }
             for m in page.items
         ],
         "next_cursor": page.next_cursor,

@@ -71,7 +71,8 @@ def tree_from_form(data: QueryDict) -> dict[str, Any]:
         types, steps_names = node.pop("step_type", None), node.pop("step_name", [])
         if types is not None:
             node["steps"] = [
-                {"event_type": t, "event_name": n} for t, n in zip(types, [*steps_names, *[""] * len(types)], strict=False)
+                {"event_type": t, "event_name": n}
+                for t, n in zip(types, [*steps_names, *[""] * len(types)], strict=False)
             ]
         nodes[path] = node
     for path in sorted(nodes, key=_sort_key):
@@ -115,7 +116,11 @@ def _node_at(tree: dict[str, Any], indices: list[int]) -> dict[str, Any] | None:
 
 
 def _param_widget(spec: FieldSpec, param: str, value: Any) -> dict[str, Any]:
-    widget: dict[str, Any] = {"name": param, "label": PARAM_LABELS[param], "value": "" if value is None else value}
+    widget: dict[str, Any] = {
+        "name": param,
+        "label": PARAM_LABELS[param],
+        "value": "" if value is None else value,
+    }
     if param == "channel":
         widget["choices"] = _choices(Channel if spec.type == "consent" else InteractionChannel)
     elif param in PARAM_CHOICES:
@@ -141,12 +146,20 @@ def view_model(tree: dict[str, Any]) -> dict[str, Any]:
                 "is_group": True,
                 "path": path,
                 "match": node.get("match", "all"),
-                "children": [walk(child, f"{path}.{i + 1}") for i, child in enumerate(node["children"])],
+                "children": [
+                    walk(child, f"{path}.{i + 1}") for i, child in enumerate(node["children"])
+                ],
             }
         spec = by_key.get(str(node.get("field"))) or fields[0]
-        operator = node.get("operator") if node.get("operator") in spec.operators else spec.operators[0]
+        operator = (
+            node.get("operator") if node.get("operator") in spec.operators else spec.operators[0]
+        )
         value = node.get("value")
-        values = [str(v) for v in value] if isinstance(value, list) else ([] if value is None else [str(value)])
+        values = (
+            [str(v) for v in value]
+            if isinstance(value, list)
+            else ([] if value is None else [str(value)])
+        )
         if operator in NO_VALUE:
             widget = "none"
         elif spec.type == "choice":
@@ -157,7 +170,10 @@ def view_model(tree: dict[str, Any]) -> dict[str, Any]:
             widget = "number"
         else:
             widget = "text"
-        steps = node.get("steps") or [{"event_type": "product_view", "event_name": ""}, {"event_type": "add_to_cart", "event_name": ""}]
+        steps = node.get("steps") or [
+            {"event_type": "product_view", "event_name": ""},
+            {"event_type": "add_to_cart", "event_name": ""},
+        ]
         return {
             "is_group": False,
             "path": path,
@@ -165,7 +181,9 @@ def view_model(tree: dict[str, Any]) -> dict[str, Any]:
             "operator": operator,
             "operators": [(op, str(OPERATOR_LABELS[op])) for op in spec.operators],
             "widget": widget,
-            "value": ", ".join(values) if widget == "text" and spec.type == "tag" else (values[0] if values else ""),
+            "value": ", ".join(values)
+            if widget == "text" and spec.type == "tag"
+            else (values[0] if values else ""),
             "values": values,
             "choices": spec.choices() if spec.choices else [],
             "params": [_param_widget(spec, p, node.get(p)) for p in spec.params if p != "steps"],

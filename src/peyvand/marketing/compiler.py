@@ -71,7 +71,9 @@ class Compiler:
         )
         return Q(pk__in=grouped)
 
-    def _count(self, qs: QuerySet[Any], op: str, n: int, column: str = "customer_id", counted: str = "pk") -> Q:
+    def _count(
+        self, qs: QuerySet[Any], op: str, n: int, column: str = "customer_id", counted: str = "pk"
+    ) -> Q:
         def at_least(k: int) -> Q:
             return self._at_least(qs, k, column, counted)
 
@@ -139,14 +141,19 @@ class Compiler:
             recent = Q(**{f"{column}__gte": self.now - dt.timedelta(days=value)})
             return recent if op == "in_last_days" else ~recent
         day = dt.date.fromisoformat(value)
-        return Q(**{f"{column}__date__lt": day}) if op == "before" else Q(**{f"{column}__date__gt": day})
+        return (
+            Q(**{f"{column}__date__lt": day})
+            if op == "before"
+            else Q(**{f"{column}__date__gt": day})
+        )
 
     def custom(self, node: dict[str, Any]) -> Q:
         spec = field_spec(node["field"])
         if spec is None:
             # A custom field switched off after the segment was saved: nobody matches it.
             return Q(pk__in=[])
-        key, op, value = spec.extra["custom_key"], node["operator"], node.get("value")
+        key, op = spec.extra["custom_key"], node["operator"]
+        value: Any = node.get("value")
         has = Q(custom__has_key=key)
         if spec.type == "bool":
             return Q(**{f"custom__{key}": op == "is_true"})
@@ -182,7 +189,9 @@ class Compiler:
     def _consent(self, node: dict[str, Any], key: str, op: str, value: Any) -> Q:
         from peyvand.customers.models import Consent
 
-        rows = Consent.objects.filter(channel=node["channel"], purpose=node.get("purpose", "marketing"))
+        rows = Consent.objects.filter(
+            channel=node["channel"], purpose=node.get("purpose", "marketing")
+        )
         if op == "withdrawn":
             return self._in(rows.filter(status="withdrawn"))
         granted = self._in(rows.filter(status="granted"))

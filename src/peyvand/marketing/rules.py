@@ -113,7 +113,14 @@ _ACTIVITY = gettext_lazy("Activity")
 FIELDS: dict[str, FieldSpec] = {
     spec.key: spec
     for spec in [
-        FieldSpec("profile.kind", gettext_lazy("Kind"), _PROFILE, "choice", Source.PROFILE, _choices(PartyKind)),
+        FieldSpec(
+            "profile.kind",
+            gettext_lazy("Kind"),
+            _PROFILE,
+            "choice",
+            Source.PROFILE,
+            _choices(PartyKind),
+        ),
         FieldSpec(
             "profile.preferred_language",
             gettext_lazy("Preferred language"),
@@ -132,7 +139,9 @@ FIELDS: dict[str, FieldSpec] = {
         ),
         FieldSpec("profile.display_name", gettext_lazy("Name"), _PROFILE, "text", Source.PROFILE),
         FieldSpec("profile.currency", gettext_lazy("Currency"), _PROFILE, "text", Source.PROFILE),
-        FieldSpec("profile.created_at", gettext_lazy("Customer since"), _PROFILE, "date", Source.PROFILE),
+        FieldSpec(
+            "profile.created_at", gettext_lazy("Customer since"), _PROFILE, "date", Source.PROFILE
+        ),
         FieldSpec("tags", gettext_lazy("Tags"), _PROFILE, "tag", Source.TAGS),
         FieldSpec(
             "consent",
@@ -143,12 +152,23 @@ FIELDS: dict[str, FieldSpec] = {
             params=("channel", "purpose"),
             required=("channel",),
         ),
-        FieldSpec("rfm.segment", gettext_lazy("RFM segment"), _SCORES, "choice", Source.SCORES, _choices(RfmSegment)),
+        FieldSpec(
+            "rfm.segment",
+            gettext_lazy("RFM segment"),
+            _SCORES,
+            "choice",
+            Source.SCORES,
+            _choices(RfmSegment),
+        ),
         FieldSpec("rfm.r", gettext_lazy("RFM recency score"), _SCORES, "number", Source.SCORES),
         FieldSpec("rfm.f", gettext_lazy("RFM frequency score"), _SCORES, "number", Source.SCORES),
         FieldSpec("rfm.m", gettext_lazy("RFM monetary score"), _SCORES, "number", Source.SCORES),
-        FieldSpec("clv.value", gettext_lazy("Lifetime value, 12 months"), _SCORES, "number", Source.SCORES),
-        FieldSpec("clv.p_alive", gettext_lazy("Probability alive"), _SCORES, "number", Source.SCORES),
+        FieldSpec(
+            "clv.value", gettext_lazy("Lifetime value, 12 months"), _SCORES, "number", Source.SCORES
+        ),
+        FieldSpec(
+            "clv.p_alive", gettext_lazy("Probability alive"), _SCORES, "number", Source.SCORES
+        ),
         FieldSpec("churn.risk", gettext_lazy("Churn risk"), _SCORES, "number", Source.SCORES),
         FieldSpec(
             "orders.count",
@@ -226,12 +246,16 @@ PARAM_LABELS: dict[str, Promise] = {
     "steps": gettext_lazy("steps"),
 }
 
-_CUSTOM_TYPES = {
+_CUSTOM_TYPES: dict[str, str] = {
     CustomFieldType.NUMBER: "number",
     CustomFieldType.DATE: "date",
     CustomFieldType.BOOLEAN: "bool",
     CustomFieldType.CHOICE: "choice",
 }
+
+
+def _listed(options: list[tuple[str, str]]) -> Callable[[], list[tuple[str, str]]]:
+    return lambda: options
 
 
 def custom_fields() -> dict[str, FieldSpec]:
@@ -240,7 +264,7 @@ def custom_fields() -> dict[str, FieldSpec]:
 
     specs = {}
     for definition in CustomFieldDefinition.objects.filter(is_active=True):
-        kind = _CUSTOM_TYPES.get(definition.field_type, "text")
+        kind = _CUSTOM_TYPES.get(str(definition.field_type), "text")
         options = [(str(c), str(c)) for c in definition.choices or []]
         specs[f"custom.{definition.key}"] = FieldSpec(
             f"custom.{definition.key}",
@@ -248,7 +272,7 @@ def custom_fields() -> dict[str, FieldSpec]:
             gettext_lazy("Custom fields"),
             kind,
             Source.PROFILE,
-            (lambda options=options: options) if kind == "choice" else None,
+            _listed(options) if kind == "choice" else None,
             extra={"custom_key": definition.key},
         )
     return specs
@@ -271,7 +295,9 @@ def _int(value: Any, low: int, high: int) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(_("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
+        raise ValidationError(
+            _("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+        )
     return value
 
 
@@ -279,7 +305,8 @@ def _one_of(values: list[str]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in values:
             raise ValidationError(
-                _("“%(value)s” is not one of: %(known)s.") % {"value": value, "known": ", ".join(values)}
+                _("“%(value)s” is not one of: %(known)s.")
+                % {"value": value, "known": ", ".join(values)}
             )
         return str(value)
 
@@ -440,7 +467,9 @@ class _Checker:
         if not isinstance(children, list):
             self.errors.append(_("%(path)s: a group needs a list of children.") % {"path": path})
             return None
-        checked = [self.node(child, f"{path}.{i + 1}", depth + 1) for i, child in enumerate(children)]
+        checked = [
+            self.node(child, f"{path}.{i + 1}", depth + 1) for i, child in enumerate(children)
+        ]
         return {"match": match, "children": [c for c in checked if c is not None]}
 
     def condition(self, node: dict[str, Any], path: str) -> dict[str, Any] | None:
@@ -450,13 +479,20 @@ class _Checker:
             self.custom = custom_fields()
         spec = field_spec(key, self.custom) if isinstance(key, str) else None
         if spec is None:
-            self.errors.append(_("%(path)s: unknown field “%(field)s”.") % {"path": path, "field": key})
+            self.errors.append(
+                _("%(path)s: unknown field “%(field)s”.") % {"path": path, "field": key}
+            )
             return None
         operator = node.get("operator")
         if operator not in spec.operators:
             self.errors.append(
                 _("%(path)s: “%(operator)s” cannot be used with %(field)s; use one of: %(known)s.")
-                % {"path": path, "operator": operator, "field": spec.label, "known": ", ".join(spec.operators)}
+                % {
+                    "path": path,
+                    "operator": operator,
+                    "field": spec.label,
+                    "known": ", ".join(spec.operators),
+                }
             )
             return None
         out: dict[str, Any] = {"field": spec.key, "operator": operator}
@@ -498,7 +534,7 @@ def validate_rules(tree: Any) -> dict[str, Any]:
     if tree in (None, {}):
         tree = {"match": "all", "children": []}
     if not isinstance(tree, dict) or "children" not in tree:
-        raise ValidationError(_("Rules must be a group: {\"match\": \"all\", \"children\": [...]}."))
+        raise ValidationError(_('Rules must be a group: {"match": "all", "children": [...]}.'))
     checker = _Checker()
     checked = checker.group(tree, "1", 1)
     if checker.conditions > MAX_CONDITIONS:

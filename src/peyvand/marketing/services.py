@@ -26,7 +26,9 @@ from peyvand.marketing.rules import sources_of, validate_rules
 MAX_STATIC_IDS = 100_000
 
 
-def matching_customers(rules: dict[str, Any], *, now: dt.datetime | None = None, only: int | None = None) -> Any:
+def matching_customers(
+    rules: dict[str, Any], *, now: dt.datetime | None = None, only: int | None = None
+) -> Any:
     """Alive customers matching a validated tree: one queryset, for any caller to narrow
     (`visible_to(user)` for people, nothing for the system's own materialisation)."""
     condition = compile_rules(rules, now=now or timezone.now(), only=only)
@@ -104,21 +106,22 @@ def rebuild_segment(segment_id: int, *, now: dt.datetime | None = None) -> Rebui
             return RebuildResult(0, 0, segment.member_count)
         matching = matching_customers(segment.rules, now=now).order_by()
         open_stays = SegmentMember.objects.current().filter(segment=segment)
-        left = open_stays.filter(~Exists(matching.filter(pk=OuterRef("customer_id")))).update(left_at=now)
-        entering = (
-            matching.filter(~Exists(open_stays.filter(customer_id=OuterRef("pk"))))
-            .values_list(
-                Value(segment.pk, output_field=IntegerField()),
-                "pk",
-                Value(now, output_field=DateTimeField()),
-            )
+        left = open_stays.filter(~Exists(matching.filter(pk=OuterRef("customer_id")))).update(
+            left_at=now
+        )
+        entering = matching.filter(
+            ~Exists(open_stays.filter(customer_id=OuterRef("pk")))
+        ).values_list(
+            Value(segment.pk, output_field=IntegerField()),
+            "pk",
+            Value(now, output_field=DateTimeField()),
         )
         select_sql, params = entering.query.sql_with_params()
         table = connection.ops.quote_name(SegmentMember._meta.db_table)
         with connection.cursor() as cursor:
             # Django has no INSERT … SELECT; the SELECT is the ORM's own, with its parameters.
             cursor.execute(
-                f"INSERT INTO {table} (segment_id, customer_id, entered_at) {select_sql}",  # noqa: S608
+                f"INSERT INTO {table} (segment_id, customer_id, entered_at) {select_sql}",
                 params,
             )
             entered = max(cursor.rowcount, 0)
@@ -127,7 +130,9 @@ def rebuild_segment(segment_id: int, *, now: dt.datetime | None = None) -> Rebui
     return RebuildResult(entered, left, members)
 
 
-def reevaluate_customer(customer_id: int, sources: Iterable[str], *, now: dt.datetime | None = None) -> list[tuple[int, str]]:
+def reevaluate_customer(
+    customer_id: int, sources: Iterable[str], *, now: dt.datetime | None = None
+) -> list[tuple[int, str]]:
     """Re-check one customer against the rule-based segments that read any of `sources`
     (what just changed about them); returns (segment id, "entered"/"left") per change."""
     now = now or timezone.now()
@@ -145,7 +150,9 @@ def reevaluate_customer(customer_id: int, sources: Iterable[str], *, now: dt.dat
                 .first()
             )
             if matches and stay is None:
-                SegmentMember.objects.create(segment_id=segment.pk, customer_id=customer_id, entered_at=now)
+                SegmentMember.objects.create(
+                    segment_id=segment.pk, customer_id=customer_id, entered_at=now
+                )
                 _bump(segment.pk, 1)
                 changes.append((segment.pk, "entered"))
             elif stay is not None and not matches:
@@ -176,7 +183,10 @@ def parse_customer_ids(text: str) -> tuple[list[int], list[str]]:
         elif header:
             continue
         else:
-            errors.append(_("Line %(line)s: “%(value)s” is not a customer id.") % {"line": number, "value": cell[:40]})
+            errors.append(
+                _("Line %(line)s: “%(value)s” is not a customer id.")
+                % {"line": number, "value": cell[:40]}
+            )
     if len(ids) > MAX_STATIC_IDS:
         errors.append(_("At most %(max)s customers at once.") % {"max": MAX_STATIC_IDS})
     return ids, errors
@@ -192,7 +202,12 @@ def add_static_members(segment_id: int, customer_ids: Iterable[int], *, actor: A
     wanted = set(customer_ids)
     if not wanted:
         raise ServiceError(_("Give at least one customer id."), field="customers")
-    found = set(Customer.objects.alive().visible_to(actor).filter(pk__in=wanted).values_list("pk", flat=True))
+    found = set(
+        Customer.objects.visible_to(actor)
+        .alive()
+        .filter(pk__in=wanted)
+        .values_list("pk", flat=True)
+    )
     missing = sorted(wanted - found)
     if missing:
         shown = ", ".join(str(pk) for pk in missing[:20])
@@ -207,10 +222,15 @@ def add_static_members(segment_id: int, customer_ids: Iterable[int], *, actor: A
             code="unknown_customers",
         )
     present = set(
-        SegmentMember.objects.current().filter(segment=segment, customer_id__in=found).values_list("customer_id", flat=True)
+        SegmentMember.objects.current()
+        .filter(segment=segment, customer_id__in=found)
+        .values_list("customer_id", flat=True)
     )
     now = timezone.now()
-    fresh = [SegmentMember(segment=segment, customer_id=pk, entered_at=now) for pk in sorted(found - present)]
+    fresh = [
+        SegmentMember(segment=segment, customer_id=pk, entered_at=now)
+        for pk in sorted(found - present)
+    ]
     SegmentMember.objects.bulk_create(fresh, batch_size=5000)
     with audit_record(segment, actor=actor):
         segment.member_count = SegmentMember.objects.current().filter(segment=segment).count()
@@ -224,8 +244,12 @@ def remove_static_member(segment_id: int, customer_id: int, *, actor: Any) -> No
     segment = Segment.objects.select_for_update().get(pk=segment_id)
     if not segment.is_static:
         raise ServiceError(_("Only a static list takes customers by hand."), code="not_static")
-    Customer.objects.alive().visible_to(actor).get(pk=customer_id)
-    closed = SegmentMember.objects.current().filter(segment=segment, customer_id=customer_id).update(left_at=timezone.now())
+    Customer.objects.visible_to(actor).alive().get(pk=customer_id)
+    closed = (
+        SegmentMember.objects.current()
+        .filter(segment=segment, customer_id=customer_id)
+        .update(left_at=timezone.now())
+    )
     if closed:
         with audit_record(segment, actor=actor):
             segment.member_count = max(segment.member_count - closed, 0)
@@ -249,4 +273,3 @@ def notify_customer_changed(customer_id: int | None, *sources: str) -> None:
             reevaluate_customer_task.enqueue(customer_id, kinds)
 
     transaction.on_commit(enqueue)
-

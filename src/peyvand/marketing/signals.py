@@ -41,7 +41,9 @@ def _customer_saved(sender: Any, instance: Customer, created: bool, **kwargs: An
     notify_customer_changed(instance.pk, Source.PROFILE)
 
 
-def _tags_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any) -> None:
+def _tags_changed(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
+) -> None:
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     if reverse:

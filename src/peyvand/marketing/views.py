@@ -48,12 +48,21 @@ def _form(request: HttpRequest, segment: Segment | None, kind: str) -> HttpRespo
     errors: list[str] = []
     name = segment.name if segment else ""
     description = segment.description if segment else ""
-    tree: dict[str, Any] = (segment.rules if segment and segment.rules else {"match": "all", "children": []})
+    tree: dict[str, Any] = (
+        segment.rules if segment and segment.rules else {"match": "all", "children": []}
+    )
     if request.method == "POST":
         name, description = request.POST.get("name", ""), request.POST.get("description", "")
         tree = normalise_tags(tree_from_form(request.POST))
         try:
-            saved = save_segment(segment, name=name, description=description, rules=tree, kind=kind, actor=request.user)
+            saved = save_segment(
+                segment,
+                name=name,
+                description=description,
+                rules=tree,
+                kind=kind,
+                actor=request.user,
+            )
         except ValidationError as exc:
             errors = [message for messages_ in exc.message_dict.values() for message in messages_]
         else:
@@ -110,7 +119,9 @@ def preview(request: HttpRequest) -> HttpResponse:
     try:
         count = count_matching(tree, user=request.user)
     except ValidationError as exc:
-        return render(request, "marketing/partials/preview.html", {"errors": exc.message_dict["rules"]})
+        return render(
+            request, "marketing/partials/preview.html", {"errors": exc.message_dict["rules"]}
+        )
     return render(request, "marketing/partials/preview.html", {"count": count})
 
 
@@ -118,7 +129,11 @@ def preview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     segment = get_segment_for(request.user, pk)
-    members = current_members(segment, request.user).select_related("customer").order_by("-entered_at", "-pk")
+    members = (
+        current_members(segment, request.user)
+        .select_related("customer")
+        .order_by("-entered_at", "-pk")
+    )
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
     q = request.GET.get("q", "").strip()[:100]
     found = (
