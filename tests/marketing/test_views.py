@@ -65,7 +65,6 @@ def test_builder_adds_and_removes_and_previews(
     page = client.get("/marketing/segments/new/").content.decode()
     assert 'hx-post="/marketing/segments/preview/"' in page
     added = client.post("/marketing/segments/builder/", {**FORM, "action": "add-condition:1.2"})
-    assert added["HX-Trigger"] == "segment-rules-changed"
     assert 'name="c-1.2.3-field"' in added.content.decode()
     removed = client.post(
         "/marketing/segments/builder/", {**FORM, "action": "remove:1.2"}

@@ -104,10 +104,7 @@ def builder(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     if action:
         tree = apply_action(tree, action)
-    response = render(request, "marketing/partials/builder.html", view_model(tree))
-    # The count follows the re-rendered tree (a new condition, a removed group).
-    response["HX-Trigger"] = "segment-rules-changed"
-    return response
+    return render(request, "marketing/partials/builder.html", view_model(tree))
 
 
 @login_required
