@@ -10,7 +10,7 @@ click-stream of product views and cart adds for a third of the customers over th
 60 days. Those are only added when missing, so a second run reuses them.
 
 Figures, each beside a reference measured in the same run:
-- count: `matching_customers(rules).count()` as the manager, median of 5; reference: a
+- count: `count_matching(rules)` as the manager (the builder's live count), median of 5; reference: a
   plain `SELECT count(*)` of the alive customers (one look at every customer);
 - full materialisation from empty: `rebuild_segment()` after the segment's memberships
   are deleted (every member is inserted), median of 3; reference: the same count query
@@ -86,7 +86,7 @@ def _generate() -> None:
     """RFM scores and click-stream, in SQL, when the seed left them out."""
     from django.db import connection
 
-    from peyvand.analytics.models import RfmRun
+    from peyvand.analytics.models import RfmRun, RfmScore
     from peyvand.tracking.models import Event, TrackedSite
 
     segments = [
@@ -103,7 +103,7 @@ def _generate() -> None:
         "lost",
     ]
     with connection.cursor() as cursor:
-        if not RfmRun.objects.exists():
+        if not RfmScore.objects.exists():
             run = RfmRun.objects.create(as_of="2026-01-01", currency="IRR")
             cursor.execute(
                 f"""
@@ -113,7 +113,8 @@ def _generate() -> None:
                     1 + id %% 5, 1 + (id / 5) %% 5, 1 + (id / 25) %% 5,
                     (ARRAY{segments})[1 + (id * 7) %% {len(segments)}]
                 FROM customers_customer
-                """
+                """,
+                [],
             )
         if not Event.objects.exists():
             site = TrackedSite.objects.create(name="Bench shop")
@@ -126,7 +127,8 @@ def _generate() -> None:
                     '{{}}', now() - ((c.id * 13 + k * 7) %% 60) * interval '1 day', now(), false
                 FROM customers_customer c CROSS JOIN generate_series(1, 4) k
                 WHERE c.id %% 3 = 0
-                """
+                """,
+                [],
             )
         cursor.execute("ANALYZE")
 
@@ -157,7 +159,7 @@ def main() -> None:
     from peyvand.customers.models import Customer
     from peyvand.marketing.models import Segment, SegmentMember
     from peyvand.marketing.rules import sources_of, validate_rules
-    from peyvand.marketing.services import matching_customers, rebuild_segment
+    from peyvand.marketing.services import count_matching, rebuild_segment
 
     ensure_departments_and_roles()
     manager = ensure_persona("manager", "bench-only-password")
@@ -167,7 +169,7 @@ def main() -> None:
         name="Bench: five mixed conditions", defaults={"rules": tree, "sources": sources_of(tree)}
     )
 
-    count_s, matched = _median(lambda: matching_customers(tree).visible_to(manager).count(), 5)
+    count_s, matched = _median(lambda: count_matching(tree, user=manager), 5)
 
     def reference_count() -> int:
         with connection.cursor() as cursor:

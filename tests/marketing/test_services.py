@@ -239,3 +239,52 @@ def test_parse_customer_ids_reports_bad_lines() -> None:
     ids, errors = parse_customer_ids("id,name\n12,Ali\n\n13\nabc,x\n")
     assert ids == [12, 13]
     assert errors == ["Line 5: “abc” is not a customer id."]
+
+
+def test_click_stream_ingest_enters_the_identified_customer(
+    marketing1: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from peyvand.tracking.models import TrackedSite
+    from peyvand.tracking.schemas import BatchIn
+    from peyvand.tracking.services import ingest_batch, issue_identify_token
+    from tests.tracking.conftest import BROWSER, anonymous_id
+
+    site = TrackedSite.objects.create(name="Shop")
+    shopper = CustomerFactory(display_name="shopper")
+    viewers = save_segment(
+        None,
+        name="Product viewers",
+        rules={
+            "match": "all",
+            "children": [
+                {
+                    "field": "events.count",
+                    "operator": "gte",
+                    "value": 1,
+                    "event_type": "product_view",
+                    "days": 7,
+                }
+            ],
+        },
+        actor=marketing1,
+    )
+    anon = anonymous_id()
+    token = issue_identify_token(site, shopper)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_batch(
+            site,
+            BatchIn.model_validate(
+                {"anonymous_id": anon, "events": [{"type": "identify", "token": token}]}
+            ),
+            user_agent=BROWSER,
+        )
+    assert not SegmentMember.objects.filter(segment=viewers).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_batch(
+            site,
+            BatchIn.model_validate(
+                {"anonymous_id": anon, "events": [{"type": "product_view", "name": "TV"}]}
+            ),
+            user_agent=BROWSER,
+        )
+    assert SegmentMember.objects.current().filter(segment=viewers, customer=shopper).exists()

@@ -62,10 +62,15 @@ class Compiler:
             return Q()
         if n == 1:
             return self._in(qs, column)
+        if counted == "pk":
+            # "Is there an n-th row?": an index probe per customer that passed the cheaper
+            # conditions, where grouping the whole table would count every customer's rows.
+            rows = self._rows(qs, column).filter(**{column: OuterRef("pk")}).order_by()
+            return Q(Exists(rows.values(column)[n - 1 : n]))
         rows = self._rows(qs, column).order_by()
         grouped = (
             rows.values(column)
-            .annotate(_n=Count(counted, distinct=counted != "pk"))
+            .annotate(_n=Count(counted, distinct=True))
             .filter(_n__gte=n)
             .values(column)
         )
