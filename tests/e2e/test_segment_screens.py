@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 from djmoney.money import Money
+from playwright.sync_api import expect
 
 from peyvand.marketing.services import add_static_members, save_segment
 from peyvand.sales.models import Order
@@ -32,6 +32,7 @@ def test_build_a_segment_with_a_live_count(page: Any, marketing1: Any, language:
     Order.objects.create(number="E1", customer=people[0], total=Money(10, "IRR"))
     static = save_segment(None, name="Fair visitors 1405", kind="static", actor=marketing1)
     add_static_members(static.pk, [p.pk for p in people], actor=marketing1)
+
     def matching(count: int) -> str:
         if language == "fa":
             return f"اکنون {str(count).translate(PERSIAN_DIGITS)} مشتری"
