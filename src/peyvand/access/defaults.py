@@ -72,6 +72,7 @@ ROLES: list[dict[str, Any]] = [
             "product": ["view"],
             "task": ["view", "add", "change"],
             "tracking_site": ["view", "add", "change"],
+            "segment": ["view", "add", "change", "delete"],
             "kb_article": ["view", "add", "change"],
             "forum_post": ["view"],
             "idea": ["view", "change"],

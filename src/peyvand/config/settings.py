@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "peyvand.analytics",
     "peyvand.tracking",
     "peyvand.personalization",
+    "peyvand.marketing",
     "peyvand.service",
     "peyvand.portal",
 ]

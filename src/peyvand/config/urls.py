@@ -24,6 +24,7 @@ urlpatterns = [
     path("portal/", include("peyvand.portal.urls")),
     path("community/", include("peyvand.portal.community.staff_urls")),
     path("personalization/", include("peyvand.personalization.urls")),
+    path("marketing/", include("peyvand.marketing.urls")),
     path("", include("peyvand.desk.urls")),
     path("django-admin/", admin.site.urls),
 ]

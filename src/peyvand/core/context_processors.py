@@ -23,6 +23,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_see_community": can(user, "forum_post", "view") or can(user, "idea", "view"),
         "can_work_orders": can(user, "service_order", "view"),
         "can_manage_offers": can_manage_offers(user),
+        "can_segment": can(user, "segment", "view"),
         # Screen pops need a telephony system posting to our webhook; without one the page
         # opens no voice socket.
         "has_telephony": bool(settings.PEYVAND_VOICE_WEBHOOK_SECRET),

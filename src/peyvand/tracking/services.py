@@ -24,6 +24,8 @@ from peyvand.audit.services import copy_text, record
 from peyvand.core.problems import ServiceError
 from peyvand.core.ratelimit import take_slot
 from peyvand.customers.models import Customer
+from peyvand.marketing.choices import Source
+from peyvand.marketing.services import notify_customer_changed
 from peyvand.tracking.bots import device_of, is_bot_agent, too_fast
 from peyvand.tracking.choices import EventType, IdentitySource
 from peyvand.tracking.models import Event, IdentityLink, TrackedSite, Visitor, WebSession
@@ -441,4 +443,6 @@ def ingest_batch(site: TrackedSite, batch: BatchIn, *, user_agent: str = "") -> 
         if identified is not None and not is_bot:
             link_identity(site, batch.anonymous_id, identified, source=IdentitySource.TOKEN)
             customer_id = identified.pk
+        if customer_id is not None and not is_bot:
+            notify_customer_changed(customer_id, Source.EVENTS)
     return IngestResult(accepted=len(rows), is_bot=is_bot, customer_id=customer_id)

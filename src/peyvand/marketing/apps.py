@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MarketingConfig(AppConfig):
+    name = "peyvand.marketing"
+    label = "marketing"
+    verbose_name = _("Marketing")
+
+    def ready(self) -> None:
+        from peyvand.marketing import signals  # noqa: F401  (connects the receivers)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from peyvand.marketing import views
+
+app_name = "marketing"
+
+urlpatterns = [
+    path("segments/", views.segment_list_view, name="segment_list"),
+    path("segments/new/", views.segment_create, name="segment_create"),
+    path("segments/builder/", views.builder, name="builder"),
+    path("segments/preview/", views.preview, name="preview"),
+    path("segments/<int:pk>/", views.segment_detail, name="segment_detail"),
+    path("segments/<int:pk>/edit/", views.segment_edit, name="segment_edit"),
+    path("segments/<int:pk>/rebuild/", views.segment_rebuild, name="segment_rebuild"),
+    path("segments/<int:pk>/members/add/", views.static_add, name="static_add"),
+    path(
+        "segments/<int:pk>/members/<int:customer_id>/remove/",
+        views.static_remove,
+        name="static_remove",
+    ),
+]
