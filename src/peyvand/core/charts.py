@@ -92,6 +92,10 @@ class Chart:
     value_text: Callable[[Number], str] = compact_number
     rtl: bool = field(default_factory=get_language_bidi)
     uid: int = field(default_factory=lambda: next(_ids))
+    # Each value is written twice (its tooltip and its table cell): formatted once.
+    _texts: dict[tuple[type, Number], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def is_empty(self) -> bool:
@@ -165,7 +169,12 @@ class Chart:
         )
 
     def _text(self, value: Number | None) -> str:
-        return "—" if value is None else self.value_text(value)
+        if value is None:
+            return "—"
+        key = (type(value), value)
+        if key not in self._texts:
+            self._texts[key] = self.value_text(value)
+        return self._texts[key]
 
     def _tip(self, index: int, series: Series, value: Number | None) -> str:
         name = f"{series.name}: " if len(self.series) > 1 else ""
