@@ -368,7 +368,6 @@ class HiddenDeals:
     the reports of a page. Such deals are few, so the reports filter and regroup them here.
     """
 
-    # Days as the summary keeps them: in TIME_ZONE.
     _DIMENSIONS = (
         "pipeline_id", "stage_id", "stage__win_probability", "owner_id", "department_id",
         "amount_currency", "status", "expected_close_date",
@@ -380,6 +379,7 @@ class HiddenDeals:
 
     def groups(self) -> list[dict[str, Any]]:
         if self._groups is None:
+            # Days as the summary keeps them: in TIME_ZONE, whatever the reader's zone.
             zone = timezone.get_default_timezone()
             cycle = ExpressionWrapper(
                 F("closed_at") - F("created_at"), output_field=DurationField()
