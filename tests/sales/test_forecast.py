@@ -413,3 +413,75 @@ def test_the_nightly_job_learns_every_active_pipeline(
     assert refresh_forecasts.call() == 1
     assert refresh_forecasts.call(pipeline.pk) == 1
     assert ForecastModel.objects.filter(pipeline=pipeline).count() == 2
+
+
+def _projection(report: Any, analytics: Any, learned: Any, attained: Any) -> Any:
+    """Every figure of the four reports (their dataclasses also hold rounding functions,
+    which compare by identity)."""
+    stats = [analytics.total, *analytics.months, *analytics.owners, *analytics.departments]
+    return (
+        [(m.start, m.count, m.total, m.weighted, m.by_owner) for m in report.months],
+        [(o.owner_id, o.name, o.count, o.total, o.weighted) for o in report.owners],
+        (report.undated.count, report.undated.total, report.missing_rates),
+        [(s.key, s.label, s.won, s.lost, s.won_amount, s.cycle_days) for s in stats],
+        analytics.missing_rates,
+        [(m.start, m.learned, m.static) for m in learned.months],
+        [(row["stage"].pk, row["learned"], row["reached"]) for row in learned.stages],
+        learned.missing_rates,
+        [(a.target.pk, a.won) for a in attained],
+    )
+
+
+def test_one_context_for_the_four_reports_gives_each_ones_figures_in_fewer_queries(
+    django_assert_num_queries: Any,
+    manager: Any,
+    sales1: Any,
+    sales2: Any,
+    customer1: Any,
+    customer2: Any,
+    rates: None,
+) -> None:
+    from peyvand.audit.recycle import soft_delete
+    from peyvand.sales.forecast import ReportContext
+
+    pipeline = ensure_default_pipeline()
+    today = timezone.localdate()
+    soon = today + dt.timedelta(days=3)
+    make_opportunity(customer1, sales1, amount="100", currency="USD", expected_close_date=soon)
+    make_opportunity(customer1, sales1, amount="10", currency="EUR", expected_close_date=soon)
+    make_opportunity(customer2, sales2, amount="7000000", expected_close_date=soon)
+    win_opportunity(make_opportunity(customer1, sales1, amount="50", currency="USD"), actor=sales1)
+    win_opportunity(make_opportunity(customer2, sales2, amount="3000000"), actor=sales2)
+    leaving = CustomerFactory(owner=sales1)
+    make_opportunity(leaving, sales1, amount="900", currency="USD", expected_close_date=soon)
+    win_opportunity(make_opportunity(leaving, sales1, amount="800"), actor=sales1)
+    soft_delete(leaving, actor=manager)
+    refresh_forecast_model(pipeline)
+    set_sales_target(
+        actor=manager, user=sales1, period="month", on=today, amount=Decimal(10**9),
+        calendar="gregorian",
+    )  # fmt: skip
+    start, end = today - dt.timedelta(days=40), today
+    window = {"start": today.replace(day=1), "end": today + dt.timedelta(days=90)}
+
+    def reports(user: Any, context: Any) -> Any:
+        return _projection(
+            weighted_pipeline(user, pipeline=pipeline, today=today, context=context, **window),
+            sales_analytics(user, start=start, end=end, pipeline=pipeline, context=context),
+            forecast(user, pipeline=pipeline, context=context),
+            attainment(user, start=start, end=end, context=context),
+        )
+
+    for user in (manager, sales1, sales2):
+        assert reports(user, ReportContext(user)) == reports(user, None), user
+    figures = reports(manager, None)
+    # Each report still names only the currencies it left out itself.
+    assert figures[2][2] == ["EUR"] and figures[4] == [] and figures[7] == ["EUR"]
+    # The deleted customer's deals are in no figure (and the EUR deal has no rate).
+    assert sum(o[2] for o in figures[1]) == 2 and figures[3][0][2:4] == (2, 0)
+    # Hidden deals 1, open totals 1, names 1, decimals 1, USD and EUR rates 2, model 1,
+    # stage entries 1, stages 1, closed totals 1, departments 1, targets 1, won totals 1.
+    with django_assert_num_queries(13):
+        reports(manager, ReportContext(manager))
+    with pytest.raises(ValueError, match="another reader"):
+        weighted_pipeline(sales1, pipeline=pipeline, context=ReportContext(manager), **window)

@@ -96,6 +96,14 @@ class RateBook:
         self._series: dict[tuple[str, str], tuple[list[dt.date], list[Decimal]]] = {}
         self.missing: set[str] = set()
 
+    def fork(self) -> RateBook:
+        """A book into the same currency sharing this one's rates (those read so far and
+        those either reads later) with its own `missing`: the reports of one page read
+        each currency pair once, and each still says which currencies it left out."""
+        other = RateBook(self.to_currency)
+        other._series = self._series
+        return other
+
     def _pair(self, base: str, quote: str) -> tuple[list[dt.date], list[Decimal]]:
         key = (base, quote)
         if key not in self._series:

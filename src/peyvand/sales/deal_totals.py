@@ -22,7 +22,7 @@ import bisect
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -362,14 +362,70 @@ def _in_months(rows: Iterable[Any], key: str, months: Months | None) -> list[dic
     return [{**row, key: _month_of(row[key], row["amount_currency"], months)} for row in rows]
 
 
-def _hidden_deals(user: Any) -> QuerySet[Opportunity]:
-    """Deals counted in the summary that no report shows: their customer is deleted."""
-    return restrict(
-        Opportunity._base_manager.filter(
-            deleted_at__isnull=True, customer__deleted_at__isnull=False
-        ),
-        user,
-    )
+class HiddenDeals:
+    """A reader's deals counted in the summary that no report shows (their customer is
+    deleted), grouped by every dimension a report needs: one query, on first use, for all
+    the reports of a page. Such deals are few, so the reports filter and regroup them here.
+    """
+
+    _DIMENSIONS = (
+        "pipeline_id", "stage_id", "stage__win_probability", "owner_id", "department_id",
+        "amount_currency", "status", "expected_close_date",
+    )  # fmt: skip
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self._groups: list[dict[str, Any]] | None = None
+
+    def groups(self) -> list[dict[str, Any]]:
+        if self._groups is None:
+            # Days as the summary keeps them: in TIME_ZONE, whatever the reader's zone.
+            zone = timezone.get_default_timezone()
+            cycle = ExpressionWrapper(
+                F("closed_at") - F("created_at"), output_field=DurationField()
+            )
+            self._groups = list(
+                restrict(
+                    Opportunity._base_manager.filter(
+                        deleted_at__isnull=True, customer__deleted_at__isnull=False
+                    ),
+                    self.user,
+                )
+                .values(
+                    *self._DIMENSIONS,
+                    entered=TruncDate("stage_entered_at", tzinfo=zone),
+                    closed=TruncDate("closed_at", tzinfo=zone),
+                )
+                .annotate(n=Count("pk"), total=Sum("amount"), cycle=Sum(cycle))
+                .order_by()
+            )
+        return self._groups
+
+    def rows(
+        self, keys: dict[str, str], *, where: Callable[[dict[str, Any]], bool]
+    ) -> list[dict[str, Any]]:
+        """The groups `where` accepts, summed by `keys` (a report's name: a group's):
+        the report's own rows for its hidden deals, n, total and cycle_us."""
+        sums: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for group in self.groups():
+            if not where(group):
+                continue
+            values = tuple(group[name] for name in keys.values())
+            row = sums.setdefault(
+                values, {**dict(zip(keys, values, strict=True)), "n": 0, "total": 0, "cycle_us": 0}
+            )
+            row["n"] += group["n"]
+            row["total"] += group["total"] or 0
+            row["cycle_us"] += (group["cycle"] or dt.timedelta()) // dt.timedelta(microseconds=1)
+        return list(sums.values())
+
+
+def _hidden(user: Any, hidden: HiddenDeals | None) -> HiddenDeals:
+    if hidden is None:
+        return HiddenDeals(user)
+    if hidden.user != user:
+        raise ValueError("The hidden deals were read for another reader.")
+    return hidden
 
 
 def _merged(
@@ -396,7 +452,13 @@ def _merged(
     return [row for row in merged.values() if row[sums[0]]]
 
 
-def board_rows(user: Any, pipeline_id: int, stage_ids: list[int]) -> list[dict[str, Any]]:
+def _open_in(pipeline_id: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda g: g["pipeline_id"] == pipeline_id and g["status"] == OpportunityStatus.OPEN
+
+
+def board_rows(
+    user: Any, pipeline_id: int, stage_ids: list[int], *, hidden: HiddenDeals | None = None
+) -> list[dict[str, Any]]:
     """Open deals the user may see per stage and currency: stage_id, amount_currency, n,
     total."""
     keys = ("stage_id", "amount_currency")
@@ -407,18 +469,21 @@ def board_rows(user: Any, pipeline_id: int, stage_ids: list[int]) -> list[dict[s
         .annotate(n=Sum("deals"), total=Sum("amount"))
         .order_by()
     )
-    hidden = (
-        _hidden_deals(user)
-        .filter(pipeline_id=pipeline_id, stage_id__in=stage_ids, status=OpportunityStatus.OPEN)
-        .values(*keys)
-        .annotate(n=Count("pk"), total=Sum("amount"))
-        .order_by()
+    wanted, is_open = set(stage_ids), _open_in(pipeline_id)
+    taken_off = _hidden(user, hidden).rows(
+        {key: key for key in keys}, where=lambda g: is_open(g) and g["stage_id"] in wanted
     )
-    return _merged(rows, hidden, keys, ("n", "total"))
+    return _merged(rows, taken_off, keys, ("n", "total"))
 
 
 def open_by_close_rows(
-    user: Any, pipeline_id: int, since: dt.date, until: dt.date, *, months: Months | None = None
+    user: Any,
+    pipeline_id: int,
+    since: dt.date,
+    until: dt.date,
+    *,
+    months: Months | None = None,
+    hidden: HiddenDeals | None = None,
 ) -> list[dict[str, Any]]:
     """Open deals the user may see expected to close from `since` to `until` or without
     a date: expected_close_date, amount_currency, owner_id, stage__win_probability, n,
@@ -438,21 +503,19 @@ def open_by_close_rows(
         .annotate(n=Sum("deals"), total=Sum("amount"))
         .order_by()
     )
-    hidden = (
-        _hidden_deals(user)
-        .filter(pipeline_id=pipeline_id, status=OpportunityStatus.OPEN)
-        .filter(
-            Q(expected_close_date__gte=since, expected_close_date__lte=until)
-            | Q(expected_close_date__isnull=True)
-        )
-        .values(*keys)
-        .annotate(n=Count("pk"), total=Sum("amount"))
-        .order_by()
-    )
-    return _merged(rows, _in_months(hidden, keys[0], months), keys, ("n", "total"))
+    is_open = _open_in(pipeline_id)
+
+    def dated(group: dict[str, Any]) -> bool:
+        day = group["expected_close_date"]
+        return is_open(group) and (day is None or since <= day <= until)
+
+    taken_off = _hidden(user, hidden).rows({key: key for key in keys}, where=dated)
+    return _merged(rows, _in_months(taken_off, keys[0], months), keys, ("n", "total"))
 
 
-def stage_entry_rows(user: Any, pipeline_id: int, stage_ids: list[int]) -> list[dict[str, Any]]:
+def stage_entry_rows(
+    user: Any, pipeline_id: int, stage_ids: list[int], *, hidden: HiddenDeals | None = None
+) -> list[dict[str, Any]]:
     """Open deals the user may see per stage, currency and day they entered the stage:
     stage_id, amount_currency, day, total (and n)."""
     keys = ("stage_id", "amount_currency", "day")
@@ -463,14 +526,12 @@ def stage_entry_rows(user: Any, pipeline_id: int, stage_ids: list[int]) -> list[
         .annotate(n=Sum("deals"), total=Sum("amount"))
         .order_by()
     )
-    hidden = (
-        _hidden_deals(user)
-        .filter(pipeline_id=pipeline_id, stage_id__in=stage_ids, status=OpportunityStatus.OPEN)
-        .values("stage_id", "amount_currency", day=TruncDate("stage_entered_at"))
-        .annotate(n=Count("pk"), total=Sum("amount"))
-        .order_by()
+    wanted, is_open = set(stage_ids), _open_in(pipeline_id)
+    taken_off = _hidden(user, hidden).rows(
+        {"stage_id": "stage_id", "amount_currency": "amount_currency", "day": "entered"},
+        where=lambda g: is_open(g) and g["stage_id"] in wanted,
     )
-    return _merged(rows, hidden, keys, ("n", "total"))
+    return _merged(rows, taken_off, keys, ("n", "total"))
 
 
 def closed_rows(
@@ -480,29 +541,27 @@ def closed_rows(
     *,
     pipeline_id: int | None = None,
     statuses: Iterable[str] = CLOSED,
-    who: Q | None = None,
+    owners: Iterable[int] | None = None,
+    departments: Iterable[int] | None = None,
     months: Months | None = None,
+    hidden: HiddenDeals | None = None,
 ) -> list[dict[str, Any]]:
     """Won and lost deals the user may see, closed from `start` to `end` (days in
     TIME_ZONE): owner_id, department_id, status, amount_currency, day, n, total, cycle
-    (a timedelta). `who` filters on owner and department; `months`: see `Months`."""
+    (a timedelta). `owners` and `departments`, when either is given: only the deals of
+    those owners or of those departments; `months`: see `Months`."""
     months = months if months and months[0] else None
     keys = ("owner_id", "department_id", "status", "amount_currency", "day")
     statuses = list(statuses)
     totals = restrict(ClosedDealTotal.objects.all(), user).filter(
         day__gte=start, day__lte=end, status__in=statuses
     )
-    zone = timezone.get_default_timezone()
-    since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    deals = _hidden_deals(user).filter(
-        status__in=statuses, closed_at__gte=since, closed_at__lt=until
-    )
     if pipeline_id is not None:
         totals = totals.filter(pipeline_id=pipeline_id)
-        deals = deals.filter(pipeline_id=pipeline_id)
-    if who is not None:
-        totals, deals = totals.filter(who), deals.filter(who)
+    whose: tuple[set[int], set[int]] | None = None
+    if owners is not None or departments is not None:
+        whose = (set(owners or ()), set(departments or ()))
+        totals = totals.filter(Q(owner__in=whose[0]) | Q(department__in=whose[1]))
     found = (
         totals.values(
             "owner_id",
@@ -519,16 +578,24 @@ def closed_rows(
         plain = dict(row)
         plain["day"] = plain.pop("on")
         rows.append(plain)
-    cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
-    hidden = [
-        {**row, "cycle_us": (row["cycle"] or dt.timedelta()) // dt.timedelta(microseconds=1)}
-        for row in deals.values(*keys[:-1], day=TruncDate("closed_at"))
-        .annotate(n=Count("pk"), total=Sum("amount"), cycle=Sum(cycle))
-        .order_by()
-    ]
+
+    def closed(group: dict[str, Any]) -> bool:
+        return (
+            group["status"] in statuses
+            and group["closed"] is not None
+            and start <= group["closed"] <= end
+            and (pipeline_id is None or group["pipeline_id"] == pipeline_id)
+            and (
+                whose is None or group["owner_id"] in whose[0] or group["department_id"] in whose[1]
+            )
+        )
+
+    taken_off = _hidden(user, hidden).rows(
+        {**{key: key for key in keys[:-1]}, "day": "closed"}, where=closed
+    )
     return [
         {**row, "cycle": dt.timedelta(microseconds=row["cycle_us"] or 0)}
         for row in _merged(
-            rows, _in_months(hidden, "day", months), keys, ("n", "total", "cycle_us")
+            rows, _in_months(taken_off, "day", months), keys, ("n", "total", "cycle_us")
         )
     ]

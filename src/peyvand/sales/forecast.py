@@ -123,20 +123,54 @@ def _rounder() -> Callable[[Decimal], Decimal]:
     return functools.partial(quantize, currency=currency, places=decimal_places(currency))
 
 
-def _owner_names(ids: Iterable[int | None]) -> dict[int | None, str]:
-    wanted = {pk for pk in ids if pk is not None}
-    names: dict[int | None, str] = {None: _("No owner")}
-    for user in User.objects.filter(pk__in=wanted).only("username", "first_name", "last_name"):
-        names[user.pk] = str(user)
-    return names
+class ReportContext:
+    """What the reports of one page for one reader read alike, read once for all of them
+    rather than once per report: the reporting currency's decimals, the exchange rates,
+    owners' and departments' names, the reader's deals hidden from every report."""
 
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self.currency = reporting_currency()
+        self._rates = RateBook(self.currency)
+        self._rounding: Callable[[Decimal], Decimal] | None = None
+        self._names: dict[type[Any], dict[int | None, str]] = {
+            User: {None: _("No owner")},
+            Department: {None: _("No department")},
+        }
+        self.hidden = deal_totals.HiddenDeals(user)
 
-def _department_names(ids: Iterable[int | None]) -> dict[int | None, str]:
-    wanted = {pk for pk in ids if pk is not None}
-    names: dict[int | None, str] = {None: _("No department")}
-    for department in Department.objects.filter(pk__in=wanted):
-        names[department.pk] = str(department)
-    return names
+    @classmethod
+    def of(cls, user: Any, context: ReportContext | None) -> ReportContext:
+        if context is None:
+            return cls(user)
+        if context.user != user:
+            raise ValueError("The report context was made for another reader.")
+        return context
+
+    def book(self) -> RateBook:
+        """A rate book of its own (its own `missing`), sharing the rates read so far."""
+        return self._rates.fork()
+
+    def rounding(self) -> Callable[[Decimal], Decimal]:
+        if self._rounding is None:
+            self._rounding = _rounder()
+        return self._rounding
+
+    def _named(self, model: type[Any], ids: Iterable[int | None]) -> dict[int | None, str]:
+        names = self._names[model]
+        wanted = {pk for pk in ids if pk not in names}
+        if wanted:
+            rows = model._default_manager.filter(pk__in=wanted)
+            if model is User:
+                rows = rows.only("username", "first_name", "last_name")
+            names.update((row.pk, str(row)) for row in rows)
+        return names
+
+    def owner_names(self, ids: Iterable[int | None]) -> dict[int | None, str]:
+        return self._named(User, ids)
+
+    def department_names(self, ids: Iterable[int | None]) -> dict[int | None, str]:
+        return self._named(Department, ids)
 
 
 # --- weighted pipeline ---------------------------------------------------------------
@@ -183,13 +217,16 @@ def weighted_pipeline(
     end: dt.date,
     calendar: Calendar = "gregorian",
     today: dt.date | None = None,
+    context: ReportContext | None = None,
 ) -> WeightedPipeline:
     """Open deals the user may see, amount × stage win probability, by month of expected
     close date (in `calendar`) and by owner; deals without a date are counted apart and
-    converted at today's rate. Two queries plus one per currency, whatever the deal count."""
+    converted at today's rate. Three queries plus one per currency, whatever the deal count
+    (fewer when `context` already read them for another report of the page)."""
     today = today or timezone.localdate()
-    currency = reporting_currency()
-    book = RateBook(currency)
+    context = ReportContext.of(user, context)
+    currency = context.currency
+    book = context.book()
     months = {
         m: PipelineMonth(m, month_label(m, calendar)) for m in months_between(start, end, calendar)
     }
@@ -197,7 +234,12 @@ def weighted_pipeline(
     owners: dict[int | None, PipelineOwner] = {}
     undated = PipelineOwner(None, _("No expected close date"))
     rows = deal_totals.open_by_close_rows(
-        user, pipeline.pk, starts[0] if starts else start, end, months=(starts, currency)
+        user,
+        pipeline.pk,
+        starts[0] if starts else start,
+        end,
+        months=(starts, currency),
+        hidden=context.hidden,
     )
     for row in rows:
         day = row["expected_close_date"]
@@ -219,10 +261,10 @@ def weighted_pipeline(
         bucket.count += row["n"]
         bucket.total += amount
         bucket.weighted += weighted
-    names = _owner_names(owners)
+    names = context.owner_names(owners)
     for owner in owners.values():
         owner.name = names.get(owner.owner_id, "")
-    rounding = _rounder()
+    rounding = context.rounding()
     everything: list[PipelineMonth | PipelineOwner] = [*months.values(), *owners.values(), undated]
     for rounded in everything:
         rounded.total, rounded.weighted = rounding(rounded.total), rounding(rounded.weighted)
@@ -554,6 +596,7 @@ def forecast(
     calendar: Calendar = "gregorian",
     months: int = FORECAST_MONTHS,
     now: dt.datetime | None = None,
+    context: ReportContext | None = None,
 ) -> Forecast | None:
     """What the user's visible open deals are expected to win in each of the next months,
     from the latest learned model (None until one was computed), beside the same timing
@@ -563,14 +606,17 @@ def forecast(
         return None
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    currency = reporting_currency()
-    book = RateBook(currency)
+    context = ReportContext.of(user, context)
+    currency = context.currency
+    book = context.book()
     learned = {int(k): StageRate.from_json(v) for k, v in model.stages.items()}
     starts = [add_months(month_start(today, calendar), i, calendar) for i in range(months + 1)]
     zone = timezone.get_current_timezone()
     bounds = np.array([_days(dt.datetime.combine(d, dt.time.min, tzinfo=zone)) for d in starts])
     groups: dict[int, tuple[list[float], list[Decimal]]] = defaultdict(lambda: ([], []))
-    for row in deal_totals.stage_entry_rows(user, pipeline.pk, list(learned)):
+    for row in deal_totals.stage_entry_rows(
+        user, pipeline.pk, list(learned), hidden=context.hidden
+    ):
         value = book.convert(row["total"], row["amount_currency"], today)
         if value is None:
             continue
@@ -578,7 +624,7 @@ def forecast(
         entered.append(_days(dt.datetime.combine(row["day"], dt.time(12), tzinfo=zone)))
         amounts.append(value)
     samples = {s: r.days for s, r in learned.items()}
-    rounding = _rounder()
+    rounding = context.rounding()
     stages = {stage.pk: stage for stage in pipeline.stages.filter(pk__in=list(learned))}
     values = _forecast_months(
         groups, {s: r.p_won for s, r in learned.items()}, samples, _days(now), bounds
@@ -677,12 +723,14 @@ def sales_analytics(
     end: dt.date,
     calendar: Calendar = "gregorian",
     pipeline: Pipeline | None = None,
+    context: ReportContext | None = None,
 ) -> SalesAnalytics:
     """Win rate, average won deal and sales cycle (creation to won close) of the deals the
     user may see that closed between `start` and `end`, in total, per month (the trend),
     per owner and per department. Won amounts are converted at their close date."""
-    currency = reporting_currency()
-    book = RateBook(currency)
+    context = ReportContext.of(user, context)
+    currency = context.currency
+    book = context.book()
     total = SalesStats(None, _("All"))
     months = {
         m: SalesStats(m, month_label(m, calendar)) for m in months_between(start, end, calendar)
@@ -696,6 +744,7 @@ def sales_analytics(
         end,
         pipeline_id=pipeline.pk if pipeline is not None else None,
         months=(starts, currency),
+        hidden=context.hidden,
     ):
         won = row["status"] == OpportunityStatus.WON
         amount = Decimal(0)
@@ -711,13 +760,13 @@ def sales_analytics(
         )
         for stats in (total, month, owner, department):
             stats.add(won=won, count=row["n"], amount=amount, cycle=row["cycle"] or dt.timedelta())
-    owner_names = _owner_names(owners)
+    owner_names = context.owner_names(owners)
     for stats in owners.values():
         stats.label = owner_names.get(stats.key, "")
-    department_names = _department_names(departments)
+    department_names = context.department_names(departments)
     for stats in departments.values():
         stats.label = department_names.get(stats.key, "")
-    rounding = _rounder()
+    rounding = context.rounding()
     for stats in [total, *months.values(), *owners.values(), *departments.values()]:
         stats.won_amount = rounding(stats.won_amount)
         stats.rounding = rounding
@@ -804,9 +853,12 @@ class Attainment:
         return float(self.won / self.target.amount)
 
 
-def attainment(viewer: Any, *, start: dt.date, end: dt.date) -> list[Attainment]:
+def attainment(
+    viewer: Any, *, start: dt.date, end: dt.date, context: ReportContext | None = None
+) -> list[Attainment]:
     """Targets overlapping start..end with the amount won in each one's period (deals the
-    viewer may see, converted at their close date): two queries plus one per currency."""
+    viewer may see, converted at their close date): three queries plus one per currency
+    (fewer when `context` already read them for another report of the page)."""
     targets = list(
         visible_targets(viewer)
         .filter(starts_on__lte=end, ends_on__gte=start)
@@ -814,21 +866,23 @@ def attainment(viewer: Any, *, start: dt.date, end: dt.date) -> list[Attainment]
     )
     if not targets:
         return []
-    book = RateBook(reporting_currency())
+    context = ReportContext.of(viewer, context)
+    book = context.book()
     rows = deal_totals.closed_rows(
         viewer,
         min(t.starts_on for t in targets),
         max(t.ends_on for t in targets),
         statuses=[OpportunityStatus.WON],
-        who=Q(owner__in=[t.user_id for t in targets if t.user_id])
-        | Q(department__in=[t.department_id for t in targets if t.department_id]),
+        owners=[t.user_id for t in targets if t.user_id],
+        departments=[t.department_id for t in targets if t.department_id],
+        hidden=context.hidden,
     )
     converted = [
         (row["owner_id"], row["department_id"], row["day"], value)
         for row in rows
         if (value := book.convert(row["total"], row["amount_currency"], row["day"])) is not None
     ]
-    result, rounding = [], _rounder()
+    result, rounding = [], context.rounding()
     for target in targets:
         won = sum(
             (

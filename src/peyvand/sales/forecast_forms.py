@@ -30,6 +30,10 @@ class DashboardFilterForm(forms.Form):
         field = self.fields["pipeline"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Pipeline.objects.filter(is_active=True)
+        # Read once: the options (else queried at each rendering of the select) and the
+        # default pipeline come from this list.
+        self.pipelines = list(field.queryset)
+        field.widget.choices = [(pipeline.pk, str(pipeline)) for pipeline in self.pipelines]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -28,6 +28,7 @@ from peyvand.core.templatetags.peyvand import digits
 from peyvand.sales.forecast import (
     FORECAST_MONTHS,
     Forecast,
+    ReportContext,
     SalesAnalytics,
     WeightedPipeline,
     add_months,
@@ -133,7 +134,8 @@ def _analytics_charts(report: SalesAnalytics) -> dict[str, Any]:
 
 def _dashboard_pipeline(request: HttpRequest, form: DashboardFilterForm) -> Pipeline:
     chosen = form.cleaned_data.get("pipeline") if form.is_valid() else None
-    return chosen or ensure_default_pipeline()
+    listed = next((pipeline for pipeline in form.pipelines if pipeline.is_default), None)
+    return chosen or listed or ensure_default_pipeline()
 
 
 def _drawn(chart: Any) -> SafeString:
@@ -144,8 +146,10 @@ def _dashboard_reports(
     user: Any, pipeline: Pipeline, *, start: dt.date, end: dt.date, calendar: Any, today: dt.date
 ) -> dict[str, Any]:
     """Every figure and chart of the dashboard: aggregates over every open deal and the
-    closed history, so the view caches them (`report_cache`) until a deal changes."""
+    closed history, so the view caches them (`report_cache`) until a deal changes. One
+    context for all of them: each rate, name and correction is read once for the page."""
     this_month = month_start(today, calendar)
+    context = ReportContext(user)
     report = weighted_pipeline(
         user,
         pipeline=pipeline,
@@ -153,9 +157,12 @@ def _dashboard_reports(
         end=add_months(this_month, FORECAST_MONTHS, calendar) - dt.timedelta(days=1),
         calendar=calendar,
         today=today,
+        context=context,
     )
-    learned = forecast(user, pipeline=pipeline, calendar=calendar)
-    analytics = sales_analytics(user, start=start, end=end, calendar=calendar, pipeline=pipeline)
+    learned = forecast(user, pipeline=pipeline, calendar=calendar, context=context)
+    analytics = sales_analytics(
+        user, start=start, end=end, calendar=calendar, pipeline=pipeline, context=context
+    )
     # Charts are cached drawn: their number formatters are closures, which do not pickle.
     charts = {name: _drawn(chart) for name, chart in _analytics_charts(analytics).items()}
     return {
@@ -172,7 +179,7 @@ def _dashboard_reports(
         else [],
         "analytics": analytics,
         "charts": charts,
-        "attainment": attainment(user, start=start, end=end),
+        "attainment": attainment(user, start=start, end=end, context=context),
         "missing_rates": sorted(set(report.missing_rates) | set(analytics.missing_rates)),
     }
 
