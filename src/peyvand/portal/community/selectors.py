@@ -115,6 +115,8 @@ def staff_threads(user: Any, *, product_id: int | None = None) -> QuerySet[Forum
     qs = ForumThread.objects.select_related("product", "customer").annotate(
         pending_total=Count("posts", filter=Q(posts__status=PostStatus.PENDING))
     )
+    # Spelled out: a grouped query drops the model's default ordering.
+    qs = qs.order_by("-last_post_at", "-pk")
     if product_id:
         qs = qs.filter(product_id=product_id)
     return qs
