@@ -1,7 +1,7 @@
 """Benchmark: outbound email throughput, two real `peyvand worker` processes to a local
 SMTP sink, beside the sink's own ceiling measured in the same run.
 
-    python -m bench.email [--messages 10000] [--workers 2] [--runs 3] [--port 2540]
+    python -m bench.email_send [--messages 10000] [--workers 2] [--runs 3] [--port 2540]
 
 (run as a module from the repository root: as a script, this file would hide the standard
 library's `email` package from itself.)
@@ -216,7 +216,7 @@ class Sink:
             [
                 sys.executable,
                 "-m",
-                "bench.email",
+                "bench.email_send",
                 "sink",
                 "--port",
                 str(port),
@@ -295,7 +295,7 @@ def run_bare(n: int, senders: int, port: int, template: bytes, work: Path) -> di
                 [
                     sys.executable,
                     "-m",
-                    "bench.email",
+                    "bench.email_send",
                     "bare",
                     "--port",
                     str(port),
@@ -343,7 +343,7 @@ def write_results(
     text = "\n".join(rows)
     body = (
         "# Outbound email throughput\n\n"
-        f"`python -m bench.email --messages {args.messages} --workers {args.workers} "
+        f"`python -m bench.email_send --messages {args.messages} --workers {args.workers} "
         f"--runs {len(ours)}`; medians of {len(ours)} runs, each run measuring ours and the "
         "reference back to back.\n\n"
         + text
