@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +37,7 @@ from peyvand.core.retry import MAX_ATTEMPTS, backoff
 # (PEYVAND_MESSAGE_LEASE_SECONDS overrides it).
 LEASE = dt.timedelta(minutes=5)
 # Messages one worker claims at once on a channel that sends in batches.
-BATCH_CLAIM = 100
+BATCH_CLAIM = 400
 
 
 def lease() -> dt.timedelta:
@@ -209,30 +209,33 @@ def _record(message: Message, outcome: Outcome) -> None:
 def claim_batch(channel: str, limit: int = BATCH_CLAIM) -> list[Message]:
     """Take up to `limit` due messages of the channel for this worker, oldest first. On
     PostgreSQL rows another worker is claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite
-    serialises the claim through its IMMEDIATE transaction."""
+    serialises the claim through its IMMEDIATE transaction. The rows are read once, in the
+    locking query, and marked with one UPDATE."""
     now = timezone.now()
+    until = now + lease()
     with transaction.atomic():
-        ids = list(
-            Message.objects.select_for_update(skip_locked=True)
+        batch = list(
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("conversation")
             .filter(_due(now), channel=channel)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:limit]
+            .order_by("next_attempt_at", "pk")[:limit]
         )
-        if not ids:
+        if not batch:
             return []
-        Message.objects.filter(pk__in=ids).update(
+        Message.objects.filter(pk__in=[m.pk for m in batch]).update(
             status=MessageStatus.SENDING,
-            locked_until=now + lease(),
+            locked_until=until,
             attempts=F("attempts") + 1,
             updated_at=now,
         )
+    for message in batch:
+        message.status, message.locked_until = MessageStatus.SENDING, until
+        message.attempts += 1
+        message.updated_at = now
     _, prefetch = SESSIONS.get(channel, (None, ()))
-    return list(
-        Message.objects.filter(pk__in=ids)
-        .select_related("conversation")
-        .prefetch_related(*prefetch)
-        .order_by("next_attempt_at", "pk")
-    )
+    if prefetch:
+        prefetch_related_objects(batch, *prefetch)
+    return batch
 
 
 def deliver_batch(channel: str, *, max_messages: int = 5000) -> int:
