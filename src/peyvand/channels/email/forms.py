@@ -73,6 +73,7 @@ class ComposeEmailForm(forms.Form):
     identity = forms.ModelChoiceField(
         label=pgettext_lazy("email", "From"),
         queryset=SendingIdentity.objects.filter(is_active=True),
+        empty_label=None,
     )
     template = forms.ModelChoiceField(
         label=_("Template"),
