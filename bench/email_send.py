@@ -14,8 +14,9 @@ BENCH_EMAIL_DB (default pv_emailout_bench) is dropped and recreated. Per run:
   with their own Message-IDs written with bulk_create, and one `send_email_batch` task per
   worker enqueued on the database task backend (what the enqueue and sweep paths run);
 - the workers start (`peyvand worker --no-clock`, DB task backend) and each claims due
-  emails in batches (FOR UPDATE SKIP LOCKED), sends them over one SMTP connection with our
-  split-DATA client and commits each message as sent at its handover;
+  emails in batches (FOR UPDATE SKIP LOCKED), sends them over its PEYVAND_SMTP_CONNECTIONS
+  connections with our split-DATA client, one message per connection at a time, and commits
+  each such group as sent at its handover (before the final "." of each);
 - the sink (aiosmtpd, a process of its own) counts messages and notes first/last arrival.
 
 Figure: messages/s between the first and the last arrival (the steady rate; the workers'
