@@ -157,7 +157,8 @@ async def _round(
     if product:
         agent = await connect(
             f"ws://127.0.0.1:{ports[0]}/ws/inbox/",
-            origin="http://127.0.0.1",  # type: ignore[arg-type]
+            # Staff sockets need Origin to name the same host and port as Host.
+            origin=f"http://127.0.0.1:{ports[0]}",  # type: ignore[arg-type]
             additional_headers={"Cookie": f"sessionid={session}"},
             max_queue=None,
         )

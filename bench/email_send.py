@@ -1,7 +1,7 @@
 """Benchmark: outbound email throughput, two real `peyvand worker` processes to a local
 SMTP sink, beside the sink's own ceiling measured in the same run.
 
-    python -m bench.email [--messages 10000] [--workers 2] [--runs 3] [--port 2540]
+    python -m bench.email_send [--messages 10000] [--workers 2] [--runs 3] [--port 2540]
 
 (run as a module from the repository root: as a script, this file would hide the standard
 library's `email` package from itself.)
@@ -14,8 +14,9 @@ BENCH_EMAIL_DB (default pv_emailout_bench) is dropped and recreated. Per run:
   with their own Message-IDs written with bulk_create, and one `send_email_batch` task per
   worker enqueued on the database task backend (what the enqueue and sweep paths run);
 - the workers start (`peyvand worker --no-clock`, DB task backend) and each claims due
-  emails in batches (FOR UPDATE SKIP LOCKED), sends them over one SMTP connection with our
-  split-DATA client and commits each message as sent at its handover;
+  emails in batches (FOR UPDATE SKIP LOCKED), sends them over its PEYVAND_SMTP_CONNECTIONS
+  connections with our split-DATA client, one message per connection at a time, and commits
+  each such group as sent at its handover (before the final "." of each);
 - the sink (aiosmtpd, a process of its own) counts messages and notes first/last arrival.
 
 Figure: messages/s between the first and the last arrival (the steady rate; the workers'
@@ -216,7 +217,7 @@ class Sink:
             [
                 sys.executable,
                 "-m",
-                "bench.email",
+                "bench.email_send",
                 "sink",
                 "--port",
                 str(port),
@@ -295,7 +296,7 @@ def run_bare(n: int, senders: int, port: int, template: bytes, work: Path) -> di
                 [
                     sys.executable,
                     "-m",
-                    "bench.email",
+                    "bench.email_send",
                     "bare",
                     "--port",
                     str(port),
@@ -343,7 +344,7 @@ def write_results(
     text = "\n".join(rows)
     body = (
         "# Outbound email throughput\n\n"
-        f"`python -m bench.email --messages {args.messages} --workers {args.workers} "
+        f"`python -m bench.email_send --messages {args.messages} --workers {args.workers} "
         f"--runs {len(ours)}`; medians of {len(ours)} runs, each run measuring ours and the "
         "reference back to back.\n\n"
         + text

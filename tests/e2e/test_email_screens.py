@@ -1,4 +1,4 @@
-"""Email identities and templates in the browser, English and Persian: direction, no CSP
+"""Email identities, templates and the compose page in the browser, English and Persian: direction, no CSP
 violation, nothing wider than the page."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from peyvand.access.models import Department
 from peyvand.channels.email.models import EmailTemplate, SendingIdentity
 from tests.conftest import PASSWORD, speak_persian
 from tests.e2e.conftest import screenshot, sign_in
+from tests.factories import ContactPointFactory, CustomerFactory
 
 
 def _data() -> dict[str, Any]:
@@ -32,7 +33,9 @@ def _data() -> dict[str, Any]:
         subject_fa="سفارش شما ارسال شد، {{ first_name | مشتری گرامی }}",
         body_fa="سلام {{ first_name | دوست عزیز }}،\n\nسفارش شما امروز از انبار ارسال شد.",
     )
-    return {"identity": identity, "template": template}
+    customer = CustomerFactory(display_name="سارا <b>محمدی</b>", first_name="سارا")
+    ContactPointFactory(customer=customer, value="sara@example.com")
+    return {"identity": identity, "template": template, "customer": customer}
 
 
 SCREENS = [
@@ -40,6 +43,8 @@ SCREENS = [
     ("identity", "/interactions/email/identities/{identity}/"),
     ("templates", "/interactions/email/templates/"),
     ("template", "/interactions/email/templates/{template}/"),
+    ("compose-search", "/interactions/inbox/compose/?q=sara@example.com"),
+    ("compose", "/interactions/inbox/compose/?customer={customer}"),
 ]
 
 
@@ -58,7 +63,13 @@ def test_email_screens_in_both_languages(page: Any, manager: Any, language: str)
     )
     sign_in(page, "manager", PASSWORD)
     for name, path in SCREENS:
-        page.goto(path.format(identity=data["identity"].pk, template=data["template"].pk))
+        page.goto(
+            path.format(
+                identity=data["identity"].pk,
+                template=data["template"].pk,
+                customer=data["customer"].pk,
+            )
+        )
         page.wait_for_load_state("networkidle")
         shot = page.evaluate(
             "() => ({dir: document.documentElement.dir, lang: document.documentElement.lang,"

@@ -382,6 +382,9 @@ PEYVAND_EMAIL_MAX_ATTACHMENTS_BYTES = int(
 )
 # How long a worker holds a message it claimed before another may send it (seconds).
 PEYVAND_MESSAGE_LEASE_SECONDS = int(os.environ.get("PEYVAND_MESSAGE_LEASE_SECONDS", "300"))
+# SMTP connections each worker keeps open: a group of this many emails is handed over with
+# one commit (providers commonly allow 10-20 connections per client).
+PEYVAND_SMTP_CONNECTIONS = int(os.environ.get("PEYVAND_SMTP_CONNECTIONS", "8"))
 
 LOGGING = {
     "version": 1,

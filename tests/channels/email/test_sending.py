@@ -10,6 +10,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from peyvand.channels.email.models import EmailTemplate
@@ -195,23 +197,73 @@ def test_an_unreachable_server_is_retried(identity: Any, manager: Any, settings:
     assert message.status == MessageStatus.FAILED and message.next_attempt_at is not None
 
 
-def test_a_batch_is_sent_over_one_connection_with_one_message_id_each(
-    sink: SinkHandler, identity: Any, manager: Any, settings: Any
-) -> None:
+def _no_task_runs(settings: Any) -> None:
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": ["default"]}
     }
+
+
+def _sent_commits(queries: CaptureQueriesContext) -> int:
+    return sum(
+        1
+        for q in queries.captured_queries
+        if q["sql"].startswith('UPDATE "comms_message" SET "status" = \'sent\'')
+    )
+
+
+@pytest.mark.parametrize("connections", [1, 8])
+def test_a_batch_reuses_its_connections_and_hands_over_a_group_per_commit(
+    sink: SinkHandler, identity: Any, manager: Any, settings: Any, connections: int
+) -> None:
+    _no_task_runs(settings)
+    settings.PEYVAND_SMTP_CONNECTIONS = connections
     customers = [customer_with_email() for _ in range(30)]
     queued = [
         send_email(c, actor=manager, subject="News", body="Hello", identity=identity)
         for c in customers
     ]
     assert sink.count == 0
-    assert send_email_batch.call() == 30
+    with CaptureQueriesContext(db_connection) as queries:
+        assert send_email_batch.call() == 30
     assert sorted(sink.message_ids()) == sorted(m.message_id for m in queued)
-    assert len(set(sink.peers)) == 1
+    assert len(set(sink.peers)) == connections
+    # One commit of "sent" per group of `connections` messages, not one per message.
+    assert _sent_commits(queries) == -(-30 // connections)
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
     assert send_email_batch.call() == 0
+
+
+def test_a_refusal_in_a_group_fails_only_its_own_message(
+    sink: SinkHandler, identity: Any, manager: Any, settings: Any
+) -> None:
+    _no_task_runs(settings)
+    settings.PEYVAND_SMTP_CONNECTIONS = 4
+    sink.rcpt_replies["nobody@example.com"] = "550 5.1.1 No such user"
+    sink.rcpt_replies["busy@example.com"] = "451 4.3.0 Try again later"
+    sink.data_replies["spam@example.com"] = "554 5.7.1 Rejected as spam"
+    addresses = ["a@example.com", "nobody@example.com", "b@example.com", "busy@example.com"]
+    addresses += ["spam@example.com", "c@example.com", "d@example.com"]
+    queued = {
+        address: send_email(
+            customer_with_email(address), actor=manager, subject="Hi", body="Hi", identity=identity
+        )
+        for address in addresses
+    }
+    assert send_email_batch.call() == 7
+    status = {a: Message.objects.get(pk=m.pk).status for a, m in queued.items()}
+    assert status == {
+        "a@example.com": MessageStatus.SENT,
+        "nobody@example.com": MessageStatus.DEAD,
+        "b@example.com": MessageStatus.SENT,
+        "busy@example.com": MessageStatus.FAILED,
+        "spam@example.com": MessageStatus.DEAD,
+        "c@example.com": MessageStatus.SENT,
+        "d@example.com": MessageStatus.SENT,
+    }
+    sent = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]
+    assert sorted(sink.message_ids()) == sorted(queued[a].message_id for a in sent)
+    # The refused connections were reset and used again, not abandoned.
+    assert len(set(sink.peers)) <= 4
 
 
 def test_other_backends_get_the_message_after_the_handover(

@@ -207,9 +207,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.name = user.get_full_name() or user.get_username()
         self.watching: set[int] = set()
         self.visible: dict[int, tuple[bool, float]] = {}
-        await self.accept()
+        # Present before accepted: a visitor who connects the moment this agent's page
+        # has its socket is already told someone is answering.
         await self.channel_layer.group_add(INBOX_GROUP, self.channel_name)
         await presence.agent_online(self.channel_name, user.pk)
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from peyvand.channels.email.models import EmailTemplate, SendingIdentity
 from peyvand.channels.email.rendering import TOKENS
 from peyvand.channels.email.services import IDENTITY_FIELDS, TEMPLATE_FIELDS
+from peyvand.channels.forms import MultipleFileField
+from peyvand.channels.inbox.choices import MessagePurpose
+from peyvand.channels.inbox.services import MAX_BODY_CHARS
+from peyvand.customers.choices import ContactKind
+from peyvand.customers.models import ContactPoint, Customer
 
 
 class IdentityForm(forms.ModelForm):
@@ -48,3 +56,47 @@ class TemplateForm(forms.ModelForm):
         identity = self.fields["identity"]
         assert isinstance(identity, forms.ModelChoiceField)
         identity.queryset = SendingIdentity.objects.filter(is_active=True)
+
+
+class _AddressChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.value)
+
+
+class ComposeEmailForm(forms.Form):
+    """A new email to one of the customer's addresses; the service renders, checks consent
+    and attachments, and queues it."""
+
+    to = _AddressChoice(
+        label=pgettext_lazy("email", "To"), queryset=ContactPoint.objects.none(), empty_label=None
+    )
+    identity = forms.ModelChoiceField(
+        label=pgettext_lazy("email", "From"),
+        queryset=SendingIdentity.objects.filter(is_active=True),
+        empty_label=None,
+    )
+    template = forms.ModelChoiceField(
+        label=_("Template"),
+        required=False,
+        queryset=EmailTemplate.objects.filter(is_active=True),
+        empty_label=_("None: write it here"),
+    )
+    purpose = forms.ChoiceField(
+        label=_("Purpose"), choices=MessagePurpose.choices, initial=MessagePurpose.SERVICE
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=255, required=False)
+    body = forms.CharField(
+        label=_("Message"),
+        required=False,
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        to = self.fields["to"]
+        assert isinstance(to, forms.ModelChoiceField)
+        to.queryset = ContactPoint.objects.filter(
+            customer=customer, kind=ContactKind.EMAIL
+        ).order_by("-is_primary", "pk")

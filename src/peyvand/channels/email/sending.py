@@ -16,7 +16,7 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from email.utils import formataddr, formatdate, parseaddr
 from urllib.parse import quote
@@ -29,7 +29,7 @@ from django.core.mail.message import sanitize_address
 from peyvand.channels.choices import InteractionChannel
 from peyvand.channels.email.rendering import text_to_html
 from peyvand.channels.inbox import delivery
-from peyvand.channels.inbox.delivery import PermanentFailure, Sender
+from peyvand.channels.inbox.delivery import PermanentFailure
 from peyvand.channels.inbox.models import Message
 
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -198,100 +198,192 @@ def _check(code: int, reply: bytes | str, stage: str) -> None:
     raise TransientFailure(detail)
 
 
-class SmtpSession:
-    """One SMTP connection, opened on first use and reopened after it breaks."""
+def _wire_bytes(message: Message) -> tuple[str, str, bytes]:
+    """(envelope sender, recipient, DATA content with CRLF and dots stuffed, no final ".")."""
+    built = build_mime(message)
+    if built is not None:
+        from_addr, to_addr, raw = built
+    else:
+        email = build_email(message)
+        encoding = email.encoding or settings.DEFAULT_CHARSET
+        from_addr = sanitize_address(parseaddr(email.from_email)[1], encoding)
+        to_addr = sanitize_address(message.recipient, encoding)
+        # Django's MIME classes take linesep; the stubs only know the stdlib's signature.
+        raw = email.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+    data = _EOL.sub(b"\r\n", raw)
+    data = _LEADING_DOT.sub(b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return from_addr, to_addr, data
 
-    def __init__(self) -> None:
-        self.connection: smtplib.SMTP | None = None
 
-    def _connect(self) -> smtplib.SMTP:
-        timeout = settings.EMAIL_TIMEOUT or 30
-        conn: smtplib.SMTP
-        if settings.EMAIL_USE_SSL:
-            conn = smtplib.SMTP_SSL(
-                settings.EMAIL_HOST,
-                settings.EMAIL_PORT,
-                timeout=timeout,
-                context=ssl.create_default_context(),
-            )
-        else:
-            conn = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
-            if settings.EMAIL_USE_TLS:
-                conn.starttls(context=ssl.create_default_context())
-        # The end of DATA (".") is a small write right after the content: without NODELAY,
-        # Nagle holds it until the content is acknowledged, up to 40 ms of delayed ACK.
-        if conn.sock is not None:
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.ehlo_or_helo_if_needed()
-        if settings.EMAIL_HOST_USER:
-            conn.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
-        return conn
+def _connect() -> smtplib.SMTP:
+    timeout = settings.EMAIL_TIMEOUT or 30
+    conn: smtplib.SMTP
+    if settings.EMAIL_USE_SSL:
+        conn = smtplib.SMTP_SSL(
+            settings.EMAIL_HOST,
+            settings.EMAIL_PORT,
+            timeout=timeout,
+            context=ssl.create_default_context(),
+        )
+    else:
+        conn = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
+        if settings.EMAIL_USE_TLS:
+            conn.starttls(context=ssl.create_default_context())
+    # The end of DATA (".") is a small write right after the content: without NODELAY,
+    # Nagle holds it until the content is acknowledged, up to 40 ms of delayed ACK.
+    if conn.sock is not None:
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn.ehlo_or_helo_if_needed()
+    if settings.EMAIL_HOST_USER:
+        conn.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
+    return conn
+
+
+class _Slot:
+    """One message on its way over one connection."""
+
+    def __init__(self, index: int, conn: smtplib.SMTP, envelope: tuple[str, str, bytes]):
+        self.index, self.conn = index, conn
+        self.from_addr, self.to_addr, self.data = envelope
+
+
+class SmtpConnections:
+    """Up to `size` SMTP connections, opened on first use, reused for every group and
+    reopened after one breaks. A group puts one message on each connection and moves them
+    through SMTP in step: each command is written to every connection before any reply is
+    read, so the server's answers overlap, and the handover of the whole group is one
+    commit taken while every message waits for its final "."."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.connections: list[smtplib.SMTP | None] = [None] * self.size
 
     def close(self) -> None:
-        if self.connection is not None:
-            try:
-                self.connection.quit()
-            except (smtplib.SMTPException, OSError):
-                self.connection.close()
-            self.connection = None
+        for n, conn in enumerate(self.connections):
+            if conn is not None:
+                try:
+                    conn.quit()
+                except (smtplib.SMTPException, OSError):
+                    conn.close()
+            self.connections[n] = None
 
-    def send(self, message: Message, handed_over: Callable[[], None]) -> str:
-        built = build_mime(message)
-        if built is not None:
-            from_addr, to_addr, raw = built
-        else:
-            email = build_email(message)
-            encoding = email.encoding or settings.DEFAULT_CHARSET
-            from_addr = sanitize_address(parseaddr(email.from_email)[1], encoding)
-            to_addr = sanitize_address(message.recipient, encoding)
-            # Django's MIME classes take linesep; the stubs only know the stdlib's signature.
-            raw = email.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
-        data = _EOL.sub(b"\r\n", raw)
-        data = _LEADING_DOT.sub(b"..", data)
-        if not data.endswith(b"\r\n"):
-            data += b"\r\n"
-        if self.connection is None:
-            self.connection = self._connect()
-        conn = self.connection
+    def __call__(
+        self,
+        messages: Sequence[Message],
+        handed_over: Callable[[Sequence[Message]], None],
+    ) -> list[delivery.Outcome]:
+        outcomes: list[delivery.Outcome] = [""] * len(messages)
+        for start in range(0, len(messages), self.size):
+            group = messages[start : start + self.size]
+            for offset, outcome in self._send_group(group, handed_over).items():
+                outcomes[start + offset] = outcome
+        return outcomes
+
+    def _send_group(
+        self, group: Sequence[Message], handed_over: Callable[[Sequence[Message]], None]
+    ) -> dict[int, delivery.Outcome]:
+        failed: dict[int, delivery.Outcome] = {}
+        slots: list[_Slot] = []
+        unreachable: Exception | None = None
+        for n, message in enumerate(group):
+            try:
+                envelope = _wire_bytes(message)
+                if self.connections[n] is None:
+                    # A server that refused one connection is not asked again this group.
+                    if unreachable is not None:
+                        raise unreachable
+                    try:
+                        self.connections[n] = _connect()
+                    except (smtplib.SMTPException, OSError) as exc:
+                        unreachable = exc
+                        raise
+            except Exception as exc:  # this message fails; the others go on
+                failed[n] = exc
+                continue
+            slots.append(_Slot(n, self.connections[n], envelope))  # type: ignore[arg-type]
+
+        def step(send: Callable[[_Slot], None], answer: Callable[[_Slot], None]) -> None:
+            for slot in list(slots):
+                self._guard(slot, send, slots, failed)
+            for slot in list(slots):
+                self._guard(slot, answer, slots, failed)
+
+        step(
+            lambda slot: slot.conn.putcmd(
+                "mail",
+                f"FROM:{smtplib.quoteaddr(slot.from_addr)}"
+                + (" BODY=8BITMIME" if slot.conn.has_extn("8bitmime") else ""),
+            ),
+            lambda slot: _check(*slot.conn.getreply(), "MAIL FROM"),
+        )
+        step(
+            lambda slot: slot.conn.putcmd("rcpt", f"TO:{smtplib.quoteaddr(slot.to_addr)}"),
+            lambda slot: _check(*slot.conn.getreply(), "RCPT TO"),
+        )
+        step(lambda slot: slot.conn.putcmd("data"), _data_ready)
+        for slot in list(slots):
+            self._guard(slot, lambda slot: slot.conn.send(slot.data), slots, failed)
         try:
-            options = ["BODY=8BITMIME"] if conn.has_extn("8bitmime") else []
-            code, reply = conn.mail(from_addr, options)
-            _check(code, reply, "MAIL FROM")
-            code, reply = conn.rcpt(to_addr)
-            _check(code, reply, "RCPT TO")
-            code, reply = conn.docmd("DATA")
-            if code != 354:
-                _check(code if code >= 400 else 451, reply, "DATA")
-            conn.send(data)
-            handed_over()
-            conn.send(b".\r\n")
-            code, reply = conn.getreply()
-            _check(code, reply, "end of DATA")
-        except (PermanentFailure, TransientFailure):
+            handed_over([group[slot.index] for slot in slots])
+        except BaseException:
+            # Not committed: hang up without the "." so the server discards every one of
+            # them, and the claims' leases bring them back.
+            for slot in slots:
+                self._drop(slot)
+            raise
+        step(
+            lambda slot: slot.conn.send(b".\r\n"),
+            lambda slot: _check(*slot.conn.getreply(), "end of DATA"),
+        )
+        return failed
+
+    def _guard(
+        self,
+        slot: _Slot,
+        action: Callable[[_Slot], None],
+        slots: list[_Slot],
+        failed: dict[int, delivery.Outcome],
+    ) -> None:
+        """Run one step for one message; a refusal or a broken connection takes that
+        message out of the group (and a broken connection out of the pool)."""
+        try:
+            action(slot)
+        except (PermanentFailure, TransientFailure) as exc:
+            failed[slot.index] = exc
+            slots.remove(slot)
             try:
-                conn.rset()
+                slot.conn.rset()
             except (smtplib.SMTPException, OSError):
-                self.close()
-            raise
-        except (smtplib.SMTPException, OSError):
-            # Broken mid-conversation: start over on a new connection next time.
-            self.connection = None
-            conn.close()
-            raise
-        return ""
+                self._drop(slot)
+        except (smtplib.SMTPException, OSError) as exc:
+            failed[slot.index] = exc
+            slots.remove(slot)
+            self._drop(slot)
+
+    def _drop(self, slot: _Slot) -> None:
+        self.connections[slot.index] = None
+        slot.conn.close()
+
+
+def _data_ready(slot: _Slot) -> None:
+    code, reply = slot.conn.getreply()
+    if code != 354:
+        _check(code if code >= 400 else 451, reply, "DATA")
 
 
 @contextmanager
-def _smtp_session() -> Iterator[Sender]:
-    session = SmtpSession()
+def _smtp_session() -> Iterator[delivery.GroupSender]:
+    connections = SmtpConnections(settings.PEYVAND_SMTP_CONNECTIONS)
     try:
-        yield session.send
+        yield connections
     finally:
-        session.close()
+        connections.close()
 
 
 @contextmanager
-def _backend_session() -> Iterator[Sender]:
+def _backend_session() -> Iterator[delivery.GroupSender]:
     backend = get_connection(fail_silently=False)
     backend.open()
 
@@ -308,7 +400,7 @@ def _backend_session() -> Iterator[Sender]:
         return str(getattr(status, "message_id", "") or "")
 
     try:
-        yield send
+        yield delivery.one_at_a_time(send)
     finally:
         backend.close()
 
@@ -318,14 +410,17 @@ def uses_smtp() -> bool:
     return type(backend) is SmtpBackend
 
 
-def email_session() -> AbstractContextManager[Sender]:
-    """One connection for a batch: our own SMTP client, or the configured backend."""
+def email_session() -> AbstractContextManager[delivery.GroupSender]:
+    """The connections for a batch: our own SMTP client, or the configured backend."""
     return _smtp_session() if uses_smtp() else _backend_session()
 
 
 def send_one(message: Message, handed_over: Callable[[], None]) -> str:
     with email_session() as send:
-        return send(message, handed_over)
+        (outcome,) = send([message], lambda ready: handed_over())
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def register() -> None:

@@ -5,19 +5,25 @@ Exactly-once hinges on the sender calling `handed_over()` right before the step 
 be taken back (for SMTP: writing the final "." of DATA). That call commits the message as
 sent, so a worker killed after it never sends the message again, and a worker killed before
 it leaves a claim whose lease runs out, after which the message is sent again from the start.
+
+A channel that sends in batches hands over a group at a time: its sender brings several
+messages to the brink at once (SMTP: one connection each, every one waiting for its ".") and
+calls `handed_over(ready)` once, one commit for the group, before taking the last step for
+all of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +37,7 @@ from peyvand.core.retry import MAX_ATTEMPTS, backoff
 # (PEYVAND_MESSAGE_LEASE_SECONDS overrides it).
 LEASE = dt.timedelta(minutes=5)
 # Messages one worker claims at once on a channel that sends in batches.
-BATCH_CLAIM = 100
+BATCH_CLAIM = 400
 
 
 def lease() -> dt.timedelta:
@@ -49,10 +55,22 @@ class Sender(Protocol):
         return the provider's id for the message (or "")."""
 
 
+# What a group sender reports per message: the provider's id ("" if none), or why it failed.
+Outcome = str | Exception
+
+
+class GroupSender(Protocol):
+    def __call__(
+        self, messages: Sequence[Message], handed_over: Callable[[Sequence[Message]], None]
+    ) -> list[Outcome]:
+        """Send the messages; call `handed_over(ready)` once, right before the irreversible
+        step of those still on course; return one outcome per message, in order."""
+
+
 SENDERS: dict[str, Sender] = {}
-# Channels that send many messages over one connection: a factory of a context manager that
-# opens the connection and yields a Sender bound to it, and what to prefetch for it.
-SESSIONS: dict[str, tuple[Callable[[], AbstractContextManager[Sender]], tuple[str, ...]]] = {}
+# Channels that send many messages over their connections: a factory of a context manager
+# that opens them and yields a GroupSender bound to them, and what to prefetch for it.
+SESSIONS: dict[str, tuple[Callable[[], AbstractContextManager[GroupSender]], tuple[str, ...]]] = {}
 
 
 def register_sender(channel: str, sender: Sender) -> None:
@@ -61,17 +79,35 @@ def register_sender(channel: str, sender: Sender) -> None:
 
 def register_session(
     channel: str,
-    session: Callable[[], AbstractContextManager[Sender]],
+    session: Callable[[], AbstractContextManager[GroupSender]],
     *,
     prefetch: tuple[str, ...] = (),
 ) -> None:
-    """Let the worker send the channel's due messages in batches over one connection."""
+    """Let the worker send the channel's due messages in batches over reused connections."""
     SESSIONS[channel] = (session, prefetch)
 
 
+def one_at_a_time(sender: Sender) -> GroupSender:
+    """A group sender for a channel whose transport takes one message at a time: each is
+    handed over (and committed) on its own."""
+
+    def send(
+        messages: Sequence[Message], handed_over: Callable[[Sequence[Message]], None]
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for message in messages:
+            try:
+                outcomes.append(sender(message, functools.partial(handed_over, [message])))
+            except Exception as exc:  # recorded per message, as a lone send would be
+                outcomes.append(exc)
+        return outcomes
+
+    return send
+
+
 @contextmanager
-def _single(sender: Sender) -> Iterator[Sender]:
-    yield sender
+def _single(sender: Sender) -> Iterator[GroupSender]:
+    yield one_at_a_time(sender)
 
 
 def _due(now: dt.datetime) -> Q:
@@ -99,13 +135,16 @@ def claim(message_id: int) -> Message | None:
     return message
 
 
-def mark_handed_over(message: Message) -> None:
-    """Commit the message as sent (see the module docstring); idempotent."""
+def mark_handed_over(messages: Sequence[Message]) -> None:
+    """Commit the messages as sent, in one statement (see the module docstring); idempotent."""
+    if not messages:
+        return
     now = timezone.now()
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+    Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.SENDING).update(
         status=MessageStatus.SENT, sent_at=now, locked_until=None, last_error="", updated_at=now
     )
-    message.status, message.sent_at = MessageStatus.SENT, now
+    for message in messages:
+        message.status, message.sent_at = MessageStatus.SENT, now
 
 
 def mark_failed(message: Message, error: str, *, permanent: bool = False) -> None:
@@ -141,51 +180,68 @@ def deliver(message_id: int) -> str:
 
 def _send(message: Message, sender: Sender) -> None:
     try:
-        provider_id = sender(message, lambda: mark_handed_over(message))
-    except PermanentFailure as exc:
-        mark_failed(message, str(exc), permanent=True)
-    except Exception as exc:  # any transport error is retried, not raised
-        mark_failed(message, f"{type(exc).__name__}: {exc}")
+        provider_id = sender(message, lambda: mark_handed_over([message]))
+    except Exception as exc:  # any transport error is recorded (and retried), not raised
+        _record(message, exc)
     else:
-        mark_handed_over(message)
-        if provider_id:
-            Message.objects.filter(pk=message.pk).update(provider_id=provider_id[:255])
-            message.provider_id = provider_id
+        _record(message, provider_id)
+
+
+def _send_group(messages: Sequence[Message], sender: GroupSender) -> None:
+    for message, outcome in zip(messages, sender(messages, mark_handed_over), strict=True):
+        _record(message, outcome)
+
+
+def _record(message: Message, outcome: Outcome) -> None:
+    if isinstance(outcome, PermanentFailure):
+        mark_failed(message, str(outcome), permanent=True)
+    elif isinstance(outcome, Exception):
+        mark_failed(message, f"{type(outcome).__name__}: {outcome}")
+    else:
+        # A sender that never called handed_over() (nothing irreversible to guard) is done.
+        if message.status != MessageStatus.SENT:
+            mark_handed_over([message])
+        if outcome:
+            Message.objects.filter(pk=message.pk).update(provider_id=outcome[:255])
+            message.provider_id = outcome
 
 
 def claim_batch(channel: str, limit: int = BATCH_CLAIM) -> list[Message]:
     """Take up to `limit` due messages of the channel for this worker, oldest first. On
     PostgreSQL rows another worker is claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite
-    serialises the claim through its IMMEDIATE transaction."""
+    serialises the claim through its IMMEDIATE transaction. The rows are read once, in the
+    locking query, and marked with one UPDATE."""
     now = timezone.now()
+    until = now + lease()
     with transaction.atomic():
-        ids = list(
-            Message.objects.select_for_update(skip_locked=True)
+        batch = list(
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("conversation")
             .filter(_due(now), channel=channel)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:limit]
+            .order_by("next_attempt_at", "pk")[:limit]
         )
-        if not ids:
+        if not batch:
             return []
-        Message.objects.filter(pk__in=ids).update(
+        Message.objects.filter(pk__in=[m.pk for m in batch]).update(
             status=MessageStatus.SENDING,
-            locked_until=now + lease(),
+            locked_until=until,
             attempts=F("attempts") + 1,
             updated_at=now,
         )
+    for message in batch:
+        message.status, message.locked_until = MessageStatus.SENDING, until
+        message.attempts += 1
+        message.updated_at = now
     _, prefetch = SESSIONS.get(channel, (None, ()))
-    return list(
-        Message.objects.filter(pk__in=ids)
-        .select_related("conversation")
-        .prefetch_related(*prefetch)
-        .order_by("next_attempt_at", "pk")
-    )
+    if prefetch:
+        prefetch_related_objects(batch, *prefetch)
+    return batch
 
 
 def deliver_batch(channel: str, *, max_messages: int = 5000) -> int:
-    """Send the channel's due messages, a claimed batch at a time over one connection, until
-    none is due or `max_messages` were tried; each is committed as sent at its handover.
-    Returns how many were tried."""
+    """Send the channel's due messages, a claimed batch at a time over reused connections,
+    until none is due or `max_messages` were tried; each group of a batch is committed as
+    sent at its handover. Returns how many were tried."""
     session, _ = SESSIONS.get(channel, (None, ()))
     single = SENDERS.get(channel)
     if session is None and single is None:
@@ -196,8 +252,7 @@ def deliver_batch(channel: str, *, max_messages: int = 5000) -> int:
             batch = claim_batch(channel, min(BATCH_CLAIM, max_messages - tried))
             if not batch:
                 break
-            for message in batch:
-                _send(message, sender)
+            _send_group(batch, sender)
             tried += len(batch)
     return tried
 

@@ -8,6 +8,7 @@ app_name = "inbox"
 
 urlpatterns = [
     path("", views.inbox, name="list"),
+    path("compose/", views.compose_email, name="compose"),
     path("<int:pk>/", views.conversation_detail, name="detail"),
     path("<int:pk>/reply/", views.conversation_reply, name="reply"),
     path("<int:pk>/note/", views.conversation_note, name="note"),

@@ -22,11 +22,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from peyvand.access.choices import ObjectType
 from peyvand.access.models import Department
 from peyvand.access.scopes import can, department_ids, is_manager
+from peyvand.channels.access import get_customer_for_interaction
 from peyvand.channels.chat import services as chat
 from peyvand.channels.chat.models import ChatWidget
 from peyvand.channels.choices import InteractionChannel
+from peyvand.channels.email.forms import ComposeEmailForm
+from peyvand.channels.email.services import send_email
 from peyvand.channels.inbox import delivery, selectors, services
 from peyvand.channels.inbox.access import get_conversation_for
+from peyvand.channels.inbox.choices import MessageStatus
 from peyvand.channels.inbox.forms import (
     AssignForm,
     CannedResponseForm,
@@ -40,6 +44,7 @@ from peyvand.channels.inbox.models import CannedResponse, Conversation, Message
 from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer
 from peyvand.customers.selectors import customer_360
+from peyvand.desk.forms import apply_service_errors
 
 PAGE_SIZE = 25
 
@@ -235,6 +240,58 @@ def conversation_assign(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("interactions:inbox:list")
     _form_errors(request, form)
     return redirect("interactions:inbox:detail", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compose_email(request: HttpRequest) -> HttpResponse:
+    """A new email from the inbox: find the customer, pick one of their addresses, write (or
+    choose a template), attach, and queue it through the outbox like every other email."""
+    user = request.user
+    if "customer" not in request.GET:
+        q = request.GET.get("q", "").strip()
+        page = None
+        if q:
+            found = Customer.objects.visible_to(user).alive().search(q).order_by("display_name")
+            page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "channels/inbox/compose.html", {"q": q, "page": page})
+    customer = get_customer_for_interaction(user, request.GET["customer"], "add")
+    form = ComposeEmailForm(request.POST or None, request.FILES or None, customer=customer)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                message = send_email(
+                    customer,
+                    actor=user,
+                    template=data["template"],
+                    subject=data["subject"],
+                    body=data["body"],
+                    identity=data["identity"],
+                    attachments=data["attachments"],
+                    purpose=data["purpose"],
+                    to=data["to"].value,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                if message.status == MessageStatus.SUPPRESSED:
+                    messages.warning(
+                        request, _("Not sent: %(reason)s") % {"reason": message.last_error}
+                    )
+                else:
+                    messages.success(request, _("The email is queued for sending."))
+                if get_conversation_visible(user, message.conversation_id):
+                    return redirect("interactions:inbox:detail", pk=message.conversation_id)
+                return redirect("interactions:inbox:list")
+    return render(
+        request,
+        "channels/inbox/compose.html",
+        {"customer": customer, "form": form, "submit": _("Queue the email")},
+        status=status,
+    )
 
 
 def get_conversation_visible(user: Any, pk: int) -> bool:
