@@ -165,7 +165,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels-redis waits on each socket's queue with a 5 s blocking pop, and
+            # redis-py 8 gives up reading after 5 s by default: any delay then killed the
+            # consumer (WebSocket closed with 1011). Reads may take the pop's 5 s and more.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
     CACHES = {
