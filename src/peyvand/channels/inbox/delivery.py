@@ -5,6 +5,10 @@ Exactly-once hinges on the sender calling `handed_over()` right before the step 
 be taken back (for SMTP: writing the final "." of DATA). That call commits the message as
 sent, so a worker killed after it never sends the message again, and a worker killed before
 it leaves a claim whose lease runs out, after which the message is sent again from the start.
+
+A secret message (a sign-in code) loses its text in that same commit: the sender already
+holds the bytes it is writing, and nothing of the code stays readable in the outbox. Before
+the handover the text is kept, so transport errors are retried as usual.
 """
 
 from __future__ import annotations
@@ -99,31 +103,46 @@ def claim(message_id: int) -> Message | None:
     return message
 
 
+def _forget_secret() -> dict[str, Any]:
+    return {"subject": "", "body": "", "body_html": ""}
+
+
 def mark_handed_over(message: Message) -> None:
-    """Commit the message as sent (see the module docstring); idempotent."""
+    """Commit the message as sent (see the module docstring); idempotent. The in-memory
+    message keeps its text for the sender."""
     now = timezone.now()
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.SENT, sent_at=now, locked_until=None, last_error="", updated_at=now
+    forget: dict[str, Any] = {}
+    if message.conversation.sensitive:
+        forget = {**_forget_secret(), "meta": {**message.meta, "forgotten": True}}
+    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.SENT,
+        sent_at=now,
+        locked_until=None,
+        last_error="",
+        updated_at=now,
+        **forget,
     )
+    if updated and forget:
+        message.meta = forget["meta"]
     message.status, message.sent_at = MessageStatus.SENT, now
 
 
 def mark_failed(message: Message, error: str, *, permanent: bool = False) -> None:
     now = timezone.now()
-    dead = permanent or message.attempts >= MAX_ATTEMPTS
+    secret = message.conversation.sensitive
+    # A secret whose text went with the handover cannot be sent again; the customer asks
+    # for a new code instead.
+    forgotten = secret and message.meta.get("forgotten", False)
+    dead = permanent or forgotten or message.attempts >= MAX_ATTEMPTS
     message.status = MessageStatus.DEAD if dead else MessageStatus.FAILED
     message.next_attempt_at = None if dead else now + backoff(message.attempts)
     message.last_error, message.locked_until, message.sent_at = error[:2000], None, None
-    message.save(
-        update_fields=[
-            "status",
-            "next_attempt_at",
-            "last_error",
-            "locked_until",
-            "sent_at",
-            "updated_at",
-        ]
-    )
+    fields = ["status", "next_attempt_at", "last_error", "locked_until", "sent_at", "updated_at"]
+    if dead and secret:
+        for name, value in _forget_secret().items():
+            setattr(message, name, value)
+        fields += list(_forget_secret())
+    message.save(update_fields=fields)
 
 
 def deliver(message_id: int) -> str:
@@ -216,6 +235,10 @@ def replay(message: Message, *, actor: Any) -> Message:
     if not is_manager(actor):
         raise PermissionDenied(_("Only a manager may resend undeliverable messages."))
     locked = Message.objects.select_for_update().get(pk=message.pk)
+    if locked.conversation.sensitive:
+        raise ValidationError(
+            _("A sign-in code is not sent again; the customer asks for a new one.")
+        )
     if locked.status != MessageStatus.DEAD:
         raise ValidationError(_("Only messages that gave up can be sent again."))
     with record(locked, actor=actor, customer_id=locked.conversation.customer_id):
