@@ -18,6 +18,7 @@ from peyvand.sales.access import live_orders, live_quotes
 from peyvand.sales.choices import QuoteStatus
 from peyvand.sales.models import Order, Quote
 from peyvand.service.models import ServiceAgreement, Ticket
+from peyvand.service.tickets.services import PORTAL_NOTICE
 
 
 def my_tickets(customer: Customer, *, query: str = "") -> QuerySet[Ticket]:
@@ -45,6 +46,7 @@ def public_thread(ticket: Ticket) -> list[Message]:
             direction__in=[Direction.INBOUND, Direction.OUTBOUND],
         )
         .exclude(status=MessageStatus.NOTE)
+        .exclude(meta__has_key=PORTAL_NOTICE)
         .select_related("interaction")
         .prefetch_related(
             Prefetch(
