@@ -155,7 +155,9 @@ class Message(TimeStampedModel):
 
     def __str__(self) -> str:
         # A secret's subject and text carry the code; its name (in the change log) must not.
-        if self.conversation.sensitive:
+        # Only a conversation already at hand is asked: a list of messages stays one query
+        # (secrets are in no staff list; the change log names them while queueing).
+        if Message.conversation.is_cached(self) and self.conversation.sensitive:
             return self.message_id
         return self.subject or self.body[:60] or self.message_id
 
