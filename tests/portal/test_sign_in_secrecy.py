@@ -13,12 +13,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from peyvand.access.models import ApiToken
+from peyvand.access.models import ApiToken, Department
+from peyvand.channels.email.inbound.ingest import ingest_email
+from peyvand.channels.email.inbound.models import Mailbox
 from peyvand.channels.inbox import delivery
 from peyvand.channels.inbox.choices import MessageStatus
 from peyvand.channels.inbox.models import Conversation, Message
 from peyvand.channels.models import Interaction
 from peyvand.core.retry import MAX_ATTEMPTS
+from tests.channels.email.inbound.conftest import make_email
 from tests.channels.email.sink import SinkHandler, smtp_sink
 from tests.portal.test_sign_in import SIGN_IN, code_from
 
@@ -136,3 +139,27 @@ def test_the_code_by_sms_reaches_the_gateway_and_no_staff_view(
     manager = personas["manager"]
     for name, html in _staff_pages(client_for(manager), _api(manager), alice, manager=True).items():
         assert code not in html, name
+
+
+def test_an_answer_to_the_sign_in_email_reaches_the_desk_not_the_hidden_thread(
+    sink: SinkHandler, identity: Any, alice: Any, personas: dict[str, Any]
+) -> None:
+    Client().post(SIGN_IN, {"address": "alice@example.com"})
+    sent = sink.messages()[0]
+    box = Mailbox.objects.create(
+        name="Support",
+        address="support@shop.example",
+        department=Department.objects.get(code="service"),
+    )
+    answer = make_email(
+        sender="alice@example.com",
+        to=str(sent["Reply-To"]),
+        subject=f"Re: {sent['Subject']}",
+        body="I did not ask for this code",
+        In_Reply_To=str(sent["Message-ID"]),
+        References=str(sent["Message-ID"]),
+    )
+    message = ingest_email(box, answer.as_bytes()).message
+    assert message is not None
+    assert not message.conversation.sensitive
+    assert message.conversation.customer == alice
