@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
+from peyvand.catalog.models import Product
 from peyvand.channels.choices import Direction
 from peyvand.channels.inbox.choices import MessageStatus
 from peyvand.channels.inbox.models import Message
 from peyvand.channels.models import InteractionAttachment
 from peyvand.customers.models import Customer
 from peyvand.sales.access import live_orders, live_quotes
-from peyvand.sales.choices import QuoteStatus
-from peyvand.sales.models import Order, Quote
+from peyvand.sales.choices import OrderStatus, QuoteStatus
+from peyvand.sales.models import Order, OrderLine, Quote
 from peyvand.service.models import ServiceAgreement, Ticket
+from peyvand.service.tickets.services import PORTAL_NOTICE
 
 
 def my_tickets(customer: Customer, *, query: str = "") -> QuerySet[Ticket]:
@@ -45,6 +48,7 @@ def public_thread(ticket: Ticket) -> list[Message]:
             direction__in=[Direction.INBOUND, Direction.OUTBOUND],
         )
         .exclude(status=MessageStatus.NOTE)
+        .exclude(meta__has_key=PORTAL_NOTICE)
         .select_related("interaction")
         .prefetch_related(
             Prefetch(
@@ -104,6 +108,34 @@ def my_quote(customer: Customer, pk: Any) -> Quote:
     if quote is None:
         raise Http404
     return quote
+
+
+def products_to_follow(customer: Customer) -> QuerySet[Product]:
+    """Every product, the customer's own first (on an order of theirs that was not
+    cancelled, or covered by an agreement still running), each marked `is_mine`. The others
+    stay listed after them: a customer may follow a product they are still deciding on, and
+    must be able to leave one they follow."""
+    ordered = OrderLine.objects.filter(
+        order__in=my_orders(customer).exclude(
+            status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED]
+        ),
+        product__isnull=False,
+    ).values("product_id")
+    covered = ServiceAgreement.products.through.objects.filter(
+        serviceagreement__customer=customer,
+        serviceagreement__ends_on__gte=timezone.localdate(),
+    ).values("product_id")
+    return (
+        Product.objects.filter(deleted_at__isnull=True)
+        .annotate(
+            is_mine=Case(
+                When(Q(pk__in=ordered) | Q(pk__in=covered), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("-is_mine", "name", "pk")
+    )
 
 
 def my_agreements(customer: Customer) -> QuerySet[ServiceAgreement]:

@@ -154,6 +154,7 @@ def _deliver(customer: Customer, address: Address, *, code: str, link: str) -> N
                 actor=None,
                 to=address.value,
                 language=language,
+                secret=True,
                 subject=_("Your sign-in code: %(code)s") % {"code": code},
                 body=_(
                     "Your code to sign in to the customer portal is %(code)s.\n\n"
@@ -168,6 +169,7 @@ def _deliver(customer: Customer, address: Address, *, code: str, link: str) -> N
                 customer,
                 actor=None,
                 to=address.value,
+                secret=True,
                 body=_("Your portal sign-in code is %(code)s (valid %(minutes)d minutes).")
                 % {"code": code, "minutes": minutes},
             )

@@ -224,7 +224,8 @@ def update_template(
 
 
 def _conversation_for(user: Any, pk: int) -> Conversation:
-    conversation = get_for(user, Conversation.objects.select_related("customer"), pk, "view")
+    threads = Conversation.objects.filter(sensitive=False).select_related("customer")
+    conversation = get_for(user, threads, pk, "view")
     if conversation.customer is not None and not may_touch_interactions_of(
         user, conversation.customer, Action.ADD
     ):

@@ -31,7 +31,7 @@ from peyvand.channels.email.models import EmailAttachment, EmailTemplate, Sendin
 from peyvand.channels.email.rendering import check_tokens, context_for, render
 from peyvand.channels.inbox.choices import MessagePurpose
 from peyvand.channels.inbox.models import Conversation, Message
-from peyvand.channels.inbox.services import open_conversation, queue_message
+from peyvand.channels.inbox.services import open_conversation, queue_message, secret_conversation
 from peyvand.channels.services import _file_size, _safe_filename, _sniff, _validate_attachments
 from peyvand.customers.choices import ContactKind
 from peyvand.customers.models import ContactPoint, Customer
@@ -182,9 +182,11 @@ def send_email(
     purpose: str | None = None,
     to: str = "",
     language: str | None = None,
+    secret: bool = False,
 ) -> Message:
     """Queue an email to a customer (a new conversation) or on a conversation, from a
-    template or from a subject and body, in the customer's preferred language."""
+    template or from a subject and body, in the customer's preferred language. A `secret`
+    (a sign-in code) goes on the customer's hidden thread instead (see `queue_message`)."""
     if isinstance(target, Conversation):
         conversation: Conversation | None = target
         customer = target.customer
@@ -241,14 +243,19 @@ def send_email(
         signature=identity.signature(lang),
         language=lang,
     )
-    if conversation is None:
+    if secret:
+        if customer is None or conversation is not None:
+            raise ValueError("a secret email goes to a customer, on their hidden thread")
+        conversation = secret_conversation(customer, channel=InteractionChannel.EMAIL)
+    elif conversation is None:
         conversation = open_conversation(
             channel=InteractionChannel.EMAIL,
             customer=customer,
             subject=rendered.subject[:255],
             department=identity.department,
         )
-    in_reply_to, references = _thread_headers(conversation)
+    # Each secret stands alone: threading sign-in codes together would help no one.
+    in_reply_to, references = ("", "") if secret else _thread_headers(conversation)
     local, _at, domain = identity.address.rpartition("@")
     from_header = str(Address(display_name=identity.from_name(lang), username=local, domain=domain))
     message = queue_message(

@@ -10,6 +10,10 @@ A channel that sends in batches hands over a group at a time: its sender brings 
 messages to the brink at once (SMTP: one connection each, every one waiting for its ".") and
 calls `handed_over(ready)` once, one commit for the group, before taking the last step for
 all of them.
+
+A secret message (a sign-in code) loses its text in that same commit: the sender already
+holds the bytes it is writing, and nothing of the code stays readable in the outbox. Before
+the handover the text is kept, so transport errors are retried as usual.
 """
 
 from __future__ import annotations
@@ -135,34 +139,53 @@ def claim(message_id: int) -> Message | None:
     return message
 
 
+def _forget_secret() -> dict[str, Any]:
+    return {"subject": "", "body": "", "body_html": ""}
+
+
 def mark_handed_over(messages: Sequence[Message]) -> None:
-    """Commit the messages as sent, in one statement (see the module docstring); idempotent."""
+    """Commit the messages as sent, in one statement (see the module docstring); idempotent.
+    A secret message also loses its text in that commit (one statement each: their meta
+    differs; they are rare); the in-memory messages keep their text for the sender."""
     if not messages:
         return
     now = timezone.now()
-    Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.SENDING).update(
-        status=MessageStatus.SENT, sent_at=now, locked_until=None, last_error="", updated_at=now
-    )
+    sent = {
+        "status": MessageStatus.SENT,
+        "sent_at": now,
+        "locked_until": None,
+        "last_error": "",
+        "updated_at": now,
+    }
+    plain = [m.pk for m in messages if not m.conversation.sensitive]
+    Message.objects.filter(pk__in=plain, status=MessageStatus.SENDING).update(**sent)
     for message in messages:
+        if message.conversation.sensitive:
+            meta = {**message.meta, "forgotten": True}
+            updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+                **sent, **_forget_secret(), meta=meta
+            )
+            if updated:
+                message.meta = meta
         message.status, message.sent_at = MessageStatus.SENT, now
 
 
 def mark_failed(message: Message, error: str, *, permanent: bool = False) -> None:
     now = timezone.now()
-    dead = permanent or message.attempts >= MAX_ATTEMPTS
+    secret = message.conversation.sensitive
+    # A secret whose text went with the handover cannot be sent again; the customer asks
+    # for a new code instead.
+    forgotten = secret and message.meta.get("forgotten", False)
+    dead = permanent or forgotten or message.attempts >= MAX_ATTEMPTS
     message.status = MessageStatus.DEAD if dead else MessageStatus.FAILED
     message.next_attempt_at = None if dead else now + backoff(message.attempts)
     message.last_error, message.locked_until, message.sent_at = error[:2000], None, None
-    message.save(
-        update_fields=[
-            "status",
-            "next_attempt_at",
-            "last_error",
-            "locked_until",
-            "sent_at",
-            "updated_at",
-        ]
-    )
+    fields = ["status", "next_attempt_at", "last_error", "locked_until", "sent_at", "updated_at"]
+    if dead and secret:
+        for name, value in _forget_secret().items():
+            setattr(message, name, value)
+        fields += list(_forget_secret())
+    message.save(update_fields=fields)
 
 
 def deliver(message_id: int) -> str:
@@ -271,6 +294,10 @@ def replay(message: Message, *, actor: Any) -> Message:
     if not is_manager(actor):
         raise PermissionDenied(_("Only a manager may resend undeliverable messages."))
     locked = Message.objects.select_for_update().get(pk=message.pk)
+    if locked.conversation.sensitive:
+        raise ValidationError(
+            _("A sign-in code is not sent again; the customer asks for a new one.")
+        )
     if locked.status != MessageStatus.DEAD:
         raise ValidationError(_("Only messages that gave up can be sent again."))
     with record(locked, actor=actor, customer_id=locked.conversation.customer_id):

@@ -70,6 +70,9 @@ class Conversation(TimeStampedModel):
     reply_token = models.CharField(max_length=32, unique=True, default=new_reply_token)
     # The channel's own key for the thread (a chat session, a phone number pair…).
     external_key = models.CharField(max_length=255, blank=True, db_index=True)
+    # The customer's one thread per channel for secret messages (sign-in codes): never in
+    # the inbox or any other staff view.
+    sensitive = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-last_message_at", "-pk"]
@@ -151,6 +154,11 @@ class Message(TimeStampedModel):
         verbose_name_plural = _("messages")
 
     def __str__(self) -> str:
+        # A secret's subject and text carry the code; its name (in the change log) must not.
+        # Only a conversation already at hand is asked: a list of messages stays one query
+        # (secrets are in no staff list; the change log names them while queueing).
+        if Message.conversation.is_cached(self) and self.conversation.sensitive:
+            return self.message_id
         return self.subject or self.body[:60] or self.message_id
 
 

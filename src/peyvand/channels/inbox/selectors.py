@@ -18,8 +18,9 @@ from peyvand.customers.models import Customer
 
 def visible_conversations(user: Any) -> QuerySet[Conversation]:
     """Managers see every conversation; anyone else those assigned to them, those of their
-    departments, and those of customers they may see."""
-    qs = Conversation.objects.all()
+    departments, and those of customers they may see. Nobody sees a customer's sensitive
+    thread (their sign-in codes)."""
+    qs = Conversation.objects.filter(sensitive=False)
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return qs.none()
     if is_manager(user):
@@ -77,7 +78,7 @@ def inbox_counts(user: Any) -> dict[str, int]:
     )
     result = {"mine": counts["mine"] or 0, "unassigned": counts["unassigned"] or 0, "dead": 0}
     if is_manager(user):
-        result["dead"] = Message.objects.filter(status=MessageStatus.DEAD).count()
+        result["dead"] = dead_letters().count()
     return result
 
 
@@ -87,7 +88,9 @@ def thread(conversation: Conversation) -> QuerySet[Message]:
 
 def dead_letters() -> QuerySet[Message]:
     return (
+        # A secret that gave up has lost its text and is not sent again.
         Message.objects.filter(status=MessageStatus.DEAD)
+        .filter(conversation__sensitive=False)
         .select_related("conversation", "conversation__customer")
         .order_by("-updated_at", "-pk")
     )

@@ -75,6 +75,27 @@ def open_conversation(
     return conversation
 
 
+# What an audit row of a secret message keeps of it: a fingerprint, never the code.
+SECRET_FIELDS = ("subject", "body", "body_html")
+
+
+@transaction.atomic
+def secret_conversation(customer: Customer, *, channel: str) -> Conversation:
+    """The customer's one hidden thread on `channel` for secret messages, so sign-ins add
+    no conversation of their own and nothing of them reaches a staff view."""
+    found = (
+        Conversation.objects.filter(customer=customer, channel=channel, sensitive=True)
+        .order_by("pk")
+        .first()
+    )
+    if found is not None:
+        return found
+    conversation = Conversation(customer=customer, channel=channel, sensitive=True)
+    with record(conversation, actor=None, customer_id=customer.pk):
+        conversation.save()
+    return conversation
+
+
 def _log_on_timeline(message: Message, *, occurred_at: dt.datetime, agent: Any) -> None:
     customer_id = message.conversation.customer_id
     if customer_id is None:
@@ -178,12 +199,15 @@ def queue_message(
 ) -> Message:
     """Queue an outbound message in the caller's transaction; the worker sends it after
     commit. Without consent for `purpose` on the channel it is kept as `suppressed` and never
-    sent, so the record shows what was withheld and why."""
+    sent, so the record shows what was withheld and why. A message on a `secret_conversation`
+    is a secret: never on the timeline, and always sent (the customer asked for it this
+    minute; withheld, they could not sign in)."""
     _check_body(body)
+    secret = conversation.sensitive
     channel = channel or conversation.channel
     if not recipient.strip():
         raise ValidationError({"recipient": _("Say where the message should go.")})
-    allowed = may_send(conversation.customer, channel=channel, purpose=purpose)
+    allowed = secret or may_send(conversation.customer, channel=channel, purpose=purpose)
     now = timezone.now()
     author = actor if getattr(actor, "is_authenticated", False) else None
     message = Message(
@@ -207,7 +231,10 @@ def queue_message(
         else _("The customer has not consented to this on %(channel)s.") % {"channel": channel},
         meta=meta or {},
     )
-    _log_on_timeline(message, occurred_at=now, agent=author)
+    if secret:
+        message.audit_redacted_fields = SECRET_FIELDS  # type: ignore[attr-defined]
+    else:
+        _log_on_timeline(message, occurred_at=now, agent=author)
     customer_id = conversation.customer_id
     with record(message, actor=actor, customer_id=customer_id):
         message.save()
@@ -304,9 +331,11 @@ def store_sent_message(
     sender: str = "",
     recipient: str = "",
     meta: dict[str, Any] | None = None,
+    delivered: bool = False,
 ) -> Message:
     """An outbound message that was delivered the moment it was written (a chat reply over
-    an open socket): stored as sent and put on the timeline, never queued."""
+    an open socket): stored as sent and put on the timeline, never queued. `delivered` when
+    the reader reads it where it is stored (a reply on the customer portal)."""
     _check_body(body)
     if not body.strip():
         raise ValidationError({"body": _("Write the reply first.")})
@@ -321,7 +350,7 @@ def store_sent_message(
         recipient=recipient[:320],
         body=body,
         message_id=new_message_id(),
-        status=MessageStatus.SENT,
+        status=MessageStatus.DELIVERED if delivered else MessageStatus.SENT,
         sent_at=now,
         meta=meta or {},
     )

@@ -20,7 +20,12 @@ from peyvand.channels.choices import Direction, InteractionChannel
 from peyvand.channels.inbox import delivery
 from peyvand.channels.inbox.choices import MessagePurpose, MessageStatus
 from peyvand.channels.inbox.models import Conversation, Message
-from peyvand.channels.inbox.services import open_conversation, queue_message, receive_message
+from peyvand.channels.inbox.services import (
+    open_conversation,
+    queue_message,
+    receive_message,
+    secret_conversation,
+)
 from peyvand.channels.sms.gateway import (
     GatewayConfig,
     GatewayError,
@@ -60,7 +65,7 @@ def primary_phone(customer: Customer) -> str:
 def sms_conversation(customer: Customer | None, number: str) -> Conversation:
     """The customer's latest SMS conversation (or, for an unknown number, that number's),
     opened when there is none."""
-    threads = Conversation.objects.filter(channel=SMS)
+    threads = Conversation.objects.filter(channel=SMS, sensitive=False)
     threads = (
         threads.filter(customer=customer)
         if customer
@@ -79,9 +84,11 @@ def send_sms(
     to: str = "",
     purpose: str = MessagePurpose.SERVICE,
     gateway: SmsGateway | None = None,
+    secret: bool = False,
 ) -> Message:
     """Queue an SMS to the customer (to `to`, else their primary phone). The segment count
-    is stored in the message's meta; consent and caps are checked by the outbox."""
+    is stored in the message's meta; consent and caps are checked by the outbox. A `secret`
+    (a sign-in code) goes on the customer's hidden thread (see `queue_message`)."""
     errors: dict[str, list[str]] = {}
     number = normalize_phone(to) if to.strip() else primary_phone(customer)
     if not number:
@@ -106,8 +113,11 @@ def send_sms(
         raise ValidationError(errors)
     assert config is not None
     meta = {"sms": segments.as_meta(), "gateway": config.key}
+    conversation = (
+        secret_conversation(customer, channel=SMS) if secret else sms_conversation(customer, number)
+    )
     return queue_message(
-        sms_conversation(customer, number),
+        conversation,
         actor=actor,
         body=body,
         recipient=number,

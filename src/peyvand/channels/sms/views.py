@@ -101,9 +101,9 @@ def compose(request: HttpRequest, customer_pk: int) -> HttpResponse:
                     messages.success(request, _("SMS queued for sending."))
                 return redirect("customers:detail", customer.pk)
     body = form.data.get("body", "") if form.is_bound else ""
-    recent = Message.objects.filter(conversation__customer=customer, channel="sms").order_by(
-        "-created_at", "-pk"
-    )[:10]
+    recent = Message.objects.filter(
+        conversation__customer=customer, conversation__sensitive=False, channel="sms"
+    ).order_by("-created_at", "-pk")[:10]
     return render(
         request,
         "sms/compose.html",

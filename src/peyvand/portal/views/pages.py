@@ -17,7 +17,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from peyvand.catalog.models import Product
 from peyvand.channels.choices import InteractionChannel
 from peyvand.channels.views import serve_attachment
 from peyvand.core.problems import ServiceError
@@ -272,7 +271,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def subscriptions(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
-    products = Product.objects.filter(deleted_at__isnull=True).order_by("name")
+    products = selectors.products_to_follow(customer)
     if request.method == "POST":
         product = get_object_or_404(products, pk=request.POST.get("product"))
         try:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import CharField, F, Q, Value
@@ -26,10 +27,10 @@ from peyvand.audit.choices import ChangeAction
 from peyvand.audit.services import Change, record, snapshot, write_changes
 from peyvand.channels.chat import services as chat
 from peyvand.channels.choices import InteractionChannel
-from peyvand.channels.email.services import send_email
+from peyvand.channels.email.services import email_address_of, send_email
 from peyvand.channels.inbox.choices import MessageStatus
 from peyvand.channels.inbox.models import Conversation, Message
-from peyvand.channels.inbox.services import add_note, open_conversation
+from peyvand.channels.inbox.services import add_note, open_conversation, store_sent_message
 from peyvand.channels.sms.services import send_sms
 from peyvand.customers.models import Customer
 from peyvand.service.choices import ACTIVE_TICKET_STATUSES, TicketPriority, TicketStatus
@@ -405,6 +406,8 @@ def reply_to_customer(
     conversation = ticket_thread(locked, actor=actor)
     if conversation.channel == InteractionChannel.CHAT:
         message = chat.send_reply(conversation, actor=actor, body=body)
+    elif conversation.channel == InteractionChannel.PORTAL:
+        message = _reply_on_portal(locked, conversation, actor=actor, body=body)
     elif conversation.channel == InteractionChannel.SMS:
         message = send_sms(locked.customer, actor=actor, body=body)
     else:
@@ -426,6 +429,45 @@ def reply_to_customer(
         )
     if status:
         set_status(locked, actor=actor, status=status, now=now)
+    return message
+
+
+# Marks the email that tells a customer of a reply on the portal: the reply itself is the
+# portal message, so the portal's ticket page leaves the notice out.
+PORTAL_NOTICE = "portal_notice"
+
+
+def portal_ticket_url(ticket: Ticket) -> str:
+    return f"{settings.PEYVAND_PUBLIC_URL}{reverse('portal:ticket_detail', args=[ticket.pk])}"
+
+
+def _reply_on_portal(
+    ticket: Ticket, conversation: Conversation, *, actor: Any, body: str
+) -> Message:
+    """A reply on a ticket the customer opened on the portal is delivered there (they read
+    it on the ticket page); an email in their language tells them it is waiting, when they
+    have an address (and have not withdrawn service email, see `queue_message`)."""
+    message = store_sent_message(conversation, actor=actor, body=body, delivered=True)
+    if not email_address_of(ticket.customer):
+        return message
+    language = customer_language(ticket.customer)
+    with translation.override(language):
+        text = _(
+            "We answered your ticket #%(number)s:\n\n%(reply)s\n\n"
+            "Read the whole conversation and answer on the customer portal: %(link)s"
+        ) % {"number": ticket.pk, "reply": body, "link": portal_ticket_url(ticket)}
+    try:
+        notice = send_email(
+            conversation,
+            actor=actor,
+            body=text,
+            subject=reply_subject(ticket),
+            language=language,
+        )
+    except ValidationError:
+        # No sending identity set up: the reply stands on the portal all the same.
+        return message
+    Message.objects.filter(pk=notice.pk).update(meta={**notice.meta, PORTAL_NOTICE: True})
     return message
 
 

@@ -93,10 +93,13 @@ def _customer_for_fax(parsed: ParsedEmail) -> Customer | None:
 
 
 def _thread_of(parsed: ParsedEmail) -> Conversation | None:
+    # An answer to a sign-in email starts a thread staff can see, not one in the hidden one.
     ids = parsed.thread_ids
     if ids:
         found = dict(
-            Message.objects.filter(message_id__in=ids).values_list("message_id", "conversation_id")
+            Message.objects.filter(message_id__in=ids, conversation__sensitive=False).values_list(
+                "message_id", "conversation_id"
+            )
         )
         for message_id in ids:
             if message_id in found:
@@ -104,7 +107,7 @@ def _thread_of(parsed: ParsedEmail) -> Conversation | None:
     tokens = [m for addr in parsed.recipients for m in _TOKEN.findall(addr + "@")]
     tokens += _TOKEN.findall(parsed.to_header.lower())
     if tokens:
-        return Conversation.objects.filter(reply_token__in=tokens).first()
+        return Conversation.objects.filter(reply_token__in=tokens, sensitive=False).first()
     return None
 
 
