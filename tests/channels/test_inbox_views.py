@@ -14,8 +14,9 @@ from django.utils import timezone
 from peyvand.access.models import Department
 from peyvand.channels.chat.models import ChatWidget
 from peyvand.channels.inbox.choices import ConversationStatus, MessageStatus
-from peyvand.channels.inbox.models import CannedResponse, Conversation, Message
+from peyvand.channels.inbox.models import Conversation, Message
 from peyvand.channels.inbox.services import open_conversation, receive_message
+from peyvand.service.models import Macro
 from tests.factories import ContactPointFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -222,13 +223,13 @@ def test_canned_responses_are_offered_in_the_reply_box(
     response = client.post(
         url, {"title": "X", "body": "y", "language": "en", "department": sales.pk}
     )
-    assert response.status_code == 400 and not CannedResponse.objects.filter(title="X").exists()
+    assert response.status_code == 400 and not Macro.objects.filter(title="X").exists()
     conversation = conversation_for(department=Department.objects.get(code="service"))
     detail = client.get(
         reverse("interactions:inbox:detail", args=[conversation.pk])
     ).content.decode()
     assert "Greeting" in detail and "سلام، چطور کمک کنم؟" in detail
-    canned = CannedResponse.objects.get()
+    canned = Macro.objects.get()
     assert (
         client_for(sales1)
         .post(reverse("interactions:inbox:canned_delete", args=[canned.pk]))
@@ -236,7 +237,39 @@ def test_canned_responses_are_offered_in_the_reply_box(
         == 404
     )
     client.post(reverse("interactions:inbox:canned_delete", args=[canned.pk]))
-    assert not CannedResponse.objects.exists()
+    assert not Macro.objects.exists()
+
+
+def test_canned_responses_are_the_text_macros_filled_for_the_customer(
+    client_for: Any, service1: Any
+) -> None:
+    """One model of prepared answers: a macro that only writes text is a canned response
+    in the inbox, its placeholders filled from the conversation; one that changes a ticket
+    is not offered there."""
+    client = client_for(service1)
+    response = client.post(
+        reverse("interactions:inbox:canned"),
+        {"title": "Hello", "body": "Dear {{ customer.name }},", "language": "en"},
+    )
+    assert response.status_code == 302
+    assert Macro.objects.get(title="Hello").created_by == service1
+    Macro.objects.create(title="Close it", body="Done.", language="en", set_status="solved")
+    response = client.post(
+        reverse("interactions:inbox:canned"),
+        {"title": "Bad", "body": "{{ customer.password }}", "language": "en"},
+    )
+    assert response.status_code == 400 and not Macro.objects.filter(title="Bad").exists()
+    conversation = conversation_for(
+        CustomerFactory(display_name="<b>Kayhan</b>"),
+        department=Department.objects.get(code="service"),
+    )
+    detail = client.get(
+        reverse("interactions:inbox:detail", args=[conversation.pk])
+    ).content.decode()
+    assert 'value="Dear &lt;b&gt;Kayhan&lt;/b&gt;,"' in detail and "<b>Kayhan</b>," not in detail
+    assert "Close it" not in detail
+    listing = client.get(reverse("interactions:inbox:canned")).content.decode()
+    assert "Hello" in listing and "Close it" not in listing
 
 
 def test_dead_letters_are_listed_and_replayed_by_managers_only(

@@ -12,7 +12,8 @@ import pytest
 from peyvand.access.models import Department
 from peyvand.channels.chat.models import ChatWidget
 from peyvand.channels.chat.services import save_widget
-from peyvand.channels.inbox.models import CannedResponse, Conversation, Message
+from peyvand.channels.inbox.models import Conversation, Message
+from peyvand.service.models import Macro
 from tests.conftest import PASSWORD, speak_persian
 from tests.e2e.conftest import screenshot, sign_in
 
@@ -30,7 +31,7 @@ def widget(manager: Any) -> ChatWidget:
 
 
 def test_visitor_and_agent_chat_live(asgi_context: Any, widget: ChatWidget, service1: Any) -> None:
-    CannedResponse.objects.create(title="Welcome", body="Welcome to the shop!", language="en")
+    Macro.objects.create(title="Welcome", body="Welcome to the shop!", language="en")
     agent = asgi_context()
     problems: list[str] = []
     agent.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)

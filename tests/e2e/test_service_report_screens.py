@@ -42,6 +42,8 @@ def _tickets(service1: Any) -> None:
             resolution_breached=i % 5 != 0 and i % 4 != 1,
             response_breached=i % 5 == 3,
             warned_at=now if i % 5 == 0 else None,
+            csat=i % 5 + 1 if i % 3 else None,
+            csat_sent_at=opened + dt.timedelta(days=1) if i % 3 or i % 2 else None,
         )
 
 
@@ -74,5 +76,9 @@ def test_service_report_screens_in_both_languages(
         assert not shot["wide"], name
         screenshot(page, f"{name}-{language}")
     page.goto("/service/analytics/")
-    assert page.locator("figure svg").count() == 2
+    assert page.locator("figure svg").count() == 3  # backlog, categories, satisfaction
+    # The reports are one click from the main navigation, which marks where you are.
+    assert page.locator('.mainnav a[aria-current="page"]').get_attribute("href") == (
+        "/service/analytics/"
+    )
     assert problems == []

@@ -22,7 +22,6 @@ from peyvand.channels.email.inbound.models import RawInboundEmail as RawInboundE
 from peyvand.channels.email.models import EmailAttachment as EmailAttachment
 from peyvand.channels.email.models import EmailTemplate as EmailTemplate
 from peyvand.channels.email.models import SendingIdentity as SendingIdentity
-from peyvand.channels.inbox.models import CannedResponse as CannedResponse
 from peyvand.channels.inbox.models import Conversation as Conversation
 from peyvand.channels.inbox.models import Message as Message
 from peyvand.channels.sms.models import SmsGateway as SmsGateway

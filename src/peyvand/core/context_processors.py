@@ -20,6 +20,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_track": can(user, "tracking_site", "view"),
         "can_read_kb": can(user, "kb_article", "view"),
         "can_work_tickets": can(user, "ticket", "view"),
+        "can_change_tickets": can(user, "ticket", "change"),
         "can_see_community": can(user, "forum_post", "view") or can(user, "idea", "view"),
         "can_work_orders": can(user, "service_order", "view"),
         "can_manage_offers": can_manage_offers(user),

@@ -160,33 +160,3 @@ class Message(TimeStampedModel):
         if Message.conversation.is_cached(self) and self.conversation.sensitive:
             return self.message_id
         return self.subject or self.body[:60] or self.message_id
-
-
-class CannedResponse(TimeStampedModel):
-    """A prepared answer agents pick in the reply box; shared with everyone, or with one
-    department."""
-
-    title = models.CharField(_("title"), max_length=120)
-    body = models.TextField(_("text"))
-    language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, default="fa"
-    )
-    department = models.ForeignKey(
-        "access.Department",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("department"),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["title", "pk"]
-        verbose_name = _("canned response")
-        verbose_name_plural = _("canned responses")
-
-    def __str__(self) -> str:
-        return self.title

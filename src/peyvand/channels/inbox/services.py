@@ -359,26 +359,3 @@ def store_sent_message(
         message.save()
     _touch(conversation, now, reopen=conversation.status == ConversationStatus.CLOSED)
     return message
-
-
-@transaction.atomic
-def save_canned_response(
-    response: Any, *, actor: Any, title: str, body: str, language: str, department: Any = None
-) -> Any:
-    response.title, response.body, response.language = title, body, language
-    response.department = department
-    if response.created_by_id is None and getattr(actor, "is_authenticated", False):
-        response.created_by = actor
-    response.full_clean()
-    with record(response, actor=actor):
-        response.save()
-    return response
-
-
-@transaction.atomic
-def delete_canned_response(response: Any, *, actor: Any) -> None:
-    # Logged while the row still has its id; canned responses are not customer data, so
-    # they are removed outright rather than kept in the recycle bin.
-    with record(response, actor=actor, action="delete"):
-        pass
-    response.delete()

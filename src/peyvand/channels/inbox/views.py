@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -40,11 +39,14 @@ from peyvand.channels.inbox.forms import (
     ReplyForm,
     StatusForm,
 )
-from peyvand.channels.inbox.models import CannedResponse, Conversation, Message
+from peyvand.channels.inbox.models import Conversation, Message
 from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer
 from peyvand.customers.selectors import customer_360
 from peyvand.desk.forms import apply_service_errors
+from peyvand.service.models import Macro
+from peyvand.service.tickets import macros
+from peyvand.service.tickets.selectors import text_macros_for
 
 PAGE_SIZE = 25
 
@@ -96,11 +98,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _canned_for(user: Any) -> list[CannedResponse]:
-    qs = CannedResponse.objects.all()
-    if not is_manager(user):
-        qs = qs.filter(Q(department__isnull=True) | Q(department__in=department_ids(user)))
-    return list(qs)
+def _canned_for(user: Any, conversation: Conversation) -> list[tuple[Macro, str]]:
+    """The text-only macros (canned responses) with their placeholders filled for this
+    conversation's customer."""
+    return [
+        (macro, macros.fill_macro(macro, customer=conversation.customer, actor=user))
+        for macro in text_macros_for(user)
+    ]
 
 
 def _panel(user: Any, conversation: Conversation) -> dict[str, Any] | None:
@@ -134,7 +138,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             ),
             "assign_form": AssignForm(initial={"assignee": conversation.assignee_id}),
-            "canned": _canned_for(user),
+            "canned": _canned_for(user, conversation),
             "panel": _panel(user, conversation),
             "may_act": may_act,
             "may_assign": can(user, ObjectType.INTERACTION, "change"),
@@ -316,13 +320,19 @@ def canned_responses(request: HttpRequest) -> HttpResponse:
         ):
             form.add_error("department", _("Choose one of your departments."))
         if form.is_valid():
-            services.save_canned_response(CannedResponse(), actor=user, **form.cleaned_data)
-            messages.success(request, _("Canned response saved."))
-            return redirect("interactions:inbox:canned")
+            try:
+                macros.save_macro(Macro(), actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Canned response saved."))
+                return redirect("interactions:inbox:canned")
+    responses = [(m, macros.may_edit_macro(user, m)) for m in text_macros_for(user)]
     return render(
         request,
         "channels/inbox/canned.html",
-        {"form": form, "responses": _canned_for(user)},
+        {"form": form, "responses": responses},
         status=status,
     )
 
@@ -330,10 +340,10 @@ def canned_responses(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def canned_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    response = get_object_or_404(CannedResponse, pk=pk)
-    if not (is_manager(request.user) or response.created_by_id == request.user.pk):
+    response = get_object_or_404(text_macros_for(request.user), pk=pk)
+    if not macros.may_edit_macro(request.user, response):
         raise Http404
-    services.delete_canned_response(response, actor=request.user)
+    macros.delete_macro(response, actor=request.user)
     messages.success(request, _("Canned response removed."))
     return redirect("interactions:inbox:canned")
 

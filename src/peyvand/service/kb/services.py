@@ -25,7 +25,13 @@ from peyvand.audit.services import Change, record, snapshot, write_changes
 from peyvand.channels.services import _file_size, _safe_filename, _sniff, _validate_attachments
 from peyvand.service.choices import ArticleStatus, ArticleVisibility
 from peyvand.service.kb.search import index_text, plain_text
-from peyvand.service.models import Article, ArticleAttachment, ArticleFeedback, ArticleVersion
+from peyvand.service.models import (
+    Article,
+    ArticleAttachment,
+    ArticleDeflection,
+    ArticleFeedback,
+    ArticleVersion,
+)
 from peyvand.service.models.kb import OBJECT_TYPE
 
 ALLOWED_TAGS = {
@@ -199,9 +205,11 @@ def record_feedback(
     return feedback
 
 
+@transaction.atomic
 def record_deflection(article: Article) -> None:
     """A customer about to open a ticket said this article solved it."""
     Article.objects.filter(pk=article.pk).update(deflection_count=F("deflection_count") + 1)
+    ArticleDeflection.objects.create(article=article)
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@ from peyvand.service.models.kb import (
     Article,
     ArticleAttachment,
     ArticleCategory,
+    ArticleDeflection,
     ArticleFeedback,
     ArticleVersion,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Article",
     "ArticleAttachment",
     "ArticleCategory",
+    "ArticleDeflection",
     "ArticleFeedback",
     "ArticleVersion",
     "BusinessCalendar",

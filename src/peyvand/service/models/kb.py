@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -116,6 +117,23 @@ class Article(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ArticleDeflection(models.Model):
+    """One time a customer about to open a ticket said this article solved it: dated, so
+    the service analytics can count the deflections of a period (the article keeps the
+    running total in `deflection_count`)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="deflections")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("ticket avoided")
+        verbose_name_plural = _("tickets avoided")
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ArticleVersion(models.Model):

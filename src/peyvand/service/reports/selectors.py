@@ -3,7 +3,8 @@
 Every figure is computed over `tickets`, a queryset already limited to what the viewer may
 see (and to the chosen queue), and a `Period` of whole local days. A metric of the
 analytics page is one function registered with `@metric`: it gets the tickets opened in
-the period and answers one number; the page shows it in the summary and per queue.
+the period (and the period itself) and answers one number; the page shows it in the summary
+and per queue.
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import math
 import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.conf import settings
+from django.db.models import Avg, Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from peyvand.catalog.money import RateBook
+from peyvand.channels.choices import InteractionChannel
 from peyvand.service.choices import TicketStatus
-from peyvand.service.models import Ticket
+from peyvand.service.models import ArticleDeflection, ServiceOrder, Ticket
 
 # At most this many points on the backlog line: longer periods are sampled.
 BACKLOG_POINTS = 60
@@ -166,16 +171,19 @@ def breach_rows(tickets: QuerySet[Ticket], period: Period) -> Iterator[dict[str,
 class Metric:
     key: str
     label: Any
-    unit: str  # "count", "hours" or "percent"
-    compute: Callable[[QuerySet[Ticket]], float | None]
+    unit: str  # "count", "hours", "percent", "score" or "money" (the reporting currency)
+    compute: Callable[[QuerySet[Ticket], Period], float | None]
+    # False: the figure has no queue of its own (deflections happen before any ticket), so
+    # the per-queue table shows none.
+    per_queue: bool = True
 
 
 METRICS: list[Metric] = []
 
 
-def metric(key: str, label: Any, unit: str) -> Callable[..., Any]:
-    def register(fn: Callable[[QuerySet[Ticket]], float | None]) -> Any:
-        METRICS.append(Metric(key, label, unit, fn))
+def metric(key: str, label: Any, unit: str, *, per_queue: bool = True) -> Callable[..., Any]:
+    def register(fn: Callable[[QuerySet[Ticket], Period], float | None]) -> Any:
+        METRICS.append(Metric(key, label, unit, fn, per_queue))
         return fn
 
     return register
@@ -199,34 +207,34 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 
 @metric("opened", _("Tickets opened"), "count")
-def tickets_opened(tickets: QuerySet[Ticket]) -> float | None:
+def tickets_opened(tickets: QuerySet[Ticket], _period: Period) -> float | None:
     return tickets.count()
 
 
 @metric("first_response_median", _("First response, median"), "hours")
-def first_response_median(tickets: QuerySet[Ticket]) -> float | None:
+def first_response_median(tickets: QuerySet[Ticket], _period: Period) -> float | None:
     values = _hours(tickets, "first_responded_at")
     return statistics.median(values) if values else None
 
 
 @metric("first_response_p90", _("First response, 90th percentile"), "hours")
-def first_response_p90(tickets: QuerySet[Ticket]) -> float | None:
+def first_response_p90(tickets: QuerySet[Ticket], _period: Period) -> float | None:
     return _percentile(_hours(tickets, "first_responded_at"), 0.9)
 
 
 @metric("resolution_median", _("Resolution, median"), "hours")
-def resolution_median(tickets: QuerySet[Ticket]) -> float | None:
+def resolution_median(tickets: QuerySet[Ticket], _period: Period) -> float | None:
     values = _hours(tickets, "resolved_at")
     return statistics.median(values) if values else None
 
 
 @metric("resolution_p90", _("Resolution, 90th percentile"), "hours")
-def resolution_p90(tickets: QuerySet[Ticket]) -> float | None:
+def resolution_p90(tickets: QuerySet[Ticket], _period: Period) -> float | None:
     return _percentile(_hours(tickets, "resolved_at"), 0.9)
 
 
 @metric("sla_attainment", _("SLA attainment"), "percent")
-def sla_attainment(tickets: QuerySet[Ticket]) -> float | None:
+def sla_attainment(tickets: QuerySet[Ticket], _period: Period) -> float | None:
     """Of the tickets under an SLA whose targets are settled (solved, or missed), the share
     that missed none."""
     settled = tickets.filter(sla_policy__isnull=False).filter(
@@ -239,9 +247,58 @@ def sla_attainment(tickets: QuerySet[Ticket]) -> float | None:
     return 100 * counts["met"] / counts["total"] if counts["total"] else None
 
 
+@metric("csat_average", _("Satisfaction, average (1–5)"), "score")
+def csat_average(tickets: QuerySet[Ticket], _period: Period) -> float | None:
+    result = tickets.aggregate(score=Avg("csat"))["score"]
+    return float(result) if result is not None else None
+
+
+@metric("csat_response_rate", _("Survey response rate"), "percent")
+def csat_response_rate(tickets: QuerySet[Ticket], _period: Period) -> float | None:
+    """Of the tickets whose customer was sent the survey, the share that answered it."""
+    counts = tickets.aggregate(
+        sent=Count("pk", filter=Q(csat_sent_at__isnull=False)),
+        answered=Count("pk", filter=Q(csat_sent_at__isnull=False, csat__isnull=False)),
+    )
+    return 100 * counts["answered"] / counts["sent"] if counts["sent"] else None
+
+
+@metric("deflection_rate", _("Tickets avoided by the help centre"), "percent", per_queue=False)
+def deflection_rate(tickets: QuerySet[Ticket], period: Period) -> float | None:
+    """Deflections ÷ (deflections + tickets customers opened on the portal), both in the
+    period: of the customers who started a ticket on the portal, the share an article
+    answered."""
+    deflections = ArticleDeflection.objects.filter(
+        created_at__gte=period.since, created_at__lt=period.until
+    ).count()
+    portal = tickets.filter(channel=InteractionChannel.PORTAL).count()
+    started = deflections + portal
+    return 100 * deflections / started if started else None
+
+
+@metric("cost_per_ticket", _("Service-order cost per ticket"), "money")
+def cost_per_ticket(tickets: QuerySet[Ticket], _period: Period) -> float | None:
+    """The costs of the service orders of these tickets, in the reporting currency at each
+    order's creation-day rate, divided by the number of tickets. An order whose currency
+    has no rate is left out rather than guessed."""
+    count = tickets.count()
+    if not count:
+        return None
+    book = RateBook(settings.REPORTING_CURRENCY)
+    total = Decimal(0)
+    costs: Any = ServiceOrder.objects.filter(ticket__in=tickets.values("pk")).values_list(
+        "total_cost", "total_cost_currency", "created_at"
+    )
+    # values_list gives the money field's bare amount (a Decimal) beside its currency.
+    for cost, currency, created_at in costs.iterator():
+        converted = book.convert(cost, currency, timezone.localdate(created_at))
+        total += converted or 0
+    return float(total / count)
+
+
 def summary(tickets: QuerySet[Ticket], period: Period) -> list[tuple[Metric, float | None]]:
     opened = opened_in(tickets, period)
-    return [(m, m.compute(opened)) for m in METRICS]
+    return [(m, m.compute(opened, period)) for m in METRICS]
 
 
 def per_queue(
@@ -256,9 +313,27 @@ def per_queue(
         .order_by(_queue_name_field())
     )
     return [
-        (name, [(m, m.compute(opened.filter(queue_id=queue_id))) for m in METRICS])
+        (
+            name,
+            [
+                (m, m.compute(opened.filter(queue_id=queue_id), period) if m.per_queue else None)
+                for m in METRICS
+            ],
+        )
         for queue_id, name in queues
     ]
+
+
+def csat_distribution(tickets: QuerySet[Ticket], period: Period) -> list[tuple[int, int]]:
+    """How many answered surveys gave each score, 1 to 5, in one query."""
+    counts = dict(
+        opened_in(tickets, period)
+        .filter(csat__isnull=False)
+        .order_by()
+        .values_list("csat")
+        .annotate(n=Count("pk"))
+    )
+    return [(score, counts.get(score, 0)) for score in range(1, 6)]
 
 
 def backlog(tickets: QuerySet[Ticket], period: Period) -> list[tuple[dt.date, int]]:

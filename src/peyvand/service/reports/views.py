@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from peyvand.core.charts import Series, bar_chart, line_chart, stacked_bar_chart
-from peyvand.core.templatetags.peyvand import jdate
+from peyvand.core.templatetags.peyvand import jdate, money
 from peyvand.core.text import to_persian_digits
 from peyvand.imports.export import csv_stream, neutralize
 from peyvand.service.access import require_tickets
@@ -53,6 +54,10 @@ def metric_text(m: Metric, value: float | None) -> str:
         return _("%(hours)s h") % {"hours": _local(number_format(round(value, 1), 1))}
     if m.unit == "percent":
         return f"{_local(number_format(round(value, 1), 1))}%"
+    if m.unit == "score":
+        return _local(number_format(round(value, 2), 2))
+    if m.unit == "money":
+        return money(value, settings.REPORTING_CURRENCY)
     return _local(number_format(int(value), 0))
 
 
@@ -155,6 +160,13 @@ def service_analytics(request: HttpRequest) -> HttpResponse:
         [Series(_("Tickets opened"), [n for _name, n in categories])],
         description=_("The categories with the most tickets opened in the period."),
     )
+    scores = selectors.csat_distribution(tickets, period)
+    csat_chart = bar_chart(
+        _("Satisfaction scores"),
+        [_local(str(score)) for score, _n in scores],
+        [Series(_("Answered surveys"), [n for _score, n in scores])],
+        description=_("How many answered surveys gave each score, from 1 (poor) to 5 (great)."),
+    )
     summary = [(m, metric_text(m, v)) for m, v in selectors.summary(tickets, period)]
     queues = [
         (name, [metric_text(m, v) for m, v in values])
@@ -171,6 +183,7 @@ def service_analytics(request: HttpRequest) -> HttpResponse:
             "queues": queues,
             "backlog_chart": backlog_chart,
             "category_chart": category_chart,
+            "csat_chart": csat_chart if any(n for _score, n in scores) else None,
             "has_tickets": any(n for _day, n in backlog) or bool(categories),
         },
     )

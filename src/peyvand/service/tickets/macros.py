@@ -81,21 +81,30 @@ def delete_macro(macro: Macro, *, actor: Any) -> None:
 
 def render_macro(macro: Macro, ticket: Ticket, *, actor: Any) -> str:
     """The macro's text for this ticket; status and priority named in the macro's language."""
-    customer = ticket.customer
+    return fill_macro(macro, customer=ticket.customer, ticket=ticket, actor=actor)
+
+
+def fill_macro(macro: Macro, *, customer: Any, ticket: Ticket | None = None, actor: Any) -> str:
+    """The macro's text with its placeholders filled; without a ticket (an inbox
+    conversation) the ticket's placeholders are left empty."""
     agent = ""
     if getattr(actor, "is_authenticated", False):
         agent = actor.get_full_name() or actor.get_username()
-    with translation.override(macro.language):
-        context = {
+    context = {"agent.name": agent}
+    if customer is not None:
+        context |= {
             "customer.name": customer.display_name or "",
             "customer.first_name": customer.first_name or "",
             "customer.last_name": customer.last_name or "",
-            "ticket.number": str(ticket.pk),
-            "ticket.subject": ticket.subject,
-            "ticket.status": str(ticket.get_status_display()),
-            "ticket.priority": str(ticket.get_priority_display()),
-            "agent.name": agent,
         }
+    if ticket is not None:
+        with translation.override(macro.language):
+            context |= {
+                "ticket.number": str(ticket.pk),
+                "ticket.subject": ticket.subject,
+                "ticket.status": str(ticket.get_status_display()),
+                "ticket.priority": str(ticket.get_priority_display()),
+            }
     return substitute(macro.body, context).strip()
 
 

@@ -132,6 +132,16 @@ def macros_for(user: Any, *, language: str | None = None) -> QuerySet[Macro]:
     return qs
 
 
+def text_macros_for(user: Any) -> QuerySet[Macro]:
+    """The macros that only write text (they change no ticket): the inbox's canned
+    responses, usable on any conversation."""
+    return (
+        macros_for(user)
+        .exclude(body="")
+        .filter(set_status="", set_priority__isnull=True, set_queue__isnull=True)
+    )
+
+
 def splittable(ticket: Ticket) -> QuerySet[Message]:
     """The messages of the ticket that can become a ticket of their own (not the notes)."""
     if ticket.conversation_id is None:
