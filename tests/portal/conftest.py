@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from peyvand.channels.sms.models import SmsGateway
@@ -17,14 +16,6 @@ from peyvand.portal.session import SESSION_KEY
 from tests.channels.email.conftest import identity, sink  # noqa: F401 (fixtures)
 from tests.channels.gateway_receiver import GatewayReceiver, running_receiver
 from tests.factories import CustomerFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Iterator[None]:
-    # The limiter lives in the cache, which outlives a test's database.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def make_customer(name: str, email: str, phone: str, **fields: Any) -> Customer:

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from peyvand.access.models import Department
@@ -15,13 +14,6 @@ from peyvand.sales.choices import LeadChannel
 from peyvand.sales.models import Lead, LeadSource, WebForm
 from peyvand.sales.webforms import FieldSpec, save_web_form
 from tests.api.conftest import problem_of
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Any:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from peyvand.access.models import Department
@@ -87,7 +86,6 @@ def test_a_saved_form_has_an_unguessable_key_and_is_audited(manager: Any) -> Non
 
 
 def test_rate_slots_count_per_client_and_window(settings: Any) -> None:
-    cache.clear()
     settings.PEYVAND_WEBFORM_RATE = "3/60"
     assert [take_rate_slot("a", now=120.0) for _ in range(4)] == [0, 0, 0, 60]
     assert take_rate_slot("a", now=150.0) == 30

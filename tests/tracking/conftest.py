@@ -4,7 +4,6 @@ import uuid
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from peyvand.tracking.models import TrackedSite
 from peyvand.tracking.services import save_site
@@ -13,13 +12,6 @@ BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0 Safari/537.36"
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Any:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
