@@ -119,7 +119,7 @@ def test_a_code_that_gave_up_is_cleared_and_not_offered_for_replay(
         Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
         delivery.deliver(message.pk)
         message.refresh_from_db()
-    assert message.attempts == MAX_ATTEMPTS
+    assert message.attempts == MAX_ATTEMPTS, message.last_error
     assert message.body == "" and message.subject == ""
     manager = personas["manager"]
     page = client_for(manager).get(reverse("interactions:inbox:dead_letters"))

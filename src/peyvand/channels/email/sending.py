@@ -417,7 +417,9 @@ def email_session() -> AbstractContextManager[delivery.GroupSender]:
 
 def send_one(message: Message, handed_over: Callable[[], None]) -> str:
     with email_session() as send:
-        (outcome,) = send([message], lambda ready: handed_over())
+        # Only a message that reached the brink is handed over: one refused before DATA is
+        # not (a secret one would otherwise lose its text and never be retried).
+        (outcome,) = send([message], lambda ready: handed_over() if ready else None)
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
