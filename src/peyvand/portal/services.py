@@ -217,7 +217,10 @@ def _send_note(note: ReleaseNote, subscription: ProductSubscription, *, actor: A
     customer = subscription.customer
     language = customer.preferred_language or "fa"
     with translation.override(language):
-        heading = _("%(product)s update: %(title)s") % {"product": note.product, "title": note.title}
+        heading = _("%(product)s update: %(title)s") % {
+            "product": note.product,
+            "title": note.title,
+        }
         if note.version:
             heading = f"{heading} ({note.version})"
     try:
