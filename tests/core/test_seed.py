@@ -266,7 +266,9 @@ def _schema() -> dict[str, Any]:
 @pytest.mark.django_db
 def test_seed_into_empty_tables_leaves_every_index_and_constraint_valid(personas: Any) -> None:
     before = _schema()
-    assert len(before["indexes"]) > 40 and any(
+    # Enough indexes that dropping and rebuilding them is really exercised (39 since the
+    # unread order and interaction indexes went).
+    assert len(before["indexes"]) > 30 and any(
         "FOREIGN KEY" in d for d, _ in before["constraints"].values()
     )
     messages: list[str] = []
