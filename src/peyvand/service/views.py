@@ -43,7 +43,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
         if category_form is None:
             raise PermissionDenied
         if category_form.is_valid():
-            category_form.save()
+            services.add_category(actor=user, **category_form.cleaned_data)
             messages.success(request, _("Category added."))
             return redirect("service:kb_list")
     form = SearchForm(request.GET or None)

@@ -28,6 +28,7 @@ from peyvand.service.kb.search import index_text, plain_text
 from peyvand.service.models import (
     Article,
     ArticleAttachment,
+    ArticleCategory,
     ArticleDeflection,
     ArticleFeedback,
     ArticleVersion,
@@ -86,6 +87,16 @@ def _validate(values: dict[str, Any]) -> dict[str, list[str]]:
 def _require(actor: Any, action: str) -> None:
     if not can(actor, OBJECT_TYPE, action):
         raise PermissionDenied(_("You may not do this in the knowledge base."))
+
+
+def add_category(*, actor: Any, **values: Any) -> ArticleCategory:
+    """A new category; they shape what every reader browses, so only those who may publish
+    add them."""
+    _require(actor, "publish")
+    category = ArticleCategory(**values)
+    category.full_clean()
+    category.save()
+    return category
 
 
 def _refresh_search(article: Article) -> None:
