@@ -73,11 +73,23 @@ def test_offline_changes_sync_and_conflicts_are_shown(
     time_form.locator("[name=minutes]").fill("30")
     time_form.locator("[name=note]").fill("Diagnosis")
     time_form.locator("button").click()
+    page.wait_for_selector("[data-pending][data-count='1']")
     material = _card(page, fuser).locator("[data-form=material]")
     material.locator("[name=description]").fill("Drive belt")
+    # The cards are redrawn on every change and connection event; typing survives it.
+    description = f"[data-order='{fuser.pk}'] [data-form=material] [name=description]"
+    page.evaluate(
+        "(sel) => { document.querySelector(sel).dataset.old = '1';"
+        " window.dispatchEvent(new Event('offline')); }",
+        description,
+    )
+    page.wait_for_function("(sel) => !document.querySelector(sel).dataset.old", arg=description)
+    assert material.locator("[name=description]").input_value() == "Drive belt"
     material.locator("[name=quantity]").fill("1")
     material.locator("[name=unit_cost]").fill("50000")
     material.locator("button").click()
+    page.wait_for_selector("[data-pending][data-count='2']")
+    assert material.locator("[name=description]").input_value() == ""
     notes = _card(page, copier).locator("[data-form=notes]")
     notes.locator("[name=work_notes]").fill("Cleaned the drum")
     notes.locator("button").click()

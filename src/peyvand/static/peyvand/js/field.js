@@ -295,7 +295,9 @@
         errorLine(form).textContent = T.bad_minutes;
         return;
       }
-      queue(order, { type: "time", minutes: value, note: note.value });
+      const change = { type: "time", minutes: value, note: note.value };
+      form.reset();
+      queue(order, change);
     });
     return form;
   }
@@ -321,20 +323,22 @@
         errorLine(form).textContent = T.bad_quantity;
         return;
       }
-      queue(order, {
+      const change = {
         type: "material",
         description: description.value.trim(),
         quantity: quantity.value,
         unit_cost: cost.value || "0",
         currency: order.currency,
-      });
+      };
+      form.reset();
+      queue(order, change);
     });
     return form;
   }
 
   function notesForm(order) {
     const text = el("textarea", { name: "work_notes", rows: "3" });
-    text.value = order.work_notes || "";
+    text.defaultValue = order.work_notes || "";
     const form = el("form", { class: "compact-form", "data-form": "notes" }, [
       field(T.work_notes, text),
       el("button", { type: "submit", text: T.save_notes }),
@@ -407,13 +411,38 @@
     return card;
   }
 
+  function draftKey(input) {
+    const card = input.closest("[data-order]");
+    const form = input.closest("[data-form]");
+    return (card ? card.dataset.order : "") + "/" + (form ? form.dataset.form : "") + "/" + input.name;
+  }
+
   async function render() {
     const [orders, outbox, conflicts] = await Promise.all([all("orders"), all("outbox"), all("conflicts")]);
     orders.sort((a, b) => (a.window_start < b.window_start ? -1 : 1));
     const titles = new Map(orders.map((order) => [order.id, order.title]));
     conflictsBox.replaceChildren(...conflicts.map((c) => conflictCard(c, titles.get(c.order) || (c.office && c.office.title) || "")));
     conflictsBox.hidden = conflicts.length === 0;
+    // A sync or another form's change re-renders the cards while the technician may be
+    // typing in one: what they typed, and where the cursor is, survive the redraw.
+    const drafts = new Map();
+    ordersBox.querySelectorAll("[data-form] [name]").forEach((input) => {
+      // Only what the technician changed: an untouched field takes the fresh value.
+      if (input.value !== input.defaultValue) {
+        drafts.set(draftKey(input), input.value);
+      }
+    });
+    const focused = ordersBox.contains(document.activeElement) ? draftKey(document.activeElement) : null;
     ordersBox.replaceChildren(...(orders.length ? orders.map(orderCard) : [el("p", { class: "empty", text: T.empty })]));
+    ordersBox.querySelectorAll("[data-form] [name]").forEach((input) => {
+      const key = draftKey(input);
+      if (drafts.has(key)) {
+        input.value = drafts.get(key);
+      }
+      if (key === focused) {
+        input.focus();
+      }
+    });
     connection.textContent = navigator.onLine ? T.online : T.offline;
     connection.classList.toggle("overdue", !navigator.onLine);
     pendingBox.textContent = outbox.length ? fmt(T.pending, { count: outbox.length }) : T.synced;
