@@ -19,3 +19,10 @@ class Source(models.TextChoices):
     INTERACTIONS = "interactions", _("Interactions")
     EVENTS = "events", _("Click-stream")
     OFFERS = "offers", _("Offer responses")
+
+
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+    COMPLAINT = "complaint", _("Spam complaint")
+    MANUAL = "manual", _("Added by staff")
