@@ -70,7 +70,9 @@ def test_staff_reply_updates_page_and_menu(
     if language == "fa":
         staff_page.locator(".lang-switch button").first.click()
         staff_page.wait_for_load_state()
-    staff_page.locator("nav.mainnav a[href='/portal/staff/release-notes/']").click()
+    link = "a[href='/portal/staff/release-notes/']"
+    staff_page.locator(".navgroup", has=staff_page.locator(link)).locator("summary").click()
+    staff_page.locator(f"nav.mainnav {link}").click()
     staff_page.wait_for_url("**/portal/staff/release-notes/")
     assert staff_page.locator("nav.mainnav a[aria-current=page]").get_attribute("href") == (
         "/portal/staff/release-notes/"

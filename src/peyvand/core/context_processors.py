@@ -16,6 +16,9 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
     return {
         "is_manager": is_manager(user),
         "can_audit": can(user, "audit", "view"),
+        "can_see_leads": can(user, "lead", "view"),
+        "can_see_opportunities": can(user, "opportunity", "view"),
+        "can_see_orders": can(user, "order", "view"),
         "can_transfer": can(user, "customer", "import") or can(user, "customer", "export"),
         "can_track": can(user, "tracking_site", "view"),
         "can_read_kb": can(user, "kb_article", "view"),

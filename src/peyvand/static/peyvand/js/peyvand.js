@@ -100,3 +100,30 @@ document.addEventListener("click", (event) => {
 });
 document.addEventListener("DOMContentLoaded", () => enableChartExports(document));
 document.addEventListener("htmx:load", (event) => enableChartExports(event.target));
+
+// The main menu's sections behave as menus: one open at a time, closed by a click elsewhere
+// or Escape (which gives focus back to the section's heading).
+document.addEventListener("click", (event) => {
+  for (const group of document.querySelectorAll(".navgroup[open]")) {
+    if (!group.contains(event.target)) group.open = false;
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const group = document.activeElement && document.activeElement.closest(".navgroup[open]");
+  if (group) {
+    group.open = false;
+    group.querySelector("summary").focus();
+  }
+});
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const opened = event.target;
+    if (!opened.matches || !opened.matches(".navgroup") || !opened.open) return;
+    for (const group of document.querySelectorAll(".navgroup[open]")) {
+      if (group !== opened) group.open = false;
+    }
+  },
+  true,
+);
