@@ -900,12 +900,31 @@ class _PostgresWriter(_Writer):
             cursor.execute("SELECT current_setting('is_superuser') = 'on'")
             self.skip_fk_triggers = bool(cursor.fetchone()[0])
 
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        yield
+        # Merge what the run left in the GIN indexes' pending lists (see begin_chunk) now,
+        # rather than make every search scan it until autovacuum gets there.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """SELECT c.oid::regclass::text FROM pg_index i
+                JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+                WHERE i.indrelid = %s::regclass AND a.amname = 'gin'""",
+                [Customer._meta.db_table],
+            )
+            for (index,) in cursor.fetchall():
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+
     def begin_chunk(self) -> None:
         # A chunk commits together with the job's committed_line, so a chunk lost to a server
         # crash in the instant after its commit is simply imported again on resume; not
         # waiting for each commit's WAL flush is a large share of a chunk's time.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            # New trigram entries queue in the GIN index's pending list and are merged when
+            # it outgrows this limit: merging in fewer, larger batches made inserting 30,000
+            # customers into a 1M-customer table ~1.6x faster here (bench/results/import.md).
+            cursor.execute("SET LOCAL gin_pending_list_limit TO '64MB'")
             if self.skip_fk_triggers:
                 # Every imported row points at a customer reserved and written in this same
                 # transaction or at a row `hold_references` locked, so the foreign-key
