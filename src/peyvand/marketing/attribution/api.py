@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from djmoney.money import Money
 from ninja import Field, Query, Router, Schema, Status
 
 from peyvand.access.choices import ApiScope
@@ -22,6 +21,7 @@ from peyvand.marketing.attribution.selectors import (
     DEFAULT_WINDOW_DAYS,
     MODELS,
     attribution_report,
+    cents,
 )
 from peyvand.marketing.attribution.services import add_campaign_cost, record_touch
 from peyvand.marketing.models.attribution import ELEMENT_MAX, KEY_MAX, CampaignCost, Touch
@@ -180,7 +180,7 @@ def report(request: HttpRequest, params: Query[ReportParams]) -> dict[str, Any]:
                     {
                         "key": key,
                         "conversions": credit.conversions.get(key, 0.0),
-                        "revenue": f"{credit.revenue.get(key, 0.0):.2f}",
+                        "revenue": str(cents(credit.revenue.get(key, 0.0))),
                     }
                     for key in result.keys
                 ],
@@ -229,7 +229,8 @@ def create_cost(request: HttpRequest, payload: CostIn) -> Status[CampaignCost]:
     require_action(user, OBJECT_TYPE, "add")
     cost = add_campaign_cost(
         campaign_key=payload.campaign_key,
-        amount=Money(payload.amount.amount, payload.amount.currency),
+        amount=payload.amount.amount,
+        currency=payload.amount.currency,
         spent_on=payload.spent_on,
         note=payload.note,
         actor=user,

@@ -102,6 +102,8 @@ def _rule_based(paths: Sequence[Path], weights: Callable[[int], np.ndarray]) -> 
         if not path.converted or not path.touches:
             continue
         for key, weight in zip(path.touches, weights(len(path.touches)), strict=True):
+            if not weight:
+                continue  # a touch the model gives nothing is not credited at all
             conversions[key] += float(weight)
             revenue[key] += float(weight) * path.revenue
     result.conversions, result.revenue = dict(conversions), dict(revenue)

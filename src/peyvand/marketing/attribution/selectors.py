@@ -85,6 +85,11 @@ class Report:
     missing_rates: set[str] = field(default_factory=set)
 
 
+def cents(value: float) -> Decimal:
+    """A model's float credit as a decimal amount (two places, as money is stored)."""
+    return Decimal(f"{value:.2f}")
+
+
 def _start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -161,7 +166,7 @@ def _models(report: Report, paths: list[models_math.Path]) -> None:
     report.paths = len(paths)
     converted = [p for p in paths if p.converted]
     report.conversions = len(converted)
-    report.revenue = Decimal(str(round(sum(p.revenue for p in converted), 2)))
+    report.revenue = cents(sum(p.revenue for p in converted))
     for name, (_label, model) in MODELS.items():
         try:
             report.models[name] = model(paths)
@@ -193,8 +198,7 @@ def _roi(report: Report, book: RateBook) -> list[RoiRow]:
             key=key,
             cost=costs.get(key, Decimal(0)),
             revenue={
-                name: Decimal(str(round(result.revenue.get(key, 0.0), 2)))
-                for name, result in report.models.items()
+                name: cents(result.revenue.get(key, 0.0)) for name, result in report.models.items()
             },
         )
         for key in keys

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -89,18 +90,26 @@ def record_conversion(
 
 @transaction.atomic
 def add_campaign_cost(
-    *, campaign_key: str, amount: Money, spent_on: dt.date, note: str = "", actor: Any
+    *,
+    campaign_key: str,
+    amount: Decimal,
+    currency: str,
+    spent_on: dt.date,
+    note: str = "",
+    actor: Any,
 ) -> CampaignCost:
+    """A campaign's cost; `currency` one of the catalog's (checked before a Money is made,
+    which would fail on a code it does not know)."""
     key = campaign_key.strip()
     if not key:
         raise ServiceError(_("Name the campaign."), field="campaign_key")
-    if amount.amount <= 0:
+    if amount <= 0:
         raise ServiceError(_("A cost must be more than zero."), field="amount")
-    if not Currency.objects.filter(code=str(amount.currency)).exists():
+    if not Currency.objects.filter(code=currency).exists():
         raise ServiceError(_("Unknown currency."), field="currency")
     cost = CampaignCost(
         campaign_key=key,
-        amount=amount,
+        amount=Money(amount, currency),
         spent_on=spent_on,
         note=note.strip(),
         created_by=actor,

@@ -134,7 +134,8 @@ def add_cost(request: HttpRequest) -> HttpResponse:
         try:
             add_campaign_cost(
                 campaign_key=data["campaign_key"],
-                amount=Money(data["amount"], data["currency"]),
+                amount=data["amount"],
+                currency=data["currency"],
                 spent_on=data["spent_on"],
                 note=data["note"],
                 actor=request.user,
