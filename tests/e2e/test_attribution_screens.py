@@ -13,6 +13,7 @@ from django.utils import timezone
 from djmoney.money import Money
 from playwright.sync_api import expect
 
+from peyvand.catalog.services import ensure_currencies
 from peyvand.marketing.attribution.services import record_conversion, record_touch
 from peyvand.marketing.models import CampaignCost
 from tests.conftest import PASSWORD, speak_persian
@@ -54,6 +55,7 @@ def _journeys(department: Any) -> None:
 def test_attribution_report(page: Any, marketing1: Any, language: str) -> None:
     if language == "fa":
         speak_persian(marketing1)
+    ensure_currencies()  # the live server's flush removed the migrated ones
     _journeys(marketing1.departments.get())
     page.set_default_timeout(60_000)
     page.set_default_navigation_timeout(60_000)

@@ -146,3 +146,8 @@ def test_persian_page(marketing1: Any, client_for: Any, journeys: None) -> None:
     assert 'dir="rtl"' in html
     assert "اثربخشی" in html  # the title, translated
     assert "مدل مارکوف" in html or "مارکوف" in html
+
+
+def test_segment_list_links_to_the_report(marketing1: Any, client_for: Any) -> None:
+    html = client_for(marketing1).get("/marketing/segments/").content.decode()
+    assert f'href="{URL}"' in html

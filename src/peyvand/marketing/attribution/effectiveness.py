@@ -21,7 +21,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.stats import norm
@@ -131,9 +131,7 @@ def _compare(label: str, dimension: str, treated: Rate, baseline: Rate) -> Lift:
 
 def _adjusted(lifts: list[Lift]) -> list[Lift]:
     q_values = benjamini_hochberg([lift.p_value for lift in lifts])
-    return [
-        Lift(**{**lift.__dict__, "q_value": q}) for lift, q in zip(lifts, q_values, strict=True)
-    ]
+    return [replace(lift, q_value=q) for lift, q in zip(lifts, q_values, strict=True)]
 
 
 def element_effects(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.catalog.forms import LocalDateField, currency_choices
@@ -57,7 +58,9 @@ class CampaignCostForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount"), min_value=0, max_digits=20, decimal_places=2, localize=True
     )
-    currency = forms.ChoiceField(label=_("Currency"), choices=())
+    currency = forms.ChoiceField(
+        label=_("Currency"), choices=(), initial=lambda: settings.REPORTING_CURRENCY
+    )
     spent_on = LocalDateField(label=_("Spent on"))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 

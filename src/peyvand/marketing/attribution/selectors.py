@@ -138,6 +138,7 @@ def attribution_report(
     report.missing_rates = set(book.missing)
 
     column = 2 if dimension == "campaign" else 3
+    # Control-group members were sent nothing: their touches earn no credit.
     paths = models_math.build_paths(
         ((t[0], t[1], t[column]) for t in touches if not t[4]),
         ((c, at, revenue) for c, at, revenue in conversions if at < end),
@@ -146,6 +147,8 @@ def attribution_report(
         since=begin,
     )
     _models(report, paths)
+    # Exposures start in the period (a customer's first touch of a campaign within it) and
+    # may convert up to the window after its end.
     exposures = effectiveness.exposures_from(
         (
             (t[0], t[1], t[2], dict(zip(effectiveness.ELEMENTS, t[5:], strict=True)), t[4])
@@ -192,7 +195,10 @@ def _roi(report: Report, book: RateBook) -> list[RoiRow]:
     ).values_list("campaign_key", "amount", "amount_currency", "spent_on"):
         costs[key] += book.convert(cast(Decimal, amount), currency, day) or Decimal(0)
     report.missing_rates |= book.missing
-    keys = sorted(set(report.keys) | set(costs), key=lambda k: (k not in report.keys, k))
+    # Campaigns in the order of the models' charts (most credited first), then those
+    # with only a cost.
+    rank = {key: i for i, key in enumerate(report.keys)}
+    keys = sorted(set(rank) | set(costs), key=lambda k: (rank.get(k, len(rank)), k))
     return [
         RoiRow(
             key=key,
