@@ -3,10 +3,14 @@ from __future__ import annotations
 from django.urls import path
 
 from peyvand.marketing import views
+from peyvand.marketing.attribution import views as attribution
 
 app_name = "marketing"
 
 urlpatterns = [
+    path("attribution/", attribution.report, name="attribution"),
+    path("attribution/costs/", attribution.add_cost, name="attribution_cost"),
+    path("attribution/backfill/", attribution.backfill, name="attribution_backfill"),
     path("segments/", views.segment_list_view, name="segment_list"),
     path("segments/new/", views.segment_create, name="segment_create"),
     path("segments/builder/", views.builder, name="builder"),

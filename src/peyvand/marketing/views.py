@@ -14,9 +14,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from peyvand.access.scopes import can
 from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer
 from peyvand.marketing.access import get_segment_for, require_segments
+from peyvand.marketing.attribution.access import OBJECT_TYPE as ATTRIBUTION
 from peyvand.marketing.builder import apply_action, normalise_tags, tree_from_form, view_model
 from peyvand.marketing.choices import SegmentKind
 from peyvand.marketing.models import Segment
@@ -41,7 +43,12 @@ def segment_list_view(request: HttpRequest) -> HttpResponse:
     require_segments(request.user)
     q = request.GET.get("q", "").strip()[:100]
     page = Paginator(segment_list(q), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "marketing/segment_list.html", {"page": page, "q": q})
+    context = {
+        "page": page,
+        "q": q,
+        "can_attribution": can(request.user, ATTRIBUTION, "view"),
+    }
+    return render(request, "marketing/segment_list.html", context)
 
 
 def _form(request: HttpRequest, segment: Segment | None, kind: str) -> HttpResponse:
