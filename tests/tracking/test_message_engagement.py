@@ -237,6 +237,11 @@ def test_a_click_joins_the_visit_to_the_customers_click_stream(
     customer = customer_with_email(preferred_language="en")
     _send(customer, identity, manager)
     href = re.findall(r'<a href="([^"]+)">', _html(sink))[0]
+    # A cookie no snippet could have set is ignored (the click still goes through).
+    odd = Client()
+    odd.cookies["peyvand_aid"] = "x" * 200
+    assert _click(odd, href).status_code == 302
+    assert not IdentityLink.objects.exists()
     # A browser whose id the CRM sees (a site on the CRM's own host) is linked at once.
     known = anonymous_id()
     client = Client()

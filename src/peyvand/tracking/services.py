@@ -21,6 +21,8 @@ from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef,
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from peyvand.audit.services import copy_text, record
 from peyvand.channels.inbox.models import Message
@@ -42,7 +44,7 @@ from peyvand.tracking.models import (
     Visitor,
     WebSession,
 )
-from peyvand.tracking.schemas import BatchIn, EventIn
+from peyvand.tracking.schemas import AnonymousId, BatchIn, EventIn
 
 SESSION_GAP = dt.timedelta(minutes=30)
 # A browser's queue older than this is not news any more: older times are clamped to it.
@@ -56,6 +58,7 @@ IDENTIFY_SALT = "peyvand.tracking.identify"
 IDENTIFY_PARAM = "pv_id"
 # The snippet's first-party id cookie (peyvand.js).
 VISITOR_COOKIE = "peyvand_aid"
+_ANONYMOUS_ID: TypeAdapter[str] = TypeAdapter(AnonymousId)
 UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 _EVENT_COLUMNS = (
     "site_id",
@@ -528,6 +531,15 @@ def site_for_url(url: str) -> TrackedSite | None:
     )
 
 
+def _is_anonymous_id(value: str) -> bool:
+    # A cookie is whatever the browser says: only an id the snippet could have made counts.
+    try:
+        _ANONYMOUS_ID.validate_python(value)
+    except PydanticValidationError:
+        return False
+    return True
+
+
 def stitch_click(destination: str, customer_id: int | None, *, anonymous_id: str = "") -> str:
     """Join the visit a click starts to the customer's click-stream. If the destination is
     a tracked site, the browser's id the request carries (a site on the CRM's own host) is
@@ -540,7 +552,7 @@ def stitch_click(destination: str, customer_id: int | None, *, anonymous_id: str
     customer = Customer.objects.alive().filter(pk=customer_id, merged_into=None).first()
     if site is None or customer is None:
         return destination
-    if anonymous_id:
+    if anonymous_id and _is_anonymous_id(anonymous_id):
         link_identity(site, anonymous_id, customer, source=IdentitySource.MESSAGE_LINK)
     parts = urlsplit(destination)
     token = f"{IDENTIFY_PARAM}={issue_identify_token(site, customer)}"
