@@ -100,8 +100,9 @@ def test_each_source_is_one_bounded_query(
     for hours in range(60):
         InteractionFactory(customer=customer_of_sales1, occurred_at=_at(hours + 0.5))
     customer_timeline(customer_of_sales1, user=sales1, limit=1)  # warm the role caches
-    # Interactions, orders, tasks, changes, website visits, ideas and idea votes: one each.
-    with django_assert_max_num_queries(7):
+    # Interactions, orders, tasks, changes, website visits, message opens and clicks, ideas
+    # and idea votes: one each.
+    with django_assert_max_num_queries(8):
         entries = customer_timeline(customer_of_sales1, user=sales1, limit=10)
     assert len(entries) == 10
 

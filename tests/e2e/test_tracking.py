@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from peyvand.tracking.models import Event, TrackedSite
-from peyvand.tracking.services import issue_identify_token, save_site
+from peyvand.channels.inbox.models import Conversation, Message
+from peyvand.tracking.links import tracked_text
+from peyvand.tracking.models import Event, MessageEvent, TrackedSite
+from peyvand.tracking.services import issue_identify_token, save_site, set_campaign_key
 from tests.conftest import PASSWORD, speak_persian
 from tests.e2e.conftest import screenshot, sign_in
 from tests.factories import CustomerFactory
@@ -111,3 +113,66 @@ def test_tracking_screens_in_both_languages(page: Any, manager: Any, language: s
     page.goto(f"/tracking/sites/{site.pk}/")
     assert "<i>Shop</i>" in page.locator("h1").inner_text()
     assert problems == []
+
+
+def test_a_tracked_link_lands_on_the_site_identified(
+    person: Any, manager: Any, live_server: Any, settings: Any
+) -> None:
+    settings.PEYVAND_PUBLIC_URL = live_server.url
+    site = save_site(TrackedSite(name="Shop"), origins=[live_server.url], actor=manager)
+    customer = CustomerFactory(owner=manager)
+    conversation = Conversation.objects.create(customer=customer, channel="email")
+    message = Message.objects.select_related("conversation").get(
+        pk=Message.objects.create(
+            conversation=conversation,
+            channel="email",
+            direction="outbound",
+            status="sent",
+            subject="Tea week",
+            body=f"See {live_server.url}/tracking/sites/{site.pk}/test-page/?from=mail",
+            message_id="tea-week@test",
+        ).pk
+    )
+    (link,) = [word for word in tracked_text(message).split() if "/t/c/" in word]
+    sign_in(person, "manager", PASSWORD)
+    person.goto(link)
+    person.wait_for_url(lambda url: "test-page" in url and "pv_id" not in url)
+    assert "utm_source=peyvand" in person.url and "from=mail" in person.url
+    wait_for(lambda: Event.objects.filter(site=site, customer=customer).exists())
+    views = Event.objects.filter(site=site, type="page_view")
+    assert all("pv_id" not in url for url in views.values_list("url", flat=True))
+    assert MessageEvent.objects.filter(message=message, kind="click", is_bot=False).count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_engagement_screen_in_both_languages(page: Any, manager: Any, language: str) -> None:
+    for key, sent, opened in (("spring-sale", 6, 4), ("حراج یلدا", 4, 1)):
+        for n in range(sent):
+            customer = CustomerFactory()
+            conversation = Conversation.objects.create(customer=customer, channel="email")
+            message = Message.objects.create(
+                conversation=conversation,
+                channel="email",
+                direction="outbound",
+                status="delivered" if n % 2 else "sent",
+                subject=key,
+                message_id=f"{key}-{n}@test",
+            )
+            set_campaign_key([message.pk], key)
+            if n < opened:
+                MessageEvent.objects.create(message=message, kind="open", is_first=True)
+            if n < opened // 2:
+                MessageEvent.objects.create(message=message, kind="click", is_first=True)
+    if language == "fa":
+        speak_persian(manager)
+    sign_in(page, "manager", PASSWORD)
+    page.goto("/tracking/engagement/")
+    page.wait_for_load_state("networkidle")
+    shot = page.evaluate(
+        "() => ({dir: document.documentElement.dir,"
+        " wide: document.documentElement.scrollWidth > window.innerWidth + 1})"
+    )
+    assert shot["dir"] == ("rtl" if language == "fa" else "ltr")
+    assert not shot["wide"]
+    assert page.locator("svg").count() >= 1
+    screenshot(page, f"tracking-engagement-{language}")

@@ -30,3 +30,7 @@ def anonymous_id() -> str:
 
 def collect_url(site: TrackedSite) -> str:
     return f"/api/v1/public/tracking/collect/{site.key}"
+
+
+# The real SMTP server and sending identity of the email tests, for tracked-link tests.
+from tests.channels.email.conftest import identity, sink  # noqa: E402, F401

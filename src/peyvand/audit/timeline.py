@@ -150,6 +150,29 @@ def _web_sessions(
         )
 
 
+def _message_engagement(
+    customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
+) -> Iterator[TimelineEntry]:
+    # The first open and the first click of each message, never every repeat; the customer
+    # gate keeps those of a customer the user may not see out, in the same query.
+    from peyvand.tracking.selectors import customer_message_events, message_event_title
+
+    qs = customer_message_events(customer.pk).filter(
+        Exists(Customer.objects.visible_to(user).filter(pk=customer.pk))
+    )
+    for row in _bounded(qs, "at", before, exactly)[:limit]:
+        yield TimelineEntry(
+            kind="engagement",
+            at=row.at,
+            title=message_event_title(row),
+            body="",
+            channel=row.message.channel,
+            direction="",
+            actor="",
+            url="",
+        )
+
+
 def _ideas(
     customer: Customer, user: Any, limit: int, before: Any, exactly: Any = None
 ) -> Iterator[TimelineEntry]:
@@ -255,7 +278,16 @@ def customer_timeline(
 ) -> list[TimelineEntry]:
     """The newest `limit` entries of the customer's timeline older than `before`, as
     `user` may see them."""
-    sources = (_interactions, _orders, _tasks, _changes, _web_sessions, _ideas, _idea_votes)
+    sources = (
+        _interactions,
+        _orders,
+        _tasks,
+        _changes,
+        _web_sessions,
+        _message_engagement,
+        _ideas,
+        _idea_votes,
+    )
     # One row more than a page from each source: if the row after the page shares the page's
     # last instant, the page would split that instant and it is fetched whole instead.
     streams: Iterable[Iterator[TimelineEntry]] = [

@@ -325,6 +325,10 @@ PEYVAND_WEBFORM_RATE = os.environ.get("PEYVAND_WEBFORM_RATE", "10/60")
 PEYVAND_TRACKING_MAX_BYTES = int(os.environ.get("PEYVAND_TRACKING_MAX_BYTES", str(256 * 1024)))
 PEYVAND_TRACKING_RATE = os.environ.get("PEYVAND_TRACKING_RATE", "120/60")
 PEYVAND_TRACKING_TOKEN_AGE = int(os.environ.get("PEYVAND_TRACKING_TOKEN_AGE", str(24 * 3600)))
+# Outbound email and SMS get tracked links (and email an open pixel); an order a customer
+# places within this many days of clicking a message's link is that message's conversion.
+PEYVAND_TRACK_MESSAGES = os.environ.get("PEYVAND_TRACK_MESSAGES", "1") == "1"
+PEYVAND_ATTRIBUTION_WINDOW_DAYS = int(os.environ.get("PEYVAND_ATTRIBUTION_WINDOW_DAYS", "7"))
 
 # SMS: the settings-level default gateway (used when no gateway is stored on the managers'
 # screen), caps against SMS pumping, the longest message, opt-out keywords.

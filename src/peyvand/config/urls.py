@@ -20,6 +20,7 @@ urlpatterns = [
     path("imports/", include("peyvand.imports.urls")),
     path("analytics/", include("peyvand.analytics.urls")),
     path("tracking/", include("peyvand.tracking.urls")),
+    path("t/", include("peyvand.tracking.public_urls")),
     path("service/", include("peyvand.service.urls")),
     path("portal/", include("peyvand.portal.urls")),
     path("community/", include("peyvand.portal.community.staff_urls")),

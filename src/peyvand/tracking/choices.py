@@ -24,3 +24,10 @@ class IdentitySource(models.TextChoices):
     PORTAL = "portal", _("Portal sign-in")
     WEB_FORM = "web_form", _("Web form")
     CHAT = "chat", _("Chat")
+    MESSAGE_LINK = "msg_link", _("Link in a message")
+
+
+class MessageEventKind(models.TextChoices):
+    OPEN = "open", _("Opened")
+    CLICK = "click", _("Clicked")
+    CONVERSION = "conversion", _("Converted")

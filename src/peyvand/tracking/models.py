@@ -8,14 +8,18 @@ on `received_at` (migration 0002), which stays tiny on an append-only table."""
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+from djmoney.money import Money
 
 from peyvand.core.models import TimeStampedModel
-from peyvand.tracking.choices import Device, EventType, IdentitySource
+from peyvand.tracking.choices import Device, EventType, IdentitySource, MessageEventKind
 
 ANONYMOUS_ID_MAX = 64
 
@@ -161,3 +165,82 @@ class IdentityLink(models.Model):
     def __str__(self) -> str:
         # The change log's name for it: which browser, not who (that is the customer column).
         return _("Browser %(id)s") % {"id": self.anonymous_id[:12]}
+
+
+class TrackedMessage(models.Model):
+    """What tracking keeps of one outbound message: the destinations of its links (the
+    redirect reads them from here, never from the request, so it cannot be made to send
+    anyone elsewhere) and the campaign it belongs to, which groups it in the reports."""
+
+    message = models.OneToOneField(
+        "comms.Message", primary_key=True, on_delete=models.CASCADE, related_name="tracking"
+    )
+    # Filled in by whoever queues the message as part of a campaign
+    # (`services.set_campaign_key`); messages without one are tracked but not grouped.
+    campaign_key = models.CharField(
+        _("campaign"), max_length=100, null=True, blank=True, db_index=True
+    )
+    # Destination URLs (UTM parameters added) by link position in the text.
+    links = models.JSONField(default=list, blank=True)
+
+    objects: ClassVar[models.Manager[TrackedMessage]] = models.Manager()
+
+    class Meta:
+        verbose_name = _("tracked message")
+        verbose_name_plural = _("tracked messages")
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.campaign_key or ''}".strip()
+
+
+class MessageEvent(models.Model):
+    """An open, a click or a conversion of an outbound message. Bot traffic (link scanners,
+    image proxies that announce themselves) is stored flagged and never counted."""
+
+    message = models.ForeignKey(
+        "comms.Message", on_delete=models.CASCADE, related_name="engagement_events"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=MessageEventKind.choices)
+    link_position = models.PositiveSmallIntegerField(null=True, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    device = models.CharField(max_length=10, choices=Device.choices, default=Device.UNKNOWN)
+    is_bot = models.BooleanField(default=False)
+    # The customer's first open (or click) of the message by a person: the one the customer
+    # timeline shows.
+    is_first = models.BooleanField(default=False)
+    order = models.ForeignKey(
+        "sales.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    revenue: MoneyField[Money | Decimal | None, Money | None] = MoneyField(
+        _("revenue"), max_digits=20, decimal_places=2, null=True, blank=True, default_currency=None
+    )
+
+    # Declared: django-money's manager patching hides the default one from the type stubs.
+    objects: ClassVar[models.Manager[MessageEvent]] = models.Manager()
+
+    class Meta:
+        verbose_name = _("message event")
+        verbose_name_plural = _("message events")
+        indexes = [
+            models.Index(fields=["message", "kind"], name="tracking_msgevent_message"),
+            models.Index(fields=["customer", "kind", "at"], name="tracking_msgevent_customer"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "kind"],
+                condition=models.Q(is_first=True),
+                name="tracking_msgevent_first",
+            ),
+            # An order converts once, for the message whose click came last before it.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(order__isnull=False),
+                name="tracking_msgevent_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id}"

@@ -7,17 +7,22 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from djmoney.money import Money
 
+from peyvand.channels.choices import Direction
+from peyvand.channels.inbox.choices import MessageStatus
+from peyvand.channels.inbox.models import Message
 from peyvand.core import prepared
 from peyvand.core.templatetags.peyvand import digits
-from peyvand.tracking.choices import EventType
-from peyvand.tracking.models import Event, TrackedSite, WebSession
+from peyvand.tracking.choices import EventType, MessageEventKind
+from peyvand.tracking.models import Event, MessageEvent, TrackedMessage, TrackedSite, WebSession
 
 RECENT_EVENTS = 50
 PROFILE_WINDOW = dt.timedelta(days=30)
@@ -178,3 +183,112 @@ def session_summary(session: WebSession) -> str:
     if session.utm_campaign or session.utm_source:
         parts.append(_("from %(source)s") % {"source": session.utm_campaign or session.utm_source})
     return digits(_(", ").join(parts))
+
+
+# --- message engagement -----------------------------------------------------------------
+
+
+def link_destination(message_id: int, position: int) -> str | None:
+    """The stored destination of a message's link, if it is an http(s) URL."""
+    links = (
+        TrackedMessage.objects.filter(pk=message_id).values_list("links", flat=True).first() or []
+    )
+    if not 0 <= position < len(links):
+        return None
+    url = links[position]
+    return url if isinstance(url, str) and urlsplit(url).scheme in ("http", "https") else None
+
+
+@dataclass
+class Engagement:
+    """The funnel of a message or of a campaign's messages. `opened` counts messages
+    opened or clicked (a click proves the open when images were blocked); `converted`,
+    messages that led to at least one order. Bot events count for nothing."""
+
+    key: str
+    sent: int = 0
+    delivered: int = 0
+    opened: int = 0
+    clicked: int = 0
+    converted: int = 0
+    revenue: list[Money] = field(default_factory=list)
+
+
+def _engaged(*kinds: str) -> Exists:
+    return Exists(MessageEvent.objects.filter(message=OuterRef("pk"), kind__in=kinds, is_bot=False))
+
+
+def _funnel(messages: QuerySet[Message], group: str) -> dict[str, Engagement]:
+    sent = [MessageStatus.SENT, MessageStatus.DELIVERED]
+    rows = (
+        messages.values(group)
+        .annotate(
+            sent=Count("pk", filter=Q(status__in=sent)),
+            delivered=Count("pk", filter=Q(status=MessageStatus.DELIVERED)),
+            opened=Count("pk", filter=Q(_engaged(MessageEventKind.OPEN, MessageEventKind.CLICK))),
+            clicked=Count("pk", filter=Q(_engaged(MessageEventKind.CLICK))),
+            converted=Count("pk", filter=Q(_engaged(MessageEventKind.CONVERSION))),
+        )
+        .order_by()
+    )
+    result = {
+        str(row[group]): Engagement(
+            key=str(row[group]),
+            sent=row["sent"],
+            delivered=row["delivered"],
+            opened=row["opened"],
+            clicked=row["clicked"],
+            converted=row["converted"],
+        )
+        for row in rows
+    }
+    revenue = (
+        MessageEvent.objects.filter(
+            kind=MessageEventKind.CONVERSION, message__in=messages.values("pk")
+        )
+        .values(f"message__{group}", "revenue_currency")
+        .annotate(total=Sum("revenue"))
+        .order_by("revenue_currency")
+    )
+    for row in revenue:
+        result[str(row[f"message__{group}"])].revenue.append(
+            Money(row["total"], row["revenue_currency"])
+        )
+    return result
+
+
+def message_engagement(message_ids: Iterable[int]) -> dict[int, Engagement]:
+    """Each message's funnel (sent is 0 or 1), by message pk."""
+    messages = Message.objects.filter(pk__in=list(message_ids), direction=Direction.OUTBOUND)
+    return {int(key): value for key, value in _funnel(messages, "pk").items()}
+
+
+def campaign_engagement(limit: int = 20) -> list[Engagement]:
+    """The funnel of each campaign key, the most recently sent campaigns first."""
+    keys = list(
+        TrackedMessage.objects.filter(campaign_key__isnull=False)
+        .values("campaign_key")
+        .annotate(last=Max("message__created_at"))
+        .order_by("-last", "campaign_key")
+        .values_list("campaign_key", flat=True)[:limit]
+    )
+    messages = Message.objects.filter(tracking__campaign_key__in=keys)
+    funnel = _funnel(messages, "tracking__campaign_key")
+    return [funnel[key] for key in keys if key in funnel]
+
+
+def customer_message_events(customer_id: int) -> QuerySet[MessageEvent]:
+    """A customer's first open and first click of each message, newest first: their lines
+    on the timeline."""
+    return (
+        MessageEvent.objects.filter(customer_id=customer_id, is_first=True)
+        .select_related("message")
+        .order_by("-at", "-pk")
+    )
+
+
+def message_event_title(event: MessageEvent) -> str:
+    subject = event.message.subject or event.message.get_channel_display()
+    if event.kind == MessageEventKind.CLICK:
+        return _("Clicked a link in “%(subject)s”") % {"subject": subject}
+    return _("Opened “%(subject)s”") % {"subject": subject}

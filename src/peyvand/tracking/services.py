@@ -12,24 +12,39 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from djmoney.money import Money
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from peyvand.audit.services import copy_text, record
+from peyvand.channels.inbox.models import Message
 from peyvand.core.problems import ServiceError
 from peyvand.core.ratelimit import take_slot
 from peyvand.customers.models import Customer
 from peyvand.marketing.choices import Source
 from peyvand.marketing.services import notify_customer_changed
+from peyvand.sales.choices import OrderStatus
+from peyvand.sales.models import Order
 from peyvand.tracking.bots import device_of, is_bot_agent, too_fast
-from peyvand.tracking.choices import EventType, IdentitySource
-from peyvand.tracking.models import Event, IdentityLink, TrackedSite, Visitor, WebSession
-from peyvand.tracking.schemas import BatchIn, EventIn
+from peyvand.tracking.choices import EventType, IdentitySource, MessageEventKind
+from peyvand.tracking.models import (
+    Event,
+    IdentityLink,
+    MessageEvent,
+    TrackedMessage,
+    TrackedSite,
+    Visitor,
+    WebSession,
+)
+from peyvand.tracking.schemas import AnonymousId, BatchIn, EventIn
 
 SESSION_GAP = dt.timedelta(minutes=30)
 # A browser's queue older than this is not news any more: older times are clamped to it.
@@ -38,6 +53,12 @@ MAX_EVENT_AGE = dt.timedelta(days=7)
 COPY_THRESHOLD = 100
 NULL = "\\N"  # COPY's text-format NULL
 IDENTIFY_SALT = "peyvand.tracking.identify"
+# The query parameter a tracked link adds to a tracked site's URL: an identify token the
+# snippet sends back from the landing page (peyvand.js).
+IDENTIFY_PARAM = "pv_id"
+# The snippet's first-party id cookie (peyvand.js).
+VISITOR_COOKIE = "peyvand_aid"
+_ANONYMOUS_ID: TypeAdapter[str] = TypeAdapter(AnonymousId)
 UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 _EVENT_COLUMNS = (
     "site_id",
@@ -446,3 +467,152 @@ def ingest_batch(site: TrackedSite, batch: BatchIn, *, user_agent: str = "") -> 
         if customer_id is not None and not is_bot:
             notify_customer_changed(customer_id, Source.EVENTS)
     return IngestResult(accepted=len(rows), is_bot=is_bot, customer_id=customer_id)
+
+
+# --- message engagement -----------------------------------------------------------------
+
+
+def set_campaign_key(message_ids: Iterable[int], campaign_key: str) -> int:
+    """Group messages under a campaign in the engagement reports (and in their links'
+    utm_campaign); one statement whatever the number of messages. Call it in the
+    transaction that queues them, before the worker sends them."""
+    ids = list(message_ids)
+    TrackedMessage.objects.bulk_create(
+        [TrackedMessage(message_id=pk, campaign_key=campaign_key) for pk in ids],
+        update_conflicts=True,
+        unique_fields=["message"],
+        update_fields=["campaign_key"],
+    )
+    return len(ids)
+
+
+def record_message_event(
+    message_id: int, kind: str, *, user_agent: str, link_position: int | None = None
+) -> MessageEvent | None:
+    """Store an open or a click of an outbound message (None when the message is gone).
+    The first one by a person is marked first (the customer timeline shows it); a second
+    one racing it loses the unique constraint and is stored as a repeat."""
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None:
+        return None
+    event = MessageEvent(
+        message=message,
+        customer_id=message.conversation.customer_id,
+        kind=kind,
+        link_position=link_position,
+        device=device_of(user_agent),
+        is_bot=is_bot_agent(user_agent),
+    )
+    if (
+        not event.is_bot
+        and not MessageEvent.objects.filter(message=message, kind=kind, is_first=True).exists()
+    ):
+        try:
+            with transaction.atomic():
+                event.is_first = True
+                event.save()
+            return event
+        except IntegrityError:
+            event.pk, event.is_first = None, False
+    event.save()
+    return event
+
+
+def site_for_url(url: str) -> TrackedSite | None:
+    """The active tracked site whose pages the URL is on."""
+    try:
+        origin = normalise_origin(url)
+    except ServiceError:
+        return None
+    # A handful of sites: JSON containment is not portable (SQLite has none), a scan is cheap.
+    return next(
+        (s for s in TrackedSite.objects.filter(is_active=True) if origin in s.allowed_origins),
+        None,
+    )
+
+
+def _is_anonymous_id(value: str) -> bool:
+    # A cookie is whatever the browser says: only an id the snippet could have made counts.
+    try:
+        _ANONYMOUS_ID.validate_python(value)
+    except PydanticValidationError:
+        return False
+    return True
+
+
+def stitch_click(destination: str, customer_id: int | None, *, anonymous_id: str = "") -> str:
+    """Join the visit a click starts to the customer's click-stream. If the destination is
+    a tracked site, the browser's id the request carries (a site on the CRM's own host) is
+    linked at once, and the URL gets `pv_id`, an identify token the snippet hands back on
+    landing (a site on another domain, whose id the CRM never sees). Returns the URL to
+    send the browser to."""
+    if customer_id is None:
+        return destination
+    site = site_for_url(destination)
+    customer = Customer.objects.alive().filter(pk=customer_id, merged_into=None).first()
+    if site is None or customer is None:
+        return destination
+    if anonymous_id and _is_anonymous_id(anonymous_id):
+        link_identity(site, anonymous_id, customer, source=IdentitySource.MESSAGE_LINK)
+    parts = urlsplit(destination)
+    token = f"{IDENTIFY_PARAM}={issue_identify_token(site, customer)}"
+    query = f"{parts.query}&{token}" if parts.query else token
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def record_conversions(
+    *, order_ids: Iterable[int] | None = None, since: dt.datetime | None = None
+) -> int:
+    """Turn orders into conversions of the message whose link the customer clicked last
+    within the attribution window before ordering: one SELECT (a subquery picks each
+    order's last click) and one bulk INSERT, idempotent (an order converts once). Returns
+    the conversions written."""
+    window = dt.timedelta(days=settings.PEYVAND_ATTRIBUTION_WINDOW_DAYS)
+    clicks = MessageEvent.objects.filter(
+        kind=MessageEventKind.CLICK,
+        is_bot=False,
+        customer_id=OuterRef("customer_id"),
+        at__lte=OuterRef("ordered_at"),
+        at__gte=ExpressionWrapper(
+            OuterRef("ordered_at") - Value(window), output_field=DateTimeField()
+        ),
+    ).order_by("-at", "-pk")
+    orders = (
+        Order.objects.filter(deleted_at__isnull=True)
+        .exclude(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
+        .exclude(Exists(MessageEvent.objects.filter(order=OuterRef("pk"))))
+    )
+    if order_ids is not None:
+        orders = orders.filter(pk__in=list(order_ids))
+    if since is not None:
+        orders = orders.filter(ordered_at__gte=since)
+    rows = (
+        orders.annotate(
+            click_message=Subquery(clicks.values("message_id")[:1]),
+            click_position=Subquery(clicks.values("link_position")[:1]),
+        )
+        .filter(click_message__isnull=False)
+        .values_list(
+            "pk",
+            "customer_id",
+            "total",
+            "total_currency",
+            "ordered_at",
+            "click_message",
+            "click_position",
+        )
+    )
+    events = [
+        MessageEvent(
+            message_id=message_id,
+            customer_id=customer_id,
+            kind=MessageEventKind.CONVERSION,
+            link_position=position,
+            at=ordered_at,
+            order_id=order_id,
+            revenue=Money(total, currency),
+        )
+        for order_id, customer_id, total, currency, ordered_at, message_id, position in rows
+    ]
+    created = MessageEvent.objects.bulk_create(events, ignore_conflicts=True)
+    return len(created)

@@ -4,16 +4,18 @@ website-activity card of the customer 360 page."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,16 +25,25 @@ from peyvand.core.templatetags.peyvand import jdate
 from peyvand.customers.access import get_customer_for
 from peyvand.customers.models import Customer
 from peyvand.tracking.access import get_site_for, require_tracking
+from peyvand.tracking.choices import MessageEventKind
 from peyvand.tracking.forms import SiteForm
+from peyvand.tracking.links import parse_click_token, parse_open_token
 from peyvand.tracking.models import TrackedSite
 from peyvand.tracking.selectors import (
+    campaign_engagement,
+    link_destination,
     recent_activity,
     recent_events,
     sessions_per_day,
     sites_with_counts,
     traffic_counts,
 )
-from peyvand.tracking.services import save_site
+from peyvand.tracking.services import (
+    VISITOR_COOKIE,
+    record_message_event,
+    save_site,
+    stitch_click,
+)
 
 EVENTS_PAGE_SIZE = 50
 
@@ -152,3 +163,70 @@ def customer_activity(request: HttpRequest, pk: int) -> HttpResponse:
         "tracking/partials/customer_activity.html",
         {"customer": customer, "summary": summary},
     )
+
+
+# --- message engagement -----------------------------------------------------------------
+
+# The smallest transparent GIF (1x1, 42 bytes).
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@require_GET
+def message_click(request: HttpRequest, token: str) -> HttpResponse:
+    """A tracked link: record the click, join the visit to the customer, redirect to the
+    stored destination. Anything that is not a link we made answers 404."""
+    parsed = parse_click_token(token)
+    destination = link_destination(*parsed) if parsed else None
+    if parsed is None or destination is None:
+        raise Http404
+    event = record_message_event(
+        parsed[0],
+        MessageEventKind.CLICK,
+        user_agent=request.headers.get("user-agent", ""),
+        link_position=parsed[1],
+    )
+    if event is not None and not event.is_bot:
+        destination = stitch_click(
+            destination, event.customer_id, anonymous_id=request.COOKIES.get(VISITOR_COOKIE, "")
+        )
+    response = HttpResponseRedirect(destination)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+def message_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The open pixel: record the open, answer a 1x1 GIF no cache may keep (every open
+    reaches us)."""
+    message_id = parse_open_token(token)
+    if message_id is None:
+        raise Http404
+    record_message_event(
+        message_id, MessageEventKind.OPEN, user_agent=request.headers.get("user-agent", "")
+    )
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_GET
+def engagement_report(request: HttpRequest) -> HttpResponse:
+    """Sent, delivered, opened, clicked and converted per campaign, with revenue."""
+    require_tracking(request.user)
+    campaigns = campaign_engagement()
+    chart = bar_chart(
+        _("Message engagement by campaign"),
+        [c.key for c in campaigns],
+        [
+            Series(_("Sent"), [c.sent for c in campaigns]),
+            Series(_("Delivered"), [c.delivered for c in campaigns]),
+            Series(_("Opened"), [c.opened for c in campaigns]),
+            Series(_("Clicked"), [c.clicked for c in campaigns]),
+            Series(_("Converted"), [c.converted for c in campaigns]),
+        ],
+        description=_(
+            "Messages per campaign at each step; opens and clicks by bots are not counted."
+        ),
+    )
+    return render(request, "tracking/engagement.html", {"campaigns": campaigns, "chart": chart})

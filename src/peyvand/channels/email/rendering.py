@@ -9,6 +9,7 @@ markup typed into a template or a customer's name can reach a mail client as mar
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,12 +63,22 @@ def substitute(text: str, context: dict[str, str]) -> str:
     return TOKEN_RE.sub(replace, text)
 
 
-def text_to_html(text: str, *, direction: str) -> str:
+def text_to_html(
+    text: str,
+    *,
+    direction: str,
+    paragraph: Callable[[str], str] = escape,
+    end: str = "",
+) -> str:
+    """The HTML part of a text. `paragraph` turns one paragraph into safe HTML (escaping it;
+    tracking also makes its links anchors); `end` is markup put before </body>."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    body = "".join("<p>" + escape(p.strip()).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs)
+    body = "".join(
+        "<p>" + paragraph(p.strip()).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs
+    )
     return (
         f'<!doctype html><html dir="{direction}"><head><meta charset="utf-8"></head>'
-        f'<body dir="{direction}">\n{body}</body></html>'
+        f'<body dir="{direction}">\n{body}{end}</body></html>'
     )
 
 

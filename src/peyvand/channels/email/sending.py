@@ -27,10 +27,10 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 
 from peyvand.channels.choices import InteractionChannel
-from peyvand.channels.email.rendering import text_to_html
 from peyvand.channels.inbox import delivery
 from peyvand.channels.inbox.delivery import PermanentFailure
 from peyvand.channels.inbox.models import Message
+from peyvand.tracking.links import email_bodies
 
 _EOL = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -52,18 +52,17 @@ def build_email(message: Message, connection: object | None = None) -> EmailMult
     if message.references:
         headers["References"] = message.references
     language = meta.get("language", "fa")
+    text, html = email_bodies(message, direction="rtl" if language == "fa" else "ltr")
     email = EmailMultiAlternatives(
         subject=message.subject,
-        body=message.body,
+        body=text,
         from_email=from_header,
         to=[message.recipient],
         reply_to=[meta["reply_to"]] if meta.get("reply_to") else None,
         headers=headers,
         connection=connection,
     )
-    email.attach_alternative(
-        text_to_html(message.body, direction="rtl" if language == "fa" else "ltr"), "text/html"
-    )
+    email.attach_alternative(html, "text/html")
     for attachment in message.email_attachments.all():
         with attachment.file.open("rb") as handle:
             email.attach(attachment.filename, handle.read(), attachment.content_type)
@@ -149,11 +148,11 @@ def build_mime(message: Message) -> tuple[str, str, bytes] | None:
     if message.references:
         lines.append("References: " + "\r\n ".join(message.references.split()))
     lines.append("MIME-Version: 1.0")
-    html = text_to_html(message.body, direction="rtl" if language == "fa" else "ltr")
+    text, html = email_bodies(message, direction="rtl" if language == "fa" else "ltr")
     alternative = b"".join(
         [
             f"--{boundary}a\r\n".encode(),
-            _part('text/plain; charset="utf-8"', message.body.encode()),
+            _part('text/plain; charset="utf-8"', text.encode()),
             f"--{boundary}a\r\n".encode(),
             _part('text/html; charset="utf-8"', html.encode()),
             f"--{boundary}a--\r\n".encode(),
@@ -428,5 +427,5 @@ def send_one(message: Message, handed_over: Callable[[], None]) -> str:
 def register() -> None:
     delivery.register_sender(InteractionChannel.EMAIL, send_one)
     delivery.register_session(
-        InteractionChannel.EMAIL, email_session, prefetch=("email_attachments",)
+        InteractionChannel.EMAIL, email_session, prefetch=("email_attachments", "tracking")
     )

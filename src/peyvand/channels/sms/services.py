@@ -39,6 +39,7 @@ from peyvand.customers.choices import Channel as ConsentChannel
 from peyvand.customers.choices import ConsentPurpose, ConsentStatus, ContactKind
 from peyvand.customers.models import ContactPoint, Customer
 from peyvand.customers.services import set_consent
+from peyvand.tracking.links import tracked_text
 
 SMS = InteractionChannel.SMS
 # Statuses of an outbound SMS that reached (or is reaching) the provider: they count to caps.
@@ -180,7 +181,10 @@ def sms_sender(message: Message, handed_over: Callable[[], None]) -> str:
         raise
     try:
         return gateway_for(config).send(
-            to=number, text=message.body, reference=message.message_id, handed_over=handed_over
+            to=number,
+            text=tracked_text(message),
+            reference=message.message_id,
+            handed_over=handed_over,
         )
     except GatewayError as exc:
         if exc.permanent:

@@ -88,6 +88,17 @@
 
   var waiting = (w.peyvand && w.peyvand.q) || [];
   w.peyvand = function () { call(arguments); };
+  // A tracked link in a message put the recipient's identify token in the landing URL
+  // (pv_id): hand it back, and take it out of the address bar before the page view records
+  // the URL, so it is neither stored nor bookmarked.
+  var landing = (location.search.match(/[?&]pv_id=([^&#]+)/) || [])[1];
+  if (landing) {
+    commands.identify(decodeURIComponent(landing));
+    if (w.history && w.history.replaceState) {
+      var clean = location.href.replace(/([?&])pv_id=[^&#]*&?/, "$1").replace(/[?&](#|$)/, "$1");
+      w.history.replaceState(w.history.state, "", clean);
+    }
+  }
   if (me.getAttribute("data-auto") !== "off") page();
   Array.prototype.forEach.call(d.querySelectorAll("[data-peyvand-product]"), function (el) {
     commands.product(data(el, "data-peyvand-product"));
