@@ -350,6 +350,7 @@ class TicketOut(Schema):
     priority: int = Field(description="1 low, 2 normal, 3 high, 4 urgent.")
     status: str
     agreement_id: int | None
+    sla_policy_id: int | None
     first_response_due: dt.datetime | None
     resolution_due: dt.datetime | None
     first_responded_at: dt.datetime | None
@@ -383,6 +384,8 @@ class TicketIn(InputSchema):
 
 class TicketPatch(InputSchema):
     status: TicketStatus | None = None
+    priority: TicketPriority | None = None
+    queue: int | None = Field(None, description="Department id of the queue to hand it to.")
     first_response: bool = Field(False, description="True: an agent has answered the customer.")
 
 
@@ -446,14 +449,24 @@ def read_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 @require_scope(ApiScope.TICKETS_WRITE)
 def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) -> Any:
     """`pending` stops the SLA clock until the ticket moves on; `first_response` records
-    that the customer has been answered."""
+    that the customer has been answered. Another `priority` or `queue` can bring another
+    SLA policy: the due times are then recalculated from the ticket's start."""
     user = api_user(request)
     ticket = get_for(user, _tickets(request, "change"), ticket_id, "change")
+    if payload.priority is not None or payload.queue is not None:
+        queue = None
+        if payload.queue is not None:
+            queue = get_object_or_404(Department, pk=payload.queue, is_active=True)
+        ticket = ticket_services.change_ticket(
+            ticket, actor=user, priority=payload.priority, queue=queue
+        )
     if payload.first_response:
         ticket = ticket_services.record_first_response(ticket, actor=user)
     if payload.status is not None:
         ticket = ticket_services.set_status(ticket, actor=user, status=payload.status)
-    return get_for(user, _tickets(request), ticket.pk)
+    # Read without the caller's visibility: a ticket handed to another queue is still
+    # answered with what became of it.
+    return Ticket.objects.select_related("customer", "queue", "assignee").get(pk=ticket.pk)
 
 
 class TicketMessageOut(Schema):

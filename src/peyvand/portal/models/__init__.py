@@ -1,6 +1,6 @@
 """The customer's side of Peyvand: portal sign-in and community. One module per area."""
 
-from peyvand.portal.models.access import SignInCode
+from peyvand.portal.models.access import PortalIdempotencyRecord, SignInCode
 from peyvand.portal.models.community import (
     ForumPost,
     ForumReport,
@@ -18,6 +18,7 @@ __all__ = [
     "ForumVote",
     "Idea",
     "IdeaVote",
+    "PortalIdempotencyRecord",
     "ProductSubscription",
     "ReleaseNote",
     "SignInCode",
