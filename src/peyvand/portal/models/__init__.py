@@ -7,6 +7,7 @@ from peyvand.portal.models.community import (
     ForumThread,
     ForumVote,
     Idea,
+    IdeaFollow,
     IdeaVote,
 )
 from peyvand.portal.models.updates import ProductSubscription, ReleaseNote
@@ -17,6 +18,7 @@ __all__ = [
     "ForumThread",
     "ForumVote",
     "Idea",
+    "IdeaFollow",
     "IdeaVote",
     "PortalIdempotencyRecord",
     "ProductSubscription",
