@@ -180,3 +180,30 @@ def test_ticket_page_changes_priority_and_shows_the_new_due_times(
     speak_persian(service1)
     page = client_for(service1).get(f"/service/tickets/{ticket.pk}/").content.decode()
     assert "تغییر اولویت یا صف" in page
+
+
+def test_the_api_changes_priority_and_queue_with_the_sla(
+    api_client: Any, service1: Any, sales1: Any, standard: SlaPolicy, urgent: SlaPolicy
+) -> None:
+    ticket = open_ticket(
+        actor=service1,
+        customer=CustomerFactory(),
+        subject="Modem",
+        queue=Department.objects.get(code="service"),
+    )
+    url = f"/api/v1/tickets/{ticket.pk}"
+    agent = api_client(service1)
+    missing = agent.patch(url, {"queue": 999999}, content_type="application/json")
+    assert missing.status_code == 404
+    assert (
+        api_client(sales1).patch(url, {"priority": 4}, content_type="application/json").status_code
+        == 404
+    )
+    ticket.refresh_from_db()
+    assert ticket.sla_policy == standard
+    changed = agent.patch(url, {"priority": 4}, content_type="application/json")
+    assert changed.status_code == 200 and changed.json()["sla_policy_id"] == urgent.pk
+    # Handed to a queue the agent does not work: answered with what became of it.
+    sales = Department.objects.get(code="sales")
+    moved = agent.patch(url, {"queue": sales.pk}, content_type="application/json").json()
+    assert moved["queue"]["id"] == sales.pk
