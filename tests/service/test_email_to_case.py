@@ -73,3 +73,48 @@ def test_unknown_sender_becomes_a_customer_with_a_ticket(support: Mailbox) -> No
     ticket = Ticket.objects.get()
     assert ticket.customer.contact_points.get().normalized == "stranger@example.org"
     assert ticket.conversation.customer_id == ticket.customer_id
+
+
+def test_replies_to_a_merged_ticket_s_thread_land_on_the_ticket_that_stayed(
+    support: Mailbox, service1: Any
+) -> None:
+    from peyvand.channels.inbox.models import Message
+    from peyvand.service.tickets.services import merge_tickets, set_status
+
+    customer = CustomerFactory()
+    ContactPointFactory(customer=customer, kind="email", value="sara@example.com")
+    for n in (1, 2):
+        ingest_email(
+            support,
+            make_email(subject=f"Router {n}", sender="sara@example.com", message_id=f"r{n}@x")
+            .as_bytes(),
+        )  # fmt: skip
+    keep, duplicate = Ticket.objects.order_by("pk")
+    old_thread = duplicate.conversation
+    merge_tickets(duplicate, into=keep, actor=service1)
+    set_status(keep, actor=service1, status="pending")
+    # One reply quotes the duplicate's first email, another only reaches the old thread's
+    # reply address: both belong to the ticket that stayed.
+    ingest_email(
+        support,
+        make_email(
+            subject="Re: Router 2", sender="sara@example.com", message_id="r3@x",
+            In_Reply_To="<r2@x>",
+        ).as_bytes(),
+    )  # fmt: skip
+    ingest_email(
+        support,
+        make_email(
+            subject="Re: Router 2",
+            sender="sara@example.com",
+            to=f"support+{old_thread.reply_token}@example.com",
+            message_id="r4@x",
+        ).as_bytes(),
+    )
+    for message_id in ("r3@x", "r4@x"):
+        assert Message.objects.get(message_id=message_id).conversation_id == keep.conversation_id
+    assert not Message.objects.filter(conversation=old_thread).exists()
+    assert Ticket.objects.count() == 2
+    keep.refresh_from_db()
+    # The customer answered: the ticket that waited on them is open again.
+    assert keep.status == "open"

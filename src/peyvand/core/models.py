@@ -58,11 +58,11 @@ class SoftDeleteModel(models.Model):
         return self.deleted_at is not None
 
 
-class IdempotencyRecord(models.Model):
+class StoredResponse(models.Model):
     """The stored answer to a POST sent with an Idempotency-Key: a retry with the same
-    key and body gets this answer again instead of running the request twice."""
+    key and body gets this answer again instead of running the request twice. Each kind
+    of caller (staff user, portal customer) keeps its keys in its own table."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     # sha256 of method, path and canonical body: a reused key with another request is refused.
     fingerprint = models.CharField(max_length=64)
@@ -71,6 +71,13 @@ class IdempotencyRecord(models.Model):
     body = models.BinaryField(default=b"")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class IdempotencyRecord(StoredResponse):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [

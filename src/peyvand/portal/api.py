@@ -19,10 +19,12 @@ from ninja.utils import check_csrf
 
 from peyvand.catalog.models import Product
 from peyvand.core.api.access import optionally_referenced
+from peyvand.core.api.idempotency import Owner, idempotent_for
 from peyvand.core.api.pagination import Ordering, PageParams, paginate
 from peyvand.core.api.schemas import InputSchema, MoneyOut, money_out
 from peyvand.customers.models import Customer
 from peyvand.portal import selectors, services
+from peyvand.portal.models import PortalIdempotencyRecord
 from peyvand.portal.session import current_customer
 from peyvand.sales.models import Order, Quote
 from peyvand.service.models import ServiceAgreement, Ticket
@@ -45,7 +47,17 @@ class PortalSessionAuth(APIKeyCookie):
         return customer
 
 
+def _portal_caller(request: HttpRequest) -> Owner | None:
+    customer = current_customer(request)
+    if customer is None or customer.deleted_at is not None:
+        return None
+    return (PortalIdempotencyRecord, {"customer": customer})
+
+
 router = Router(auth=PortalSessionAuth(), tags=["portal"])
+# Outside the API's own (staff) wrapper, so a customer's keys are theirs even in a browser
+# that also holds a staff session.
+router.add_decorator(idempotent_for(_portal_caller), mode="view")
 NEWEST_FIRST = Ordering("created_at", descending=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from peyvand.access.choices import ApiScope
-from peyvand.access.models import Department
+from peyvand.access.models import Department, User
 from peyvand.access.scopes import can, get_for
 from peyvand.channels.downloads import attachment_response
 from peyvand.core.api.auth import api_user, require_scope
@@ -33,6 +33,7 @@ from peyvand.service.choices import ArticleStatus, ArticleVisibility, TicketPrio
 from peyvand.service.kb import selectors, services
 from peyvand.service.models import Article, ArticleAttachment, ArticleCategory, Ticket
 from peyvand.service.models.tickets import TICKET_OBJECT_TYPE
+from peyvand.service.tickets import macros
 from peyvand.service.tickets import selectors as ticket_selectors
 from peyvand.service.tickets import services as ticket_services
 
@@ -350,6 +351,7 @@ class TicketOut(Schema):
     priority: int = Field(description="1 low, 2 normal, 3 high, 4 urgent.")
     status: str
     agreement_id: int | None
+    sla_policy_id: int | None
     first_response_due: dt.datetime | None
     resolution_due: dt.datetime | None
     first_responded_at: dt.datetime | None
@@ -383,6 +385,8 @@ class TicketIn(InputSchema):
 
 class TicketPatch(InputSchema):
     status: TicketStatus | None = None
+    priority: TicketPriority | None = None
+    queue: int | None = Field(None, description="Department id of the queue to hand it to.")
     first_response: bool = Field(False, description="True: an agent has answered the customer.")
 
 
@@ -446,14 +450,22 @@ def read_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 @require_scope(ApiScope.TICKETS_WRITE)
 def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) -> Any:
     """`pending` stops the SLA clock until the ticket moves on; `first_response` records
-    that the customer has been answered."""
+    that the customer has been answered. Another `priority` or `queue` can bring another
+    SLA policy: the due times are then recalculated from the ticket's start."""
     user = api_user(request)
     ticket = get_for(user, _tickets(request, "change"), ticket_id, "change")
+    if payload.priority is not None or payload.queue is not None:
+        queue = None
+        if payload.queue is not None:
+            queue = get_object_or_404(Department, pk=payload.queue, is_active=True)
+        ticket = ticket_services.change_ticket(
+            ticket, actor=user, priority=payload.priority, queue=queue
+        )
     if payload.first_response:
         ticket = ticket_services.record_first_response(ticket, actor=user)
     if payload.status is not None:
         ticket = ticket_services.set_status(ticket, actor=user, status=payload.status)
-    return get_for(user, _tickets(request), ticket.pk)
+    return _full_ticket(ticket)
 
 
 class TicketMessageOut(Schema):
@@ -520,3 +532,133 @@ def note_on_ticket(request: HttpRequest, ticket_id: int, payload: NoteIn) -> Any
     user = api_user(request)
     ticket = get_ticket_for(user, ticket_id, "change")
     return Status(201, ticket_services.add_internal_note(ticket, actor=user, body=payload.body))
+
+
+# --- macros, merge, split, watchers ---------------------------------------------------------
+
+
+class MacroOut(Schema):
+    id: int
+    title: str
+    language: str
+    body: str = Field(description="With `{{ placeholders }}`; filled when applied.")
+    set_status: str = Field(description="Empty: leaves the status.")
+    set_priority: int | None
+    set_queue_id: int | None
+
+
+class MacroAppliedOut(Schema):
+    ticket: TicketOut
+    text: str = Field(description="The macro's text filled for this ticket, to send as a reply.")
+
+
+class MergeIn(InputSchema):
+    into: int = Field(description="Id of the ticket that stays; this one is closed into it.")
+
+
+class SplitIn(InputSchema):
+    message: int = Field(description="Id of a customer message or reply of this ticket.")
+    subject: str = Field("", max_length=255, description="Empty: the message's subject.")
+
+
+class WatcherIn(InputSchema):
+    user: int | None = Field(None, description="Empty: the caller.")
+
+
+def _full_ticket(ticket: Ticket) -> Ticket:
+    # Read without the caller's visibility: a ticket handed to another queue (by a change
+    # or a macro) is still answered with what became of it.
+    return Ticket.objects.select_related("customer", "queue", "assignee").get(pk=ticket.pk)
+
+
+@tickets_router.get("/{ticket_id}/macros", response=list[MacroOut], summary="Macros for a ticket")
+@require_scope(ApiScope.TICKETS_READ)
+def ticket_macros(request: HttpRequest, ticket_id: int) -> Any:
+    """The macros the caller may use on this ticket, in the customer's language."""
+    user = api_user(request)
+    ticket = get_ticket_for(user, ticket_id)
+    return ticket_selectors.macros_for(
+        user, language=ticket_services.customer_language(ticket.customer)
+    )
+
+
+@tickets_router.post(
+    "/{ticket_id}/macros/{macro_id}/apply",
+    response=MacroAppliedOut,
+    summary="Apply a macro",
+)
+@require_scope(ApiScope.TICKETS_WRITE)
+def apply_ticket_macro(request: HttpRequest, ticket_id: int, macro_id: int) -> Any:
+    """Makes the macro's changes (status, priority, queue — the SLA follows) and returns
+    its text for the reply; nothing is sent."""
+    user = api_user(request)
+    ticket = get_ticket_for(user, ticket_id, "change")
+    macro = get_object_or_404(ticket_selectors.macros_for(user), pk=macro_id)
+    ticket, text = macros.apply_macro(ticket, macro, actor=user)
+    return {"ticket": _full_ticket(ticket), "text": text}
+
+
+@tickets_router.post("/{ticket_id}/merge", response=TicketOut, summary="Merge into another")
+@require_scope(ApiScope.TICKETS_WRITE)
+def merge_ticket(request: HttpRequest, ticket_id: int, payload: MergeIn) -> Any:
+    """Closes this ticket into `into` (same customer), moving its thread there; replies to
+    its email thread land on `into` from then on. Answers with the ticket that stays."""
+    user = api_user(request)
+    ticket = get_ticket_for(user, ticket_id, "change")
+    into = get_ticket_for(user, payload.into, "change")
+    return _full_ticket(ticket_services.merge_tickets(ticket, into=into, actor=user))
+
+
+@tickets_router.post("/{ticket_id}/split", response={201: TicketOut}, summary="Split a message off")
+@require_scope(ApiScope.TICKETS_WRITE)
+def split_ticket(request: HttpRequest, ticket_id: int, payload: SplitIn) -> Any:
+    """Opens a child ticket from one message of this ticket, with its own SLA clock."""
+    user = api_user(request)
+    ticket = get_ticket_for(user, ticket_id, "change")
+    message = get_object_or_404(ticket_selectors.splittable(ticket), pk=payload.message)
+    child = ticket_services.split_ticket(
+        ticket, message=message, subject=payload.subject, actor=user
+    )
+    return Status(201, _full_ticket(child))
+
+
+@tickets_router.get("/{ticket_id}/watchers", response=list[UserRef], summary="Watchers")
+@require_scope(ApiScope.TICKETS_READ)
+def ticket_watchers(request: HttpRequest, ticket_id: int) -> Any:
+    return ticket_selectors.watchers(get_ticket_for(api_user(request), ticket_id))
+
+
+def _watcher(request: HttpRequest, ticket: Ticket, user_id: int | None) -> Any:
+    """The caller, or a colleague who may see the ticket (adding or removing others needs
+    the right to change it)."""
+    user = api_user(request)
+    if user_id is None or user_id == user.pk:
+        return user
+    get_ticket_for(user, ticket.pk, "change")
+    colleague = get_object_or_404(User, pk=user_id, is_active=True)
+    if not ticket_selectors.tickets_visible_to(colleague).filter(pk=ticket.pk).exists():
+        raise ValidationError(
+            {"user": _("This colleague may not see the ticket, so cannot watch it.")}
+        )
+    return colleague
+
+
+@tickets_router.post(
+    "/{ticket_id}/watchers", response={201: list[UserRef]}, summary="Add a watcher"
+)
+@require_scope(ApiScope.TICKETS_WRITE)
+def add_ticket_watcher(request: HttpRequest, ticket_id: int, payload: WatcherIn) -> Any:
+    """Their desk gets each public reply and status change; answers with all watchers."""
+    ticket = get_ticket_for(api_user(request), ticket_id)
+    ticket_services.watch_ticket(ticket, user=_watcher(request, ticket, payload.user))
+    return Status(201, ticket_selectors.watchers(ticket))
+
+
+@tickets_router.delete(
+    "/{ticket_id}/watchers/{user_id}", response={204: None}, summary="Remove a watcher"
+)
+@require_scope(ApiScope.TICKETS_WRITE)
+def remove_ticket_watcher(request: HttpRequest, ticket_id: int, user_id: int) -> Any:
+    ticket = get_ticket_for(api_user(request), ticket_id)
+    ticket_services.unwatch_ticket(ticket, user=_watcher(request, ticket, user_id))
+    return Status(204, None)

@@ -10,10 +10,12 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from peyvand.channels.email.inbound.routing import (
             register_reply_handler,
+            register_thread_redirect,
             register_ticket_handler,
         )
-        from peyvand.service.tickets.inbound import ticket_from_email
+        from peyvand.service.tickets.inbound import surviving_thread, ticket_from_email
         from peyvand.service.tickets.services import customer_answered
 
         register_ticket_handler(ticket_from_email)
         register_reply_handler(customer_answered)
+        register_thread_redirect(surviving_thread)

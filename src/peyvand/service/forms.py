@@ -197,6 +197,15 @@ class MacroApplyForm(forms.Form):
         self.fields["macro"].queryset = macros  # type: ignore[attr-defined]
 
 
+class TicketChangeForm(forms.Form):
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=TicketPriority.choices, coerce=int
+    )
+    queue = forms.ModelChoiceField(
+        label=_("Queue"), queryset=Department.objects.filter(is_active=True)
+    )
+
+
 class TicketMergeForm(forms.Form):
     into = forms.IntegerField(label=_("Merge into ticket number"), min_value=1)
 

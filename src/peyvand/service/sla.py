@@ -53,6 +53,17 @@ class BusinessClock:
                     )
             day += dt.timedelta(days=1)
 
+    def _spans_back(self, end: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        day = end.astimezone(self.zone).date()
+        for _ in range(MAX_DAYS):
+            if day not in self.holidays:
+                for begin, stop in reversed(self.week.get(day.isoweekday(), [])):
+                    yield (
+                        dt.datetime.combine(day, begin, self.zone),
+                        dt.datetime.combine(day, stop, self.zone),
+                    )
+            day -= dt.timedelta(days=1)
+
     def add(self, start: dt.datetime, seconds: float) -> dt.datetime:
         """The instant `seconds` of working time after `start`."""
         remaining = float(seconds)
@@ -66,6 +77,19 @@ class BusinessClock:
             remaining -= available
         # No working hours within reach (an empty calendar): count calendar time instead.
         return start + dt.timedelta(seconds=seconds)
+
+    def subtract(self, end: dt.datetime, seconds: float) -> dt.datetime:
+        """The instant `seconds` of working time before `end`."""
+        remaining = float(seconds)
+        for begin, stop in self._spans_back(end):
+            if begin >= end:
+                continue
+            stop = min(stop, end)
+            available = (stop - begin).total_seconds()
+            if remaining <= available:
+                return stop - dt.timedelta(seconds=remaining)
+            remaining -= available
+        return end - dt.timedelta(seconds=seconds)
 
     def between(self, start: dt.datetime, end: dt.datetime) -> int:
         """Working seconds from `start` to `end` (0 if end is not after start)."""

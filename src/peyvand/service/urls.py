@@ -35,6 +35,7 @@ urlpatterns: list[URLPattern] = [
     path("tickets/<int:pk>/status/", ticket_views.ticket_status, name="ticket_status"),
     path("tickets/<int:pk>/reply/", ticket_views.ticket_reply, name="ticket_reply"),
     path("tickets/<int:pk>/note/", ticket_views.ticket_note, name="ticket_note"),
+    path("tickets/<int:pk>/change/", ticket_views.ticket_change, name="ticket_change"),
     path("tickets/<int:pk>/watch/", ticket_views.ticket_watch, name="ticket_watch"),
     path("tickets/<int:pk>/merge/", ticket_views.ticket_merge, name="ticket_merge"),
     path("tickets/<int:pk>/split/", ticket_views.ticket_split, name="ticket_split"),

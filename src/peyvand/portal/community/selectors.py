@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 
 from peyvand.access.scopes import can
 from peyvand.catalog.models import Product
 from peyvand.customers.models import Customer
-from peyvand.portal.models import ForumPost, ForumThread, ForumVote, Idea, IdeaVote
+from peyvand.portal.models import ForumPost, ForumThread, ForumVote, Idea, IdeaFollow, IdeaVote
 from peyvand.portal.models.community import FORUM_OBJECT_TYPE, IDEA_OBJECT_TYPE, PostStatus
 
 PUBLISHED = PostStatus.PUBLISHED.value
@@ -82,8 +92,15 @@ def ideas_for_board(product: Product, customer: Customer | None = None) -> Query
     """The product's ideas, most votes first (the board's and the product team's order)."""
     qs = Idea.objects.filter(product=product).select_related("customer")
     if customer is not None:
-        qs = qs.annotate(
-            voted=Exists(IdeaVote.objects.filter(idea=OuterRef("pk"), customer=customer))
+        follow = IdeaFollow.objects.filter(idea=OuterRef("pk"), customer=customer)
+        voted = Exists(IdeaVote.objects.filter(idea=OuterRef("pk"), customer=customer))
+        # As `services.idea_followers` decides: an explicit choice, else author or voter.
+        qs = qs.annotate(voted=voted).annotate(
+            gets_updates=Coalesce(
+                Subquery(follow.values("following")[:1]),
+                ExpressionWrapper(Q(customer=customer) | Q(voted=True), BooleanField()),
+                output_field=BooleanField(),
+            )
         )
     return qs.order_by("-vote_count", "-created_at", "-pk")
 

@@ -15,18 +15,27 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
-from django.utils import timezone
+from django.db.models import F, Max, Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from peyvand.access.scopes import can
 from peyvand.audit.services import record
 from peyvand.catalog.models import Product
+from peyvand.channels.email.services import email_address_of, send_email
 from peyvand.core.problems import ServiceError
 from peyvand.core.ratelimit import take_slot
 from peyvand.core.text import normalize_text
 from peyvand.customers.models import Customer
-from peyvand.portal.models import ForumPost, ForumReport, ForumThread, ForumVote, Idea, IdeaVote
+from peyvand.portal.models import (
+    ForumPost,
+    ForumReport,
+    ForumThread,
+    ForumVote,
+    Idea,
+    IdeaFollow,
+    IdeaVote,
+)
 from peyvand.portal.models.community import (
     FORUM_OBJECT_TYPE,
     IDEA_OBJECT_TYPE,
@@ -34,6 +43,7 @@ from peyvand.portal.models.community import (
     ModerationReason,
     PostStatus,
 )
+from peyvand.service.tickets.services import customer_language
 
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 10_000
@@ -374,7 +384,8 @@ def vote_idea(idea: Idea, *, customer: Customer) -> IdeaVote:
 
 @transaction.atomic
 def set_idea_status(idea: Idea, *, actor: Any, status: str, note: str = "") -> Idea:
-    """A product manager's decision on an idea, with the note customers read beside it."""
+    """A product manager's decision on an idea, with the note customers read beside it.
+    A new status is told to the idea's followers (see `idea_followers`), once."""
     _require_staff(actor, IDEA_OBJECT_TYPE, "change")
     errors: dict[str, list[str]] = {}
     if status not in IdeaStatus.values:
@@ -384,8 +395,67 @@ def set_idea_status(idea: Idea, *, actor: Any, status: str, note: str = "") -> I
         errors["note"] = [_("Keep the note under 10,000 characters.")]
     _raise(errors)
     locked = Idea.objects.select_for_update().get(pk=idea.pk)
+    changed = locked.status != status
     with record(locked, actor=actor):
         locked.status, locked.status_note = status, note
         locked.status_changed_by, locked.status_changed_at = actor, timezone.now()
         locked.save()
+    if changed:
+        for customer in idea_followers(locked):
+            _tell_status(locked, customer, actor=actor)
     return locked
+
+
+def idea_followers(idea: Idea) -> QuerySet[Customer]:
+    """Who hears of the idea's status: its author and voters and whoever asked to follow
+    it, less those who said stop; customers in the recycle bin are left out."""
+    follows = IdeaFollow.objects.filter(idea=idea)
+    return (
+        Customer.objects.filter(deleted_at__isnull=True)
+        .filter(
+            Q(pk=idea.customer_id)
+            | Q(pk__in=IdeaVote.objects.filter(idea=idea).values("customer_id"))
+            | Q(pk__in=follows.filter(following=True).values("customer_id"))
+        )
+        .exclude(pk__in=follows.filter(following=False).values("customer_id"))
+        .order_by("pk")
+    )
+
+
+def _tell_status(idea: Idea, customer: Customer, *, actor: Any) -> None:
+    """An email through the outbox in the customer's language; one who withdrew service
+    email gets it kept as not sent, one without an address gets nothing."""
+    language = customer_language(customer)
+    link = f"{settings.PEYVAND_PUBLIC_URL}{idea.get_absolute_url()}#idea-{idea.pk}"
+    with translation.override(language):
+        subject = _("Your idea news: “%(title)s” is now %(status)s") % {
+            "title": idea.title,
+            "status": idea.get_status_display(),
+        }
+        body = _(
+            "The idea “%(title)s” is now: %(status)s.\n\n%(note)s\n\nSee the ideas board: "
+            "%(link)s\n\nYou get this because you proposed, voted for or follow this idea; "
+            "choose “Stop updates” beside it on the board to hear no more."
+        ) % {
+            "title": idea.title,
+            "status": idea.get_status_display(),
+            "note": idea.status_note,
+            "link": link,
+        }
+    if not email_address_of(customer):
+        return
+    try:
+        send_email(customer, actor=actor, subject=subject[:255], body=body, language=language)
+    except ValidationError:
+        # No sending identity set up: the status stands on the board all the same.
+        return
+
+
+@transaction.atomic
+def follow_idea(idea: Idea, *, customer: Customer, following: bool) -> IdeaFollow:
+    """Ask for the idea's status news, or stop them (also for its author and voters)."""
+    _require_active(customer)
+    follow, _created = IdeaFollow.objects.update_or_create(
+        idea=idea, customer=customer, defaults={"following": following}
+    )
+    return follow

@@ -19,4 +19,5 @@ urlpatterns: list[URLPattern] = [
     path("posts/<int:pk>/vote/", views.post_vote, name="post_vote"),
     path("posts/<int:pk>/report/", views.post_report, name="post_report"),
     path("ideas/<int:pk>/vote/", views.idea_vote, name="idea_vote"),
+    path("ideas/<int:pk>/follow/", views.idea_follow, name="idea_follow"),
 ]

@@ -323,3 +323,21 @@ def idea_vote(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, exc, to)
     messages.success(request, _("Thank you for your vote."))
     return redirect(to)
+
+
+@require_POST
+@portal_login_required
+def idea_follow(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for an idea's status news (`follow=1`) or stop them."""
+    idea = get_object_or_404(Idea.objects.filter(product__in=Product.objects.sellable()), pk=pk)
+    following = request.POST.get("follow") == "1"
+    services.follow_idea(
+        idea,
+        customer=request.portal_customer,  # type: ignore[attr-defined]
+        following=following,
+    )
+    if following:
+        messages.success(request, _("You will hear when this idea's status changes."))
+    else:
+        messages.success(request, _("You will no longer hear about this idea."))
+    return redirect(f"{idea.get_absolute_url()}#idea-{idea.pk}")

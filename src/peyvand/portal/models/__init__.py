@@ -1,12 +1,13 @@
 """The customer's side of Peyvand: portal sign-in and community. One module per area."""
 
-from peyvand.portal.models.access import SignInCode
+from peyvand.portal.models.access import PortalIdempotencyRecord, SignInCode
 from peyvand.portal.models.community import (
     ForumPost,
     ForumReport,
     ForumThread,
     ForumVote,
     Idea,
+    IdeaFollow,
     IdeaVote,
 )
 from peyvand.portal.models.updates import ProductSubscription, ReleaseNote
@@ -17,7 +18,9 @@ __all__ = [
     "ForumThread",
     "ForumVote",
     "Idea",
+    "IdeaFollow",
     "IdeaVote",
+    "PortalIdempotencyRecord",
     "ProductSubscription",
     "ReleaseNote",
     "SignInCode",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from peyvand.core.models import StoredResponse
 from peyvand.customers.choices import ContactKind
 
 
@@ -35,3 +36,21 @@ class SignInCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} code #{self.pk}"
+
+
+class PortalIdempotencyRecord(StoredResponse):
+    """A portal customer's Idempotency-Key and the answer it got (see
+    `peyvand.core.api.idempotency`): customers are not staff users, so their keys have a
+    table of their own."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "key"], name="uniq_portal_idempotency_key")
+        ]
+        verbose_name = _("portal idempotency record")
+        verbose_name_plural = _("portal idempotency records")
+
+    def __str__(self) -> str:
+        return self.key

@@ -236,3 +236,26 @@ class IdeaVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.idea.title} ({self.customer_id})"
+
+
+class IdeaFollow(models.Model):
+    """A customer's choice about an idea's status news. Its author and its voters hear of
+    every status change unless they said stop (`following` false); anyone else signed in
+    may ask for them (`following` true)."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="follows")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="idea_follows"
+    )
+    following = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["idea", "customer"], name="uniq_idea_follow")
+        ]
+        verbose_name = _("idea follower")
+        verbose_name_plural = _("idea followers")
+
+    def __str__(self) -> str:
+        return f"{self.idea_id} ({self.customer_id})"

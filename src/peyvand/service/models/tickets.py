@@ -63,11 +63,21 @@ class Holiday(models.Model):
 
 class SlaPolicy(TimeStampedModel):
     """Targets in business minutes of the calendar. Applied to a ticket by its agreement,
-    else by the first active policy (by position) whose priority matches or is empty."""
+    else by the first active policy (by position) whose queue and priority match or are
+    empty, a policy of the ticket's own queue before one for every queue."""
 
     name = models.CharField(_("name"), max_length=120)
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=TicketPriority.choices, null=True, blank=True
+    )
+    # Empty: tickets of every queue.
+    queue = models.ForeignKey(
+        "access.Department",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("queue"),
     )
     first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"))

@@ -10,10 +10,14 @@ from django.utils.translation import gettext as _
 
 from peyvand.access.models import Department
 from peyvand.channels.choices import InteractionChannel
+from peyvand.channels.inbox.models import Conversation
 from peyvand.channels.inbox.services import link_customer
 from peyvand.customers.services import create_customer
 from peyvand.service.models import Ticket
-from peyvand.service.tickets.services import open_ticket
+from peyvand.service.tickets.services import open_ticket, ticket_thread
+
+# Merges chain (A into B, later B into C); a chain longer than this is not followed further.
+MAX_MERGE_HOPS = 20
 
 DEFAULT_QUEUE = "service"
 
@@ -51,3 +55,16 @@ def ticket_from_email(message: Any, mailbox: Any, rule: Any) -> Ticket | None:
         conversation=conversation,
         now=message.created_at,
     )
+
+
+def surviving_thread(conversation: Conversation) -> Conversation | None:
+    """A reply on the thread of a ticket merged into another belongs to the ticket that
+    stayed: its thread (opened if it had none), following merges of merges."""
+    ticket = Ticket.objects.filter(conversation=conversation).only("merged_into_id").first()
+    if ticket is None or ticket.merged_into_id is None:
+        return None
+    for _hop in range(MAX_MERGE_HOPS):
+        ticket = Ticket.objects.select_related("customer", "queue").get(pk=ticket.merged_into_id)
+        if ticket.merged_into_id is None:
+            break
+    return ticket_thread(ticket, actor=None)

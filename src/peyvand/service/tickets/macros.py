@@ -115,7 +115,7 @@ def apply_macro(
     """Make the macro's changes to the ticket and return it with the reply text to send."""
     if macro.set_priority is not None or macro.set_queue_id is not None:
         ticket = change_ticket(
-            ticket, actor=actor, priority=macro.set_priority, queue=macro.set_queue
+            ticket, actor=actor, priority=macro.set_priority, queue=macro.set_queue, now=now
         )
     if macro.set_status:
         ticket = set_status(ticket, actor=actor, status=macro.set_status, now=now)

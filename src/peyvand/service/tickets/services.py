@@ -63,14 +63,22 @@ def agreement_for(
     return None
 
 
-def policy_for(priority: int, agreement: ServiceAgreement | None) -> SlaPolicy | None:
+def policy_for(
+    priority: int, agreement: ServiceAgreement | None, queue: Department | None = None
+) -> SlaPolicy | None:
     if agreement is not None:
         return agreement.sla_policy
     return (
         SlaPolicy.objects.filter(is_active=True)
         .filter(Q(priority=priority) | Q(priority__isnull=True))
+        .filter(Q(queue=queue) | Q(queue__isnull=True))
         .select_related("calendar")
-        .order_by(F("priority").desc(nulls_last=True), "position", "pk")
+        .order_by(
+            F("queue").desc(nulls_last=True),
+            F("priority").desc(nulls_last=True),
+            "position",
+            "pk",
+        )
         .first()
     )
 
@@ -106,7 +114,7 @@ def open_ticket(
     if errors:
         raise ValidationError(errors)
     agreement = agreement_for(customer, on=when.date(), product=product, channel=channel)
-    policy = policy_for(priority, agreement)
+    policy = policy_for(priority, agreement, queue)
     ticket = Ticket(
         customer=customer,
         subject=subject,
@@ -490,10 +498,16 @@ def customer_answered(message: Message) -> Ticket | None:
 
 @transaction.atomic
 def change_ticket(
-    ticket: Ticket, *, actor: Any, priority: int | None = None, queue: Department | None = None
+    ticket: Ticket,
+    *,
+    actor: Any,
+    priority: int | None = None,
+    queue: Department | None = None,
+    now: dt.datetime | None = None,
 ) -> Ticket:
-    """Re-prioritise the ticket or hand it to another queue; the SLA targets stay those it
-    was opened with."""
+    """Re-prioritise the ticket or hand it to another queue. When that brings another SLA
+    policy, its targets replace the old ones (see `_retarget`); a breach already recorded
+    stays recorded."""
     if priority is not None and priority not in TicketPriority.values:
         raise ValidationError({"priority": _("Choose a priority.")})
     locked = _locked(ticket)
@@ -504,8 +518,61 @@ def change_ticket(
             locked.priority = priority
         if queue is not None:
             locked.queue = queue
-        locked.save(update_fields=["priority", "queue", "updated_at"])
+        policy = policy_for(locked.priority, locked.agreement, locked.queue)
+        if policy != locked.sla_policy:
+            _retarget(locked, policy, when=_now(now))
+        locked.save()
     return locked
+
+
+def _retarget(ticket: Ticket, policy: SlaPolicy | None, *, when: dt.datetime) -> None:
+    """Hold the ticket to `policy` from its start: the business time its clock has run so
+    far (the old target less what was left of it, so pauses do not count) is taken off the
+    new target. A target already passed gets its due time in the past, where the new
+    target ran out, and the breach scan flags it."""
+    old = ticket.sla_policy
+    ticket.sla_policy = policy
+    ticket.warned_at = None
+    if policy is None:
+        ticket.first_response_due = ticket.resolution_due = None
+        ticket.response_left_seconds = ticket.resolution_left_seconds = None
+        return
+    old_clock = BusinessClock(old.calendar) if old is not None else None
+    clock = BusinessClock(policy.calendar)
+    paused = ticket.paused_at is not None
+
+    def elapsed(target_minutes: int, due: dt.datetime | None, left: int | None) -> int:
+        # With no policy before, the clock never stopped: it ran from the ticket's start.
+        if old_clock is None or due is None:
+            return clock.between(ticket.created_at, when)
+        if paused and left is not None:
+            return target_minutes * 60 - left
+        if due >= when:
+            return target_minutes * 60 - old_clock.between(when, due)
+        return target_minutes * 60 + old_clock.between(due, when)
+
+    def retimed(seconds_left: int) -> dt.datetime:
+        if seconds_left >= 0:
+            return clock.add(ticket.paused_at or when, seconds_left)
+        return clock.subtract(ticket.paused_at or when, -seconds_left)
+
+    if ticket.first_responded_at is None:
+        left = policy.first_response_minutes * 60 - elapsed(
+            old.first_response_minutes if old else 0,
+            ticket.first_response_due,
+            ticket.response_left_seconds,
+        )
+        ticket.first_response_due = retimed(left)
+        if paused:
+            ticket.response_left_seconds = max(0, left)
+    left = policy.resolution_minutes * 60 - elapsed(
+        old.resolution_minutes if old else 0,
+        ticket.resolution_due,
+        ticket.resolution_left_seconds,
+    )
+    ticket.resolution_due = retimed(left)
+    if paused:
+        ticket.resolution_left_seconds = max(0, left)
 
 
 # --- merge and split --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from peyvand.service.choices import TicketStatus
 from peyvand.service.forms import (
     MacroApplyForm,
     MacroForm,
+    TicketChangeForm,
     TicketFilterForm,
     TicketForm,
     TicketMergeForm,
@@ -90,6 +91,7 @@ def _detail(
     note_form: TicketNoteForm | None = None,
     merge_form: TicketMergeForm | None = None,
     split_form: TicketSplitForm | None = None,
+    change_form: TicketChangeForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     return render(
@@ -106,6 +108,8 @@ def _detail(
             "note_form": note_form or TicketNoteForm(),
             "macro_form": MacroApplyForm(macros=_macros_for(request.user, ticket)),
             "merge_form": merge_form or TicketMergeForm(),
+            "change_form": change_form
+            or TicketChangeForm(initial={"priority": ticket.priority, "queue": ticket.queue_id}),
             "split_form": split_form or TicketSplitForm(messages=selectors.splittable(ticket)),
             "related": selectors.related(ticket),
             "watchers": selectors.watchers(ticket),
@@ -190,6 +194,36 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     return redirect("service:ticket_detail", pk=ticket.pk)
+
+
+@login_required
+@require_POST
+def ticket_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Another priority or queue; the SLA targets follow the policy that now applies."""
+    ticket = get_ticket_for(request.user, pk, "change")
+    form = TicketChangeForm(request.POST)
+    if form.is_valid():
+        before = ticket.sla_policy_id
+        try:
+            ticket = services.change_ticket(
+                ticket,
+                actor=request.user,
+                priority=form.cleaned_data["priority"],
+                queue=form.cleaned_data["queue"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if ticket.sla_policy_id != before:
+                messages.success(
+                    request, _("Saved. The due times now follow the service level that applies.")
+                )
+            else:
+                messages.success(request, _("Saved."))
+            if not selectors.tickets_visible_to(request.user).filter(pk=ticket.pk).exists():
+                return redirect("service:ticket_queue")
+            return redirect("service:ticket_detail", pk=ticket.pk)
+    return _detail(request, get_ticket_for(request.user, pk), change_form=form, status=400)
 
 
 @login_required

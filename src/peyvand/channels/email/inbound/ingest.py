@@ -259,6 +259,8 @@ def _ingest(
         customer = _customer_for_fax(parsed)
     conversation = _thread_of(parsed)
     continues_thread = conversation is not None
+    if conversation is not None:
+        conversation = routing.redirect_thread(conversation)
     rules: list[MailboxRule] = []
     if conversation is None:
         conversation, rules = _route_new(mailbox, parsed, customer, channel)

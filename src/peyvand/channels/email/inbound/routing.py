@@ -26,6 +26,8 @@ TicketHandler = Callable[[Message, Mailbox, MailboxRule], Any]
 _ticket_handlers: list[TicketHandler] = []
 ReplyHandler = Callable[[Message], Any]
 _reply_handlers: list[ReplyHandler] = []
+ThreadRedirect = Callable[[Conversation], Conversation | None]
+_thread_redirects: list[ThreadRedirect] = []
 
 
 def register_ticket_handler(handler: TicketHandler) -> None:
@@ -50,6 +52,27 @@ def register_reply_handler(handler: ReplyHandler) -> None:
 def unregister_reply_handler(handler: ReplyHandler) -> None:
     if handler in _reply_handlers:
         _reply_handlers.remove(handler)
+
+
+def register_thread_redirect(handler: ThreadRedirect) -> None:
+    """A reply found to belong to a conversation goes where `handler` says instead, when
+    it names another (the service app: a merged ticket's thread continues on the ticket
+    it was merged into)."""
+    if handler not in _thread_redirects:
+        _thread_redirects.append(handler)
+
+
+def unregister_thread_redirect(handler: ThreadRedirect) -> None:
+    if handler in _thread_redirects:
+        _thread_redirects.remove(handler)
+
+
+def redirect_thread(conversation: Conversation) -> Conversation:
+    for handler in _thread_redirects:
+        moved = handler(conversation)
+        if moved is not None:
+            return moved
+    return conversation
 
 
 def continue_thread(message: Message) -> list[Any]:
