@@ -24,6 +24,7 @@ from peyvand.channels.inbox.choices import MessageStatus
 from peyvand.channels.inbox.models import Message
 from peyvand.channels.sms.models import SmsGateway
 from peyvand.channels.sms.services import send_sms
+from peyvand.customers.services import set_consent
 from peyvand.sales.models import Order
 from peyvand.tracking.choices import MessageEventKind
 from peyvand.tracking.links import (
@@ -53,6 +54,12 @@ BODY = (
 )
 
 
+def _consents(customer: Any, channel: str, actor: Any) -> None:
+    set_consent(
+        customer, actor=actor, channel=channel, purpose="marketing", status="granted", source="test"
+    )
+
+
 def _send(customer: Any, identity: Any, actor: Any, body: str = BODY) -> Message:
     template = EmailTemplate.objects.create(
         name=f"Sale {EmailTemplate.objects.count()}",
@@ -61,7 +68,10 @@ def _send(customer: Any, identity: Any, actor: Any, body: str = BODY) -> Message
         subject_fa="x",
         body_fa="x",
     )
-    message = send_email(customer, actor=actor, template=template, identity=identity)
+    _consents(customer, "email", actor)
+    message = send_email(
+        customer, actor=actor, template=template, identity=identity, purpose="marketing"
+    )
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
     return message
@@ -177,16 +187,25 @@ def test_the_campaign_key_names_the_campaign_in_links_and_reports(
         subject_fa="حراج بهاره",
         body_fa="ببینید https://shop.example/",
     )
+    _consents(customer, "email", manager)
     with transaction.atomic():
-        message = send_email(customer, actor=manager, template=template, identity=identity)
+        message = send_email(
+            customer, actor=manager, template=template, identity=identity, purpose="marketing"
+        )
         set_campaign_key([message.pk], "spring-2026")
     assert TrackedMessage.objects.get(pk=message.pk).links == [
         "https://shop.example/?utm_source=peyvand&utm_medium=email&utm_campaign=spring-2026"
     ]
     # Without a key the Persian subject is the slug.
     other = customer_with_email(preferred_language="fa")
-    plain = send_email(other, actor=manager, template=template, identity=identity)
+    _consents(other, "email", manager)
+    plain = send_email(
+        other, actor=manager, template=template, identity=identity, purpose="marketing"
+    )
     link = TrackedMessage.objects.get(pk=plain.pk).links[0]
+    # A service message to the same customer keeps its links as written.
+    service = send_email(other, actor=manager, template=template, identity=identity)
+    assert not TrackedMessage.objects.filter(pk=service.pk).exists()
     assert parse_qs(urlsplit(link).query)["utm_campaign"] == ["حراج-بهاره"]
     assert TrackedMessage.objects.get(pk=plain.pk).campaign_key is None
 
@@ -354,8 +373,12 @@ def test_an_sms_carries_a_short_tracked_link_to_the_gateway(manager: Any, settin
     ContactPointFactory(customer=customer, kind="phone", value="09123456789", normalized=NUMBER)
     with running_receiver() as receiver:
         SmsGateway.objects.create(name="Loopback", url=receiver.url, is_default=True)
+        _consents(customer, "sms", manager)
         message = send_sms(
-            customer, actor=manager, body="Your order: https://shop.example/orders/42?lang=fa"
+            customer,
+            actor=manager,
+            body="Your order: https://shop.example/orders/42?lang=fa",
+            purpose="marketing",
         )
         (text,) = receiver.form()["text"]
     message.refresh_from_db()

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 
 from peyvand.channels.choices import Direction, InteractionChannel
 from peyvand.channels.email.rendering import text_to_html
+from peyvand.channels.inbox.choices import MessagePurpose
 from peyvand.channels.inbox.models import Message
 from peyvand.tracking.models import TrackedMessage
 
@@ -126,11 +127,14 @@ def campaign_of(message: Message, row: TrackedMessage | None) -> str:
 
 
 def is_tracked(message: Message) -> bool:
-    """Outbound email and SMS, unless tracking is off; never a secret (a sign-in code's
-    text stays exactly as written, and nothing about it is kept)."""
+    """Outbound marketing email and SMS, unless tracking is off. Service messages (a ticket
+    answer, a notice, an agent's own email) keep their links as written: the customer sees
+    where a link goes, and nobody consented to being measured there. Never a secret (a
+    sign-in code's text stays exactly as written, and nothing about it is kept)."""
     return (
         settings.PEYVAND_TRACK_MESSAGES
         and message.direction == Direction.OUTBOUND
+        and message.purpose == MessagePurpose.MARKETING
         and message.channel in TRACKED_CHANNELS
         and not message.conversation.sensitive
     )
