@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from peyvand.marketing import views
 
 app_name = "marketing"
 
 urlpatterns = [
+    path("", include("peyvand.marketing.consent.urls")),
     path("segments/", views.segment_list_view, name="segment_list"),
     path("segments/new/", views.segment_create, name="segment_create"),
     path("segments/builder/", views.builder, name="builder"),

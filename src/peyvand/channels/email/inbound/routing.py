@@ -26,6 +26,8 @@ TicketHandler = Callable[[Message, Mailbox, MailboxRule], Any]
 _ticket_handlers: list[TicketHandler] = []
 ReplyHandler = Callable[[Message], Any]
 _reply_handlers: list[ReplyHandler] = []
+ReportHandler = Callable[[bytes], bool]
+_report_handlers: list[ReportHandler] = []
 
 
 def register_ticket_handler(handler: TicketHandler) -> None:
@@ -50,6 +52,23 @@ def register_reply_handler(handler: ReplyHandler) -> None:
 def unregister_reply_handler(handler: ReplyHandler) -> None:
     if handler in _reply_handlers:
         _reply_handlers.remove(handler)
+
+
+def register_report_handler(handler: ReportHandler) -> None:
+    """The marketing app registers the function that reads delivery reports (bounces,
+    spam complaints): called inside the ingest transaction with the raw bytes of each new
+    email before it becomes a conversation; True means it was a report and is done."""
+    if handler not in _report_handlers:
+        _report_handlers.append(handler)
+
+
+def unregister_report_handler(handler: ReportHandler) -> None:
+    if handler in _report_handlers:
+        _report_handlers.remove(handler)
+
+
+def handle_report(raw: bytes) -> bool:
+    return any(handler(raw) for handler in _report_handlers)
 
 
 def continue_thread(message: Message) -> list[Any]:
