@@ -525,15 +525,13 @@ _ANYMAIL_EVENTS = {
 
 
 def on_provider_event(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
-    """django-anymail's `tracking` signal: a provider posted a delivery event."""
+    """django-anymail's `tracking` signal: a provider posted a delivery event. Anymail's
+    normalisation decides what is permanent ("bounced") and what is not ("deferred")."""
     kind = _ANYMAIL_EVENTS.get(event.event_type)
     address = normalize_email(event.recipient or "")
     if kind is None or "@" not in address:
         return
-    status = str(
-        (event.esp_event or {}).get("Status", "") if isinstance(event.esp_event, dict) else ""
-    )
-    apply_report(Report(kind, address, status[:16]), source=f"{esp_name} {event.event_type}")
+    apply_report(Report(kind, address), source=f"{esp_name} {event.event_type}")
 
 
 def handle_inbound_report(raw: bytes) -> bool:
