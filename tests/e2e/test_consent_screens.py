@@ -36,6 +36,9 @@ def test_consent_pages(page: Any, marketing1: Any, language: str) -> None:
         "email", "Gone@Example.com", reason="hard_bounce", source="mx 5.1.1", actor=None
     )
     add_suppression("sms", "09121234567", actor=marketing1, source="<script>x</script>")
+    # The shared machine is slow at times; the other screen tests allow as long.
+    page.set_default_timeout(60_000)
+    page.set_default_navigation_timeout(60_000)
     # Signed in first: the login page is English, and the marketer's own language (Persian
     # in the fa run) then carries over to the public pages opened in the same browser.
     sign_in(page, "marketing1", PASSWORD)

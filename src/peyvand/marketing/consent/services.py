@@ -536,9 +536,10 @@ def on_provider_event(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> 
 
 def handle_inbound_report(raw: bytes) -> bool:
     """The inbound email hook: True (and each report applied) when `raw` is a DSN or an
-    ARF report, False for any other email, which goes on to the inbox."""
+    ARF report about a recipient, False for any other email, which goes on to the inbox."""
     reports = parse_report(raw)
-    if reports is None:
+    if not reports:
+        # A report naming no recipient we can read still reaches staff in the inbox.
         return False
     for report in reports:
         apply_report(report)
