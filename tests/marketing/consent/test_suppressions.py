@@ -107,11 +107,11 @@ def test_the_api_lists_adds_imports_and_deletes(marketing1: Any, api_client: Any
     listed = api.get("/api/v1/suppressions", {"q": "b@x"}).json()
     assert [item["address"] for item in listed["items"]] == ["b@x.io"]
     upload = api.post(
-        "/api/v1/suppressions/import", {"file": SimpleUploadedFile("s.csv", b"address\nbad\n")}
+        "/api/v1/suppressions/import", {"csv": "address\nbad\n"}, content_type="application/json"
     )
     assert problem_of(upload, 400)["errors"][0]["field"].startswith("line 2")
     upload = api.post(
-        "/api/v1/suppressions/import", {"file": SimpleUploadedFile("s.csv", b"address\nc@x.io\n")}
+        "/api/v1/suppressions/import", {"csv": "address\nc@x.io\n"}, content_type="application/json"
     )
     assert upload.json() == {"added": 1, "already": 0}
     assert api.delete(f"/api/v1/suppressions/{created.json()['id']}").status_code == 204

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, Query, Router, Schema, Status
 
 from peyvand.access.choices import ApiScope
 from peyvand.core.api.auth import api_user, require_scope
@@ -59,6 +59,14 @@ class SuppressionIn(InputSchema):
     source: str = Field("", max_length=200)
 
 
+class ImportIn(InputSchema):
+    csv: str = Field(
+        min_length=1,
+        max_length=MAX_IMPORT_BYTES,
+        description="The CSV text: an `address` column, optionally `channel`, `reason`, `source`.",
+    )
+
+
 class ImportOut(Schema):
     added: int
     already: int
@@ -98,13 +106,11 @@ def add_suppression(request: HttpRequest, payload: SuppressionIn) -> Status[Supp
 
 @router.post("/import", response=ImportOut, summary="Import suppressed addresses from CSV")
 @require_scope(ApiScope.ALL)
-def import_suppressions(request: HttpRequest, file: File[UploadedFile]) -> Any:
+def import_suppressions(request: HttpRequest, payload: ImportIn) -> Any:
     """All or nothing: a 400 problem lists every bad row with its line number."""
     user = api_user(request)
     require_suppressions(user, "add")
-    if (file.size or 0) > MAX_IMPORT_BYTES:
-        return problem(request, 400, str(TITLES[400]), detail=_("The file is larger than 5 MB."))
-    result = services.import_suppressions(file.read(), actor=user)
+    result = services.import_suppressions(payload.csv.encode(), actor=user)
     if result.errors:
         return problem(
             request,
@@ -135,7 +141,30 @@ def remove_suppression(request: HttpRequest, suppression_id: int) -> Status[None
     return Status(204, None)
 
 
-@public_router.post("", response={202: Accepted}, summary="Subscribe (double opt-in)")
+_PUBLIC_PROBLEMS = {
+    "responses": {
+        code: {
+            "description": description,
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for code, description in (
+            (400, "The body is not valid JSON."),
+            (404, "No such endpoint."),
+            (413, "The request is over the size limit."),
+            (429, "Too many requests for this address or from this client; see Retry-After."),
+        )
+    }
+}
+
+
+@public_router.post(
+    "",
+    response={202: Accepted},
+    summary="Subscribe (double opt-in)",
+    openapi_extra=_PUBLIC_PROBLEMS,
+)
 def subscribe(request: HttpRequest, payload: SubscribeIn) -> Any:
     """Records a pending subscription and emails a confirmation link; nothing is granted
     until it is opened. The answer is the same whether the address is known or not; 429
