@@ -180,11 +180,13 @@ def test_agreements_show_the_incidents_left(alice: Any, portal_client: Any) -> N
     assert api[0]["incidents_left"] == 7
 
 
-def test_profile_and_consent_go_through_the_customer_services_with_source_portal(
+def test_profile_goes_through_the_customer_services_and_links_to_preferences(
     alice: Any, portal_client: Any
 ) -> None:
     client = portal_client(alice)
-    assert client.get("/portal/profile/").status_code == 200
+    page = client.get("/portal/profile/").content.decode()
+    # Consent is decided in the preference centre (tests/marketing/consent), not here.
+    assert 'href="/portal/preferences/"' in page
     response = client.post(
         "/portal/profile/",
         {
@@ -192,19 +194,12 @@ def test_profile_and_consent_go_through_the_customer_services_with_source_portal
             "last_name": "Ahmadi",
             "preferred_language": "fa",
             "preferred_channel": "email",
-            "consent-email-newsletter": "on",
-            "consent-email-service": "on",
         },
     )
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.preferred_language == "fa" and alice.first_name == "Alice"
-    consents = {(c.channel, c.purpose): (c.status, c.source) for c in Consent.objects.all()}
-    assert consents[("email", "newsletter")] == ("granted", "portal")
-    # SMS service messages were unticked: withdrawn; untouched defaults record nothing.
-    assert consents[("sms", "service")] == ("withdrawn", "portal")
-    assert ("email", "service") not in consents and ("email", "marketing") not in consents
-    assert ChangeLog.objects.filter(content_type__model="consent").exists()
+    assert ChangeLog.objects.filter(content_type__model="customer", customer_id=alice.pk).exists()
 
 
 def test_bad_profile_input_changes_nothing(alice: Any, portal_client: Any) -> None:

@@ -74,6 +74,7 @@ ROLES: list[dict[str, Any]] = [
             "tracking_site": ["view", "add", "change"],
             "segment": ["view", "add", "change", "delete"],
             "attribution": ["view", "add", "change", "delete"],
+            "suppression": ["view", "add", "change", "delete"],
             "kb_article": ["view", "add", "change"],
             "forum_post": ["view"],
             "idea": ["view", "change"],

@@ -18,6 +18,8 @@ from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
 from peyvand.marketing.api import router as segments_router
 from peyvand.marketing.attribution.api import router as attribution_router
+from peyvand.marketing.consent.api import public_router as public_subscriptions_router
+from peyvand.marketing.consent.api import router as suppressions_router
 from peyvand.personalization.api import customers_router as offer_customers_router
 from peyvand.personalization.api import router as offers_router
 from peyvand.portal.api import router as portal_router
@@ -72,6 +74,8 @@ api.add_router("/public/tracking", public_tracking_router)
 api.add_router("/offers", offers_router)
 api.add_router("/segments", segments_router)
 api.add_router("/attribution", attribution_router)
+api.add_router("/suppressions", suppressions_router)
+api.add_router("/public/subscriptions", public_subscriptions_router)
 api.add_router("/kb", kb_router)
 api.add_router("/tickets", tickets_router)
 api.add_router("/community", community_router)

@@ -368,6 +368,11 @@ PEYVAND_VOICE_CLICK_TO_CALL_URL = os.environ.get("PEYVAND_VOICE_CLICK_TO_CALL_UR
 PEYVAND_PUBLIC_URL = os.environ.get("PEYVAND_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 # How long a satisfaction survey link can be answered.
 PEYVAND_CSAT_MAX_AGE_DAYS = int(os.environ.get("PEYVAND_CSAT_MAX_AGE_DAYS", "30"))
+# Double opt-in: how long the confirmation link works; the preference centre link in
+# marketing emails; soft bounces in a row after which an address is suppressed.
+PEYVAND_OPT_IN_LINK_HOURS = int(os.environ.get("PEYVAND_OPT_IN_LINK_HOURS", "48"))
+PEYVAND_PREFERENCE_LINK_DAYS = int(os.environ.get("PEYVAND_PREFERENCE_LINK_DAYS", "90"))
+PEYVAND_SOFT_BOUNCE_LIMIT = int(os.environ.get("PEYVAND_SOFT_BOUNCE_LIMIT", "3"))
 
 EMAIL_BACKEND = os.environ.get(
     "PEYVAND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"

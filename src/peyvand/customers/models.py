@@ -160,7 +160,9 @@ class Consent(TimeStampedModel):
         verbose_name_plural = _("consents")
 
     def __str__(self) -> str:
-        return f"{self.channel}/{self.purpose}: {self.status}"
+        # The change log keeps this as the row's name: a new decision shows its source
+        # on the customer's history without opening the row.
+        return f"{self.channel}/{self.purpose}: {self.status} ({self.source})"
 
 
 class Relationship(TimeStampedModel):

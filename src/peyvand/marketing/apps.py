@@ -8,4 +8,11 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from peyvand.channels.email.inbound.routing import register_report_handler
         from peyvand.marketing import signals  # noqa: F401  (connects the receivers)
+        from peyvand.marketing.consent.services import handle_inbound_report, on_provider_event
+
+        register_report_handler(handle_inbound_report)
+        tracking.connect(on_provider_event, dispatch_uid="peyvand.marketing.provider-events")

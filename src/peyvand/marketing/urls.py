@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from peyvand.marketing import views
 from peyvand.marketing.attribution import views as attribution
@@ -11,6 +11,7 @@ urlpatterns = [
     path("attribution/", attribution.report, name="attribution"),
     path("attribution/costs/", attribution.add_cost, name="attribution_cost"),
     path("attribution/backfill/", attribution.backfill, name="attribution_backfill"),
+    path("", include("peyvand.marketing.consent.urls")),
     path("segments/", views.segment_list_view, name="segment_list"),
     path("segments/new/", views.segment_create, name="segment_create"),
     path("segments/builder/", views.builder, name="builder"),

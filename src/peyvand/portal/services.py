@@ -21,9 +21,8 @@ from peyvand.channels.choices import InteractionChannel
 from peyvand.channels.email.services import send_email
 from peyvand.channels.inbox.services import new_message_id, open_conversation, receive_message
 from peyvand.channels.sms.services import primary_phone, send_sms
-from peyvand.customers.choices import ConsentPurpose, ConsentStatus
-from peyvand.customers.models import Consent, Customer
-from peyvand.customers.services import set_consent, update_customer
+from peyvand.customers.models import Customer
+from peyvand.customers.services import update_customer
 from peyvand.portal.models import ProductSubscription, ReleaseNote
 from peyvand.portal.models.updates import UpdateChannel
 from peyvand.sales.models import Order, Quote
@@ -36,9 +35,6 @@ from peyvand.service.tickets.services import open_ticket, set_status
 SOURCE = "portal"
 SERVICE_QUEUE = "service"
 MAX_REPLY_CHARS = 20_000
-# The channels and purposes a customer decides on in the portal.
-CONSENT_CHANNELS = ["email", "sms"]
-CONSENT_PURPOSES = [ConsentPurpose.MARKETING, ConsentPurpose.NEWSLETTER, ConsentPurpose.SERVICE]
 
 
 def _text(value: str, field: str, *, required: str, limit: int) -> str:
@@ -128,29 +124,6 @@ def update_profile(customer: Customer, **changes: Any) -> Customer:
     if set(changes) - allowed:
         raise ValidationError(_("This field cannot be changed here."))
     return update_customer(customer, actor=None, **changes)
-
-
-@transaction.atomic
-def set_my_consents(customer: Customer, choices: dict[tuple[str, str], bool]) -> int:
-    """Record each (channel, purpose) decision that differs from the one on file, through
-    the customers' consent service with source "portal"; returns how many changed."""
-    current = {(c.channel, c.purpose): c.status for c in Consent.objects.filter(customer=customer)}
-    changed = 0
-    for (channel, purpose), granted in choices.items():
-        if channel not in CONSENT_CHANNELS or purpose not in CONSENT_PURPOSES:
-            raise ValidationError(_("Choose a channel and a purpose from the list."))
-        status = ConsentStatus.GRANTED if granted else ConsentStatus.WITHDRAWN
-        # No decision on file: service messages are allowed, the others are not.
-        default = (
-            ConsentStatus.GRANTED if purpose == ConsentPurpose.SERVICE else ConsentStatus.WITHDRAWN
-        )
-        if current.get((channel, purpose), default) == status:
-            continue
-        set_consent(
-            customer, actor=None, channel=channel, purpose=purpose, status=status, source=SOURCE
-        )
-        changed += 1
-    return changed
 
 
 @transaction.atomic

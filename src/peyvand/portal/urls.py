@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from peyvand.marketing.consent import views as consent_views
 from peyvand.portal.views import pages, signin, staff
 
 app_name = "portal"
@@ -30,6 +31,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("agreements/", pages.agreement_list, name="agreements"),
     path("profile/", pages.profile, name="profile"),
     path("profile/my-data.json", pages.my_data, name="my_data"),
+    path("preferences/", consent_views.portal_preferences, name="preferences"),
     path("updates/", pages.subscriptions, name="subscriptions"),
     path("staff/release-notes/", staff.release_notes, name="release_notes"),
 ]

@@ -171,7 +171,7 @@ def _thread_headers(conversation: Conversation) -> tuple[str, str]:
 
 @transaction.atomic
 def send_email(
-    target: Conversation | Customer,
+    target: Conversation | Customer | None,
     *,
     actor: Any,
     template: EmailTemplate | None = None,
@@ -244,8 +244,8 @@ def send_email(
         language=lang,
     )
     if secret:
-        if customer is None or conversation is not None:
-            raise ValueError("a secret email goes to a customer, on their hidden thread")
+        if conversation is not None:
+            raise ValueError("a secret email goes on a hidden thread, not a conversation")
         conversation = secret_conversation(customer, channel=InteractionChannel.EMAIL)
     elif conversation is None:
         conversation = open_conversation(

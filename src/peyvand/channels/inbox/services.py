@@ -80,9 +80,11 @@ SECRET_FIELDS = ("subject", "body", "body_html")
 
 
 @transaction.atomic
-def secret_conversation(customer: Customer, *, channel: str) -> Conversation:
+def secret_conversation(customer: Customer | None, *, channel: str) -> Conversation:
     """The customer's one hidden thread on `channel` for secret messages, so sign-ins add
-    no conversation of their own and nothing of them reaches a staff view."""
+    no conversation of their own and nothing of them reaches a staff view. Without a
+    customer: the one hidden thread of secrets to addresses not on file (a double opt-in
+    confirmation to a new subscriber)."""
     found = (
         Conversation.objects.filter(customer=customer, channel=channel, sensitive=True)
         .order_by("pk")
@@ -91,7 +93,7 @@ def secret_conversation(customer: Customer, *, channel: str) -> Conversation:
     if found is not None:
         return found
     conversation = Conversation(customer=customer, channel=channel, sensitive=True)
-    with record(conversation, actor=None, customer_id=customer.pk):
+    with record(conversation, actor=None, customer_id=customer.pk if customer else None):
         conversation.save()
     return conversation
 

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from peyvand.channels.choices import InteractionChannel
 from peyvand.channels.views import serve_attachment
 from peyvand.core.problems import ServiceError
-from peyvand.customers.choices import Channel, ConsentPurpose, ConsentStatus
 from peyvand.portal import selectors, services
 from peyvand.portal.forms import ProfileForm, ReplyForm, TicketForm
 from peyvand.portal.models import ProductSubscription
@@ -195,30 +194,6 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/agreements.html", {"page": page, "rows": rows})
 
 
-def _consent_rows(customer: Any) -> list[dict[str, Any]]:
-    on_file = {(c.channel, c.purpose): c.status for c in customer.consents.all()}
-    rows = []
-    for purpose in services.CONSENT_PURPOSES:
-        default = (
-            ConsentStatus.GRANTED if purpose == ConsentPurpose.SERVICE else ConsentStatus.WITHDRAWN
-        )
-        rows.append(
-            {
-                "purpose": ConsentPurpose(purpose).label,
-                "cells": [
-                    {
-                        "name": f"consent-{channel}-{purpose}",
-                        "channel": Channel(channel).label,
-                        "granted": on_file.get((channel, purpose), default)
-                        == ConsentStatus.GRANTED,
-                    }
-                    for channel in services.CONSENT_CHANNELS
-                ],
-            }
-        )
-    return rows
-
-
 @portal_login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -233,14 +208,6 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_profile(customer, **form.cleaned_data)
-            services.set_my_consents(
-                customer,
-                {
-                    (channel, purpose): f"consent-{channel}-{purpose}" in request.POST
-                    for channel in services.CONSENT_CHANNELS
-                    for purpose in services.CONSENT_PURPOSES
-                },
-            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -248,7 +215,6 @@ def profile(request: HttpRequest) -> HttpResponse:
             return redirect("portal:profile")
     context = {
         "form": form,
-        "consent_rows": _consent_rows(customer),
         "contact_points": customer.contact_points.order_by("kind", "pk"),
     }
     return render(request, "portal/profile.html", context)

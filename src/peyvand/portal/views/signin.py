@@ -18,7 +18,7 @@ PENDING_KEY = "peyvand_portal_pending"
 NEXT_KEY = "peyvand_portal_next"
 
 
-def _wait_message(wait: int) -> str:
+def wait_message(wait: int) -> str:
     minutes = max(1, (wait + 59) // 60)
     return _("Too many tries. Please wait %(minutes)d minutes and try again.") % {
         "minutes": minutes
@@ -72,7 +72,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             for message in exc.message_dict.get("address", exc.messages):
                 form.add_error("address", message)
         except signin.RateLimited as exc:
-            form.add_error(None, _wait_message(exc.wait))
+            form.add_error(None, wait_message(exc.wait))
             status = 429
         else:
             request.session[PENDING_KEY] = [address.kind, address.value]
@@ -94,7 +94,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("code", exc.message_dict["code"][0])
         except signin.RateLimited as exc:
-            form.add_error(None, _wait_message(exc.wait))
+            form.add_error(None, wait_message(exc.wait))
             status = 429
         else:
             request.session.pop(PENDING_KEY, None)

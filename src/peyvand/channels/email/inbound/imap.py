@@ -18,7 +18,13 @@ from django.core.cache import cache
 from django.utils import timezone
 from imapclient import IMAPClient
 
-from peyvand.channels.email.inbound.ingest import DUPLICATE, IMPORTED, KEPT_RAW, ingest_email
+from peyvand.channels.email.inbound.ingest import (
+    DUPLICATE,
+    IMPORTED,
+    KEPT_RAW,
+    REPORT,
+    ingest_email,
+)
 from peyvand.channels.email.inbound.models import Mailbox, MailboxSecurity
 from peyvand.channels.email.inbound.secrets import decrypt_password
 
@@ -32,6 +38,7 @@ class SyncResult:
     imported: int = 0
     duplicates: int = 0
     kept_raw: int = 0
+    reports: int = 0
     error: str = ""
     skipped: bool = False
 
@@ -122,6 +129,8 @@ def _sync(mailbox_id: int) -> SyncResult:
                         result.duplicates += 1
                     elif outcome == KEPT_RAW:
                         result.kept_raw += 1
+                    elif outcome == REPORT:
+                        result.reports += 1
                     Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=uid)
     except Exception as exc:  # any server or network failure is shown on the mailbox
         result.error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -44,6 +44,8 @@ from peyvand.customers.models import ContactPoint, Customer
 logger = logging.getLogger(__name__)
 
 IMPORTED, DUPLICATE, KEPT_RAW = "imported", "duplicate", "kept_raw"
+# A bounce or complaint report, handled by a report handler instead of the inbox.
+REPORT = "report"
 
 _TOKEN = re.compile(r"\+([0-9a-f]{16})@")
 _DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"
@@ -252,6 +254,8 @@ def _ingest(
         if seen is not None:
             MailboxUid.objects.filter(pk=seen.pk).update(message=existing)
         return IngestResult(DUPLICATE, message=existing)
+    if routing.handle_report(raw):
+        return IngestResult(REPORT)
 
     channel = InteractionChannel.FAX if mailbox.is_fax_gateway else InteractionChannel.EMAIL
     customer = customer_for_address(parsed.sender)

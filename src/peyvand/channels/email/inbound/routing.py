@@ -28,6 +28,8 @@ ReplyHandler = Callable[[Message], Any]
 _reply_handlers: list[ReplyHandler] = []
 ThreadRedirect = Callable[[Conversation], Conversation | None]
 _thread_redirects: list[ThreadRedirect] = []
+ReportHandler = Callable[[bytes], bool]
+_report_handlers: list[ReportHandler] = []
 
 
 def register_ticket_handler(handler: TicketHandler) -> None:
@@ -73,6 +75,23 @@ def redirect_thread(conversation: Conversation) -> Conversation:
         if moved is not None:
             return moved
     return conversation
+
+
+def register_report_handler(handler: ReportHandler) -> None:
+    """The marketing app registers the function that reads delivery reports (bounces,
+    spam complaints): called inside the ingest transaction with the raw bytes of each new
+    email before it becomes a conversation; True means it was a report and is done."""
+    if handler not in _report_handlers:
+        _report_handlers.append(handler)
+
+
+def unregister_report_handler(handler: ReportHandler) -> None:
+    if handler in _report_handlers:
+        _report_handlers.remove(handler)
+
+
+def handle_report(raw: bytes) -> bool:
+    return any(handler(raw) for handler in _report_handlers)
 
 
 def continue_thread(message: Message) -> list[Any]:
