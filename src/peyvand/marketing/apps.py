@@ -9,3 +9,4 @@ class MarketingConfig(AppConfig):
 
     def ready(self) -> None:
         from peyvand.marketing import signals  # noqa: F401  (connects the receivers)
+        from peyvand.marketing.loyalty import signals as loyalty_signals  # noqa: F401

@@ -1,4 +1,22 @@
+from peyvand.marketing.models.loyalty import (
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyProgramme,
+    LoyaltyReward,
+    LoyaltyRule,
+    LoyaltyTier,
+)
 from peyvand.marketing.models.segments import Segment, SegmentMember
 from peyvand.marketing.models.suppression import Suppression
 
-__all__ = ["Segment", "SegmentMember", "Suppression"]
+__all__ = [
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltyProgramme",
+    "LoyaltyReward",
+    "LoyaltyRule",
+    "LoyaltyTier",
+    "Segment",
+    "SegmentMember",
+    "Suppression",
+]
