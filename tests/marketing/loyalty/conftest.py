@@ -15,6 +15,7 @@ from peyvand.marketing.loyalty import services
 from peyvand.marketing.models import LoyaltyProgramme, LoyaltyReward
 from tests.api.conftest import api_client  # noqa: F401 (fixture)
 from tests.factories import CustomerFactory
+from tests.portal.conftest import portal_client  # noqa: F401 (fixture)
 
 
 @pytest.fixture

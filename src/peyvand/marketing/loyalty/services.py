@@ -69,7 +69,7 @@ def active_programme() -> LoyaltyProgramme | None:
     return LoyaltyProgramme.objects.filter(is_active=True).first()
 
 
-def _require_programme() -> LoyaltyProgramme:
+def require_programme() -> LoyaltyProgramme:
     programme = active_programme()
     if programme is None:
         raise ServiceError(_("There is no active loyalty programme."), code="no_programme")
@@ -327,7 +327,7 @@ def award_action(
             _("Give a reference of at most 80 characters (the review, the referred customer…)."),
             field="reference",
         )
-    programme = _require_programme()
+    programme = require_programme()
     rule = LoyaltyRule.objects.filter(programme=programme, action=action).first()
     if rule is None:
         return None
@@ -369,7 +369,7 @@ def adjust_points(
     reason = str(reason or "").strip()
     if not reason:
         raise ServiceError(_("Say why the points are adjusted."), field="reason", code="required")
-    programme = _require_programme()
+    programme = require_programme()
     now = now or timezone.now()
     account = _locked_account(programme, customer.pk)
     key = f"adjust:{uuid.uuid4().hex}"
@@ -416,7 +416,7 @@ def redeem_reward(
     """Spend the reward's points: a discount reward takes its value off `order` (one of
     the customer's, converted to the order's currency) in the same transaction. `key`
     makes a retried request redeem once."""
-    programme = _require_programme()
+    programme = require_programme()
     rewards = LoyaltyReward.objects.filter(programme=programme, is_active=True)
     reward = rewards.filter(pk=int(reward_id)).first() if str(reward_id).isdigit() else None
     if reward is None:
