@@ -325,3 +325,15 @@ def test_only_one_programme_is_active(programme: LoyaltyProgramme) -> None:
         services.save_programme(None, actor=None, name="X", currency="ZZZ", points_per_unit=1)
     with pytest.raises(ServiceError):
         services.save_programme(None, actor=None, name="X", currency="IRR", points_per_unit=-1)
+
+
+def test_the_expiry_task_expires_what_is_due(programme: LoyaltyProgramme, customer1: Any) -> None:
+    from peyvand.core.worker import PERIODIC_TASKS
+    from peyvand.marketing.loyalty.tasks import expire_points_task
+
+    assert "peyvand.marketing.loyalty.tasks.expire_points_task" in dict(PERIODIC_TASKS)
+    services.adjust_points(customer1, 9, reason="old", actor=None, now=T0 - dt.timedelta(days=800))
+    services.adjust_points(customer1, 4, reason="new", actor=None)
+    result = expire_points_task.enqueue()
+    assert result.return_value == 1
+    assert balance(customer1) == 4

@@ -97,9 +97,13 @@ class EntryOut(Schema):
     occurred_at: dt.datetime
     expires_at: dt.datetime | None
     remaining: int = Field(description="Of an earned or added lot: points not yet used.")
-    description: str
+    description: str = Field(description="In the caller's language for points from an action.")
     order_id: int | None
     reward_id: int | None
+
+    @staticmethod
+    def resolve_description(obj: LoyaltyEntry) -> str:
+        return obj.label
 
 
 class EntryPage(Schema):

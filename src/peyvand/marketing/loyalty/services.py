@@ -37,6 +37,7 @@ from peyvand.core.problems import ServiceError
 from peyvand.customers.models import Customer
 from peyvand.marketing.loyalty.choices import EarnOn, EntryKind, LoyaltyAction, RewardKind
 from peyvand.marketing.models import (
+    ACTION_KEY_PREFIX,
     LoyaltyAccount,
     LoyaltyEntry,
     LoyaltyProgramme,
@@ -333,7 +334,7 @@ def award_action(
         return None
     now = now or timezone.now()
     account = _locked_account(programme, customer.pk)
-    key = f"action:{action}:{reference}"
+    key = f"{ACTION_KEY_PREFIX}{action}:{reference}"
     existing = LoyaltyEntry.objects.filter(account=account, key=key).first()
     if existing is not None:
         return existing
@@ -348,7 +349,6 @@ def award_action(
         key=key,
         now=now,
         actor=actor,
-        description=rule.get_action_display(),
     )
 
 

@@ -1,4 +1,5 @@
 from peyvand.marketing.models.loyalty import (
+    ACTION_KEY_PREFIX,
     LoyaltyAccount,
     LoyaltyEntry,
     LoyaltyProgramme,
@@ -10,6 +11,7 @@ from peyvand.marketing.models.segments import Segment, SegmentMember
 from peyvand.marketing.models.suppression import Suppression
 
 __all__ = [
+    "ACTION_KEY_PREFIX",
     "LoyaltyAccount",
     "LoyaltyEntry",
     "LoyaltyProgramme",

@@ -18,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from peyvand.core.models import TimeStampedModel
 from peyvand.marketing.loyalty.choices import EarnOn, EntryKind, LoyaltyAction, RewardKind
 
+# Keys of points earned by an action: "action:<LoyaltyAction>:<reference>".
+ACTION_KEY_PREFIX = "action:"
+
 
 class LoyaltyProgramme(TimeStampedModel):
     access_object_type = "loyalty"
@@ -228,3 +231,13 @@ class LoyaltyEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.points}"
+
+    @property
+    def label(self) -> str:
+        """What the statement says: the action's name in the reader's language for points
+        earned by an action (its key names it), else the stored description."""
+        if self.key.startswith(ACTION_KEY_PREFIX):
+            action = self.key.removeprefix(ACTION_KEY_PREFIX).split(":", 1)[0]
+            if action in LoyaltyAction.values:
+                return str(LoyaltyAction(action).label)
+        return self.description
