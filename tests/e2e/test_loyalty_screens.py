@@ -88,6 +88,7 @@ def test_loyalty_screens(page: Any, live_server: Any, manager: Any, language: st
     page.goto(f"/customers/{customer.pk}/")
     card = page.locator("#cu-points")
     expect(card.locator("table")).to_be_visible()
+    card.locator("summary").first.click()
     card.locator("select[name=reward]").select_option(str(voucher.pk))
     card.locator("input[name=order]").fill(open_order.number)
     card.locator("form").first.locator("button[type=submit]").click()
