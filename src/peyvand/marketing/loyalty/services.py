@@ -534,7 +534,7 @@ def expire_points(*, now: dt.datetime | None = None) -> int:
             RowChange(
                 ChangeAction.CREATE,
                 pk,
-                f"{EntryKind.EXPIRE} {points}",
+                f"{EntryKind.EXPIRE.label} {points:+d}",
                 customer_id,
                 None,
                 canonical_json(

@@ -230,7 +230,7 @@ class LoyaltyEntry(models.Model):
         verbose_name_plural = _("points entries")
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.points}"
+        return f"{self.get_kind_display()} {self.points:+d}"
 
     @property
     def label(self) -> str:
