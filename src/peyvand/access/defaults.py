@@ -75,6 +75,7 @@ ROLES: list[dict[str, Any]] = [
             "segment": ["view", "add", "change", "delete"],
             "attribution": ["view", "add", "change", "delete"],
             "suppression": ["view", "add", "change", "delete"],
+            "loyalty": ["view", "add", "change", "delete"],
             "kb_article": ["view", "add", "change"],
             "forum_post": ["view"],
             "idea": ["view", "change"],

@@ -20,6 +20,7 @@ from peyvand.marketing.api import router as segments_router
 from peyvand.marketing.attribution.api import router as attribution_router
 from peyvand.marketing.consent.api import public_router as public_subscriptions_router
 from peyvand.marketing.consent.api import router as suppressions_router
+from peyvand.marketing.loyalty.api import router as loyalty_router
 from peyvand.personalization.api import customers_router as offer_customers_router
 from peyvand.personalization.api import router as offers_router
 from peyvand.portal.api import router as portal_router
@@ -76,6 +77,7 @@ api.add_router("/segments", segments_router)
 api.add_router("/attribution", attribution_router)
 api.add_router("/suppressions", suppressions_router)
 api.add_router("/public/subscriptions", public_subscriptions_router)
+api.add_router("/loyalty", loyalty_router)
 api.add_router("/kb", kb_router)
 api.add_router("/tickets", tickets_router)
 api.add_router("/community", community_router)

@@ -39,6 +39,7 @@ PERIODIC_TASKS: list[tuple[str, float]] = [
     ("peyvand.analytics.tasks.retrain_churn_model", 86_400.0),
     ("peyvand.analytics.tasks.retrain_recommender", 86_400.0),
     ("peyvand.analytics.tasks.refresh_customer_value", 86_400.0),
+    ("peyvand.marketing.loyalty.tasks.expire_points_task", 3600.0),
 ]
 
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from peyvand.marketing import views
 from peyvand.marketing.attribution import views as attribution
+from peyvand.marketing.loyalty import views as loyalty
 
 app_name = "marketing"
 
@@ -24,5 +25,26 @@ urlpatterns = [
         "segments/<int:pk>/members/<int:customer_id>/remove/",
         views.static_remove,
         name="static_remove",
+    ),
+    path("loyalty/", loyalty.programme_settings, name="loyalty"),
+    path("loyalty/programme/", loyalty.programme_save, name="loyalty_programme"),
+    path("loyalty/tiers/", loyalty.tier_add, name="loyalty_tier_add"),
+    path("loyalty/rules/", loyalty.rule_set, name="loyalty_rule_set"),
+    path("loyalty/rewards/", loyalty.reward_add, name="loyalty_reward_add"),
+    path("loyalty/<str:kind>/<int:pk>/remove/", loyalty.setting_remove, name="loyalty_remove"),
+    path(
+        "loyalty/customers/<int:customer_id>/",
+        loyalty.customer_points,
+        name="loyalty_customer",
+    ),
+    path(
+        "loyalty/customers/<int:customer_id>/adjust/",
+        loyalty.customer_adjust,
+        name="loyalty_adjust",
+    ),
+    path(
+        "loyalty/customers/<int:customer_id>/redeem/",
+        loyalty.customer_redeem,
+        name="loyalty_redeem",
     ),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, include, path
 
 from peyvand.marketing.consent import views as consent_views
+from peyvand.marketing.loyalty.views import portal_points
 from peyvand.portal.views import pages, signin, staff
 
 app_name = "portal"
@@ -26,6 +27,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("help/<int:article_id>/solved/", pages.ticket_deflected, name="ticket_deflected"),
     path("orders/", pages.order_list, name="orders"),
     path("orders/<int:pk>/", pages.order_detail, name="order_detail"),
+    path("points/", portal_points, name="points"),
     path("quotes/", pages.quote_list, name="quotes"),
     path("quotes/<int:pk>/", pages.quote_detail, name="quote_detail"),
     path("agreements/", pages.agreement_list, name="agreements"),

@@ -313,3 +313,39 @@ def cancel_order(order: Order, *, actor: Any) -> Order:
         order.status = OrderStatus.CANCELLED
         order.save(update_fields=["status", "updated_at"])
     return order
+
+
+@transaction.atomic
+def apply_order_discount(
+    order: Order, *, actor: Any, amount: Decimal, description: str
+) -> OrderLine:
+    """Take `amount` (in the order's currency) off what is still owed, as a discount line
+    with a negative total: a redeemed reward, for instance. Never more than is owed."""
+    order = _locked_order(order, actor, "change")
+    if order.status == OrderStatus.CANCELLED:
+        raise ServiceError(_("This order is cancelled."), field="order", code="cancelled")
+    code = str(order.total.currency)
+    value = quantize(amount, code)
+    if value <= 0:
+        raise ServiceError(_("The amount must be greater than zero."), field="amount")
+    outstanding = order.total.amount - paid_amount(order)
+    if value > outstanding:
+        raise ServiceError(
+            _("The discount exceeds what is still owed (%(owed)s %(currency)s).")
+            % {"owed": quantize(max(outstanding, Decimal(0)), code), "currency": code},
+            field="order",
+            code="overpayment",
+        )
+    line = OrderLine(
+        order=order,
+        description=description[:255],
+        quantity=Decimal(1),
+        unit_price=Money(-value, code),
+        line_total=Money(-value, code),
+    )
+    with record(line, actor=actor, customer_id=order.customer_id):
+        line.save()
+    with record(order, actor=actor):
+        order.total = Money(order.total.amount - value, code)
+        order.save(update_fields=["total", "updated_at"])
+    return line

@@ -1,12 +1,28 @@
 from peyvand.marketing.models.attribution import CampaignCost, Conversion, Touch
 from peyvand.marketing.models.consent import BounceRecord, SubscriptionRequest
+from peyvand.marketing.models.loyalty import (
+    ACTION_KEY_PREFIX,
+    LoyaltyAccount,
+    LoyaltyEntry,
+    LoyaltyProgramme,
+    LoyaltyReward,
+    LoyaltyRule,
+    LoyaltyTier,
+)
 from peyvand.marketing.models.segments import Segment, SegmentMember
 from peyvand.marketing.models.suppression import Suppression
 
 __all__ = [
+    "ACTION_KEY_PREFIX",
     "BounceRecord",
     "CampaignCost",
     "Conversion",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltyProgramme",
+    "LoyaltyReward",
+    "LoyaltyRule",
+    "LoyaltyTier",
     "Segment",
     "SegmentMember",
     "SubscriptionRequest",
