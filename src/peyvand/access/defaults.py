@@ -73,6 +73,7 @@ ROLES: list[dict[str, Any]] = [
             "task": ["view", "add", "change"],
             "tracking_site": ["view", "add", "change"],
             "segment": ["view", "add", "change", "delete"],
+            "campaign": ["view", "add", "change", "delete"],
             "kb_article": ["view", "add", "change"],
             "forum_post": ["view"],
             "idea": ["view", "change"],
