@@ -17,6 +17,7 @@ from peyvand.customers.api import router as customers_router
 from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
 from peyvand.marketing.api import router as segments_router
+from peyvand.marketing.campaigns.api import router as campaigns_router
 from peyvand.personalization.api import customers_router as offer_customers_router
 from peyvand.personalization.api import router as offers_router
 from peyvand.portal.api import router as portal_router
@@ -70,6 +71,7 @@ api.add_router("/tracking", tracking_router)
 api.add_router("/public/tracking", public_tracking_router)
 api.add_router("/offers", offers_router)
 api.add_router("/segments", segments_router)
+api.add_router("/campaigns", campaigns_router)
 api.add_router("/kb", kb_router)
 api.add_router("/tickets", tickets_router)
 api.add_router("/community", community_router)

@@ -25,6 +25,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_work_orders": can(user, "service_order", "view"),
         "can_manage_offers": can_manage_offers(user),
         "can_segment": can(user, "segment", "view"),
+        "can_campaign": can(user, "campaign", "view"),
         "can_publish_updates": can(user, "product", "change"),
         # Screen pops need a telephony system posting to our webhook; without one the page
         # opens no voice socket.

@@ -193,7 +193,11 @@ def _check_sendable(campaign: Campaign, variants: Sequence[CampaignVariant]) -> 
 def schedule_campaign(campaign_id: int, *, actor: Any) -> Campaign:
     """Start (or resume) sending: messages go out from `send_after`, at each recipient's
     local send time. Idempotent for a campaign that is already scheduled or sending."""
-    campaign = Campaign.objects.select_for_update().select_related("identity").get(pk=campaign_id)
+    campaign = (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("identity")
+        .get(pk=campaign_id)
+    )
     if campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
         return campaign
     if campaign.status == CampaignStatus.DONE:
@@ -507,7 +511,9 @@ def _start(campaign_id: int, now: dt.datetime) -> Campaign | None:
     """Move a scheduled campaign to sending (once), releasing messages held by a pause."""
     with transaction.atomic():
         campaign = (
-            Campaign.objects.select_for_update().select_related("identity").get(pk=campaign_id)
+            Campaign.objects.select_for_update(of=("self",))
+            .select_related("identity")
+            .get(pk=campaign_id)
         )
         if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
             return None
