@@ -318,7 +318,11 @@ class _Sender:
             for lang in ("en", "fa"):
                 name = identity.from_name(lang)
                 from_header[lang] = str(Address(display_name=name, username=local, domain=domain))
-        sender = cls(campaign, list(campaign.variants.order_by("pk")), zone, from_header)
+        variants = list(campaign.variants.order_by("pk"))
+        for variant in variants:
+            # Rendering reads the campaign's identity: no query per recipient for it.
+            variant.campaign = campaign
+        sender = cls(campaign, variants, zone, from_header)
         if campaign.channel in (CampaignChannel.SMS, CampaignChannel.PREFERRED):
             config = resolve_gateway(None)
             if config is not None:
