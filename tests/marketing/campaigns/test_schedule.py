@@ -126,3 +126,20 @@ def test_send_after_holds_everything_until_then(
     schedule_campaign(campaign.pk, actor=marketing1)
     run_campaign(campaign.pk, now=dt.datetime(2027, 3, 2, 12, 0, tzinfo=TEHRAN))
     assert scheduled(campaign)["later"] == later
+
+
+def test_pause_holds_queued_messages_and_resume_puts_them_back_on_time(
+    identity: Any, segment: Any, marketing1: Any
+) -> None:
+    from peyvand.marketing.campaigns.services import pause_campaign
+
+    member(segment, email="a@x.io", consent=("email",), first_name="held")
+    later = dt.datetime(2027, 4, 1, 9, 0, tzinfo=TEHRAN)
+    campaign = make_campaign(segment, identity, marketing1, send_after=later)
+    schedule_campaign(campaign.pk, actor=marketing1)
+    run_campaign(campaign.pk, now=dt.datetime(2027, 3, 2, 12, 0, tzinfo=TEHRAN))
+    pause_campaign(campaign.pk, actor=marketing1)
+    assert scheduled(campaign)["held"] is None
+    schedule_campaign(campaign.pk, actor=marketing1)
+    run_campaign(campaign.pk, now=dt.datetime(2027, 3, 3, 12, 0, tzinfo=TEHRAN))
+    assert scheduled(campaign)["held"] == later

@@ -28,7 +28,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Subquery, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +43,7 @@ from peyvand.channels.inbox.services import new_message_id, open_conversation, q
 from peyvand.channels.sms.gateway import resolve_gateway
 from peyvand.channels.sms.segments import count_segments
 from peyvand.customers.choices import ConsentStatus
-from peyvand.customers.models import Customer
+from peyvand.customers.models import Consent, Customer
 from peyvand.customers.services import set_consent
 from peyvand.marketing.campaigns import allocation, selectors
 from peyvand.marketing.choices import CampaignChannel, CampaignPhase, CampaignStatus, TestMode
@@ -226,7 +227,12 @@ def pause_campaign(campaign_id: int, *, actor: Any) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
     if campaign.status == CampaignStatus.PAUSED:
         return campaign
-    if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
+    # A campaign whose every recipient is queued is done, but what is queued for later
+    # (local send times, throttle) can still be held.
+    sending = campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
+    if not sending and not (
+        campaign.status == CampaignStatus.DONE and _campaign_outbox(campaign).exists()
+    ):
         raise ValidationError(_("Only a scheduled or sending campaign can be paused."))
     with record(campaign, actor=actor):
         campaign.status = CampaignStatus.PAUSED
@@ -290,7 +296,8 @@ class _Throttle:
 
 
 def unsubscribe_token(campaign_id: int, customer_id: int) -> str:
-    return signing.dumps([campaign_id, customer_id], salt=UNSUBSCRIBE_SALT, compress=True)
+    # A plain signed "campaign.customer" string: one HMAC per recipient, no JSON or zlib.
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(f"{campaign_id}.{customer_id}")
 
 
 def unsubscribe_url(campaign_id: int, customer_id: int) -> str:
@@ -535,12 +542,14 @@ def _start(campaign_id: int, now: dt.datetime) -> Campaign | None:
             campaign.status = CampaignStatus.SENDING
             campaign.started_at = campaign.started_at or now
         campaign.save(update_fields=["status", "started_at", "conversation", "updated_at"])
-        for row in CampaignMessage.objects.filter(
-            campaign=campaign, message__status=MessageStatus.QUEUED, message__next_attempt_at=None
-        ).values("message_id", "scheduled_for"):
-            Message.objects.filter(pk=row["message_id"]).update(
-                next_attempt_at=max(row["scheduled_for"], now)
-            )
+        # Back to each message's own time (or now, if that passed while paused), in one
+        # statement however many were held.
+        scheduled = CampaignMessage.objects.filter(message_id=OuterRef("pk")).values(
+            "scheduled_for"
+        )[:1]
+        _campaign_outbox(campaign).filter(next_attempt_at=None).update(
+            next_attempt_at=Greatest(Subquery(scheduled), Value(now)), updated_at=now
+        )
     return campaign
 
 
@@ -718,11 +727,13 @@ def test_send(
 def recipient_for_token(token: str) -> CampaignMessage | None:
     """The campaign message an unsubscribe token was made for; None for a forged one."""
     try:
-        campaign_id, customer_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
+        value = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+    except signing.BadSignature:
         return None
-    if not isinstance(campaign_id, int) or not isinstance(customer_id, int):
+    campaign_part, _dot, customer_part = value.partition(".")
+    if not (campaign_part.isdigit() and customer_part.isdigit()):
         return None
+    campaign_id, customer_id = int(campaign_part), int(customer_part)
     return (
         CampaignMessage.objects.select_related("campaign", "customer")
         .filter(campaign_id=campaign_id, customer_id=customer_id)
@@ -747,10 +758,6 @@ def withheld_campaign_messages(messages: Sequence[Message]) -> dict[int, str]:
     """The outbox's last check before sending (registered as its gate): campaign messages
     whose customer withdrew consent, or whose address was suppressed, since they were
     queued."""
-    from django.db.models import Exists, OuterRef
-
-    from peyvand.customers.models import Consent
-
     ids = [m.pk for m in messages if m.purpose == MessagePurpose.MARKETING]
     if not ids:
         return {}
