@@ -76,6 +76,7 @@ ROLES: list[dict[str, Any]] = [
             "attribution": ["view", "add", "change", "delete"],
             "suppression": ["view", "add", "change", "delete"],
             "loyalty": ["view", "add", "change", "delete"],
+            "campaign": ["view", "add", "change", "delete"],
             "kb_article": ["view", "add", "change"],
             "forum_post": ["view"],
             "idea": ["view", "change"],

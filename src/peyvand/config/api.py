@@ -18,6 +18,7 @@ from peyvand.desk.api import router as tasks_router
 from peyvand.imports.api import router as imports_router
 from peyvand.marketing.api import router as segments_router
 from peyvand.marketing.attribution.api import router as attribution_router
+from peyvand.marketing.campaigns.api import router as campaigns_router
 from peyvand.marketing.consent.api import public_router as public_subscriptions_router
 from peyvand.marketing.consent.api import router as suppressions_router
 from peyvand.marketing.loyalty.api import router as loyalty_router
@@ -78,6 +79,7 @@ api.add_router("/attribution", attribution_router)
 api.add_router("/suppressions", suppressions_router)
 api.add_router("/public/subscriptions", public_subscriptions_router)
 api.add_router("/loyalty", loyalty_router)
+api.add_router("/campaigns", campaigns_router)
 api.add_router("/kb", kb_router)
 api.add_router("/tickets", tickets_router)
 api.add_router("/community", community_router)

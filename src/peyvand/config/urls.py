@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from peyvand.config.api import api
 from peyvand.core import views as core_views
+from peyvand.marketing.campaigns import public as campaign_public
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -26,6 +27,8 @@ urlpatterns = [
     path("community/", include("peyvand.portal.community.staff_urls")),
     path("personalization/", include("peyvand.personalization.urls")),
     path("marketing/", include("peyvand.marketing.urls")),
+    # Short: it travels in every marketing email's List-Unsubscribe header.
+    path("u/<str:token>", campaign_public.unsubscribe, name="unsubscribe"),
     path("", include("peyvand.desk.urls")),
     path("django-admin/", admin.site.urls),
 ]

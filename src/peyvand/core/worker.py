@@ -26,6 +26,7 @@ PERIODIC_TASKS: list[tuple[str, float]] = [
     ("peyvand.channels.tasks.sweep_webhooks", 30.0),
     ("peyvand.channels.tasks.sweep_messages", 30.0),
     ("peyvand.tracking.tasks.sweep_conversions", 3600.0),
+    ("peyvand.marketing.campaigns.tasks.advance_campaigns_task", 60.0),
     ("peyvand.service.tasks.scan_sla_breaches", 60.0),
     ("peyvand.channels.email.inbound.tasks.poll_mailboxes", 60.0),
     ("peyvand.sales.tasks.expire_lapsed_quotes", 3600.0),

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from peyvand.access.scopes import can
-from peyvand.marketing.models import Segment
+from peyvand.marketing.models import Campaign, Segment
 
 OBJECT_TYPE = Segment.access_object_type
 
@@ -25,3 +25,14 @@ def require_segments(user: Any, action: str = "view") -> None:
 def get_segment_for(user: Any, pk: Any, action: str = "view") -> Segment:
     require_segments(user, action)
     return get_object_or_404(Segment, pk=pk)
+
+
+def require_campaigns(user: Any, action: str = "view") -> None:
+    """404 for a user whose roles give nothing on campaigns (the marketing screens)."""
+    if not can(user, Campaign.access_object_type, action):
+        raise Http404
+
+
+def get_campaign_for(user: Any, pk: Any, action: str = "view") -> Campaign:
+    require_campaigns(user, action)
+    return get_object_or_404(Campaign.objects.select_related("segment", "identity"), pk=pk)

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from peyvand.marketing import views
 from peyvand.marketing.attribution import views as attribution
+from peyvand.marketing.campaigns import views as campaigns
 from peyvand.marketing.loyalty import views as loyalty
 
 app_name = "marketing"
@@ -46,5 +47,28 @@ urlpatterns = [
         "loyalty/customers/<int:customer_id>/redeem/",
         loyalty.customer_redeem,
         name="loyalty_redeem",
+    ),
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/progress/", campaigns.campaign_progress, name="campaign_progress"),
+    path("campaigns/<int:pk>/schedule/", campaigns.campaign_schedule, name="campaign_schedule"),
+    path("campaigns/<int:pk>/pause/", campaigns.campaign_pause, name="campaign_pause"),
+    path("campaigns/<int:pk>/variants/new/", campaigns.variant_form, name="variant_create"),
+    path(
+        "campaigns/<int:pk>/variants/<int:variant_id>/edit/",
+        campaigns.variant_form,
+        name="variant_edit",
+    ),
+    path(
+        "campaigns/<int:pk>/variants/<int:variant_id>/preview/",
+        campaigns.variant_preview,
+        name="variant_preview",
+    ),
+    path(
+        "campaigns/<int:pk>/variants/<int:variant_id>/test/",
+        campaigns.variant_test_send,
+        name="variant_test_send",
     ),
 ]

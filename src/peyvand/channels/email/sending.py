@@ -40,6 +40,17 @@ class TransientFailure(Exception):
     """The server answered 4xx: try again later."""
 
 
+def _unsubscribe_headers(meta: dict[str, str]) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe, for marketing that carries its signed URL."""
+    url = meta.get("list_unsubscribe")
+    if not url:
+        return {}
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
 def build_email(message: Message, connection: object | None = None) -> EmailMultiAlternatives:
     """The same bytes on every attempt: headers come from what was stored at queue time."""
     meta = message.meta.get("email", {})
@@ -51,6 +62,7 @@ def build_email(message: Message, connection: object | None = None) -> EmailMult
         headers["In-Reply-To"] = f"<{message.in_reply_to}>"
     if message.references:
         headers["References"] = message.references
+    headers.update(_unsubscribe_headers(meta))
     language = meta.get("language", "fa")
     text, html = email_bodies(message, direction="rtl" if language == "fa" else "ltr")
     email = EmailMultiAlternatives(
@@ -147,6 +159,7 @@ def build_mime(message: Message) -> tuple[str, str, bytes] | None:
         lines.append(f"In-Reply-To: <{message.in_reply_to}>")
     if message.references:
         lines.append("References: " + "\r\n ".join(message.references.split()))
+    lines.extend(f"{name}: {value}" for name, value in _unsubscribe_headers(meta).items())
     lines.append("MIME-Version: 1.0")
     text, html = email_bodies(message, direction="rtl" if language == "fa" else "ltr")
     alternative = b"".join(

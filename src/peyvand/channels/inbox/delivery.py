@@ -71,6 +71,11 @@ class GroupSender(Protocol):
         step of those still on course; return one outcome per message, in order."""
 
 
+# A gate looks at messages a worker just claimed and names those that must not go after
+# all (pk -> reason), e.g. marketing whose customer unsubscribed after it was queued.
+Gate = Callable[[Sequence[Message]], dict[int, str]]
+GATES: list[Gate] = []
+
 SENDERS: dict[str, Sender] = {}
 # Channels that send many messages over their connections: a factory of a context manager
 # that opens them and yields a GroupSender bound to them, and what to prefetch for it.
@@ -79,6 +84,32 @@ SESSIONS: dict[str, tuple[Callable[[], AbstractContextManager[GroupSender]], tup
 
 def register_sender(channel: str, sender: Sender) -> None:
     SENDERS[channel] = sender
+
+
+def register_gate(gate: Gate) -> None:
+    if gate not in GATES:
+        GATES.append(gate)
+
+
+def _withhold(messages: Sequence[Message]) -> list[Message]:
+    """The claimed messages that may still go; the others are marked suppressed, with why."""
+    held: dict[int, str] = {}
+    for gate in GATES:
+        held.update(gate(messages))
+    for message in messages:
+        if message.pk in held:
+            message.status, message.next_attempt_at = MessageStatus.SUPPRESSED, None
+            message.locked_until, message.last_error = None, held[message.pk][:2000]
+            message.save(
+                update_fields=[
+                    "status",
+                    "next_attempt_at",
+                    "locked_until",
+                    "last_error",
+                    "updated_at",
+                ]
+            )
+    return [m for m in messages if m.pk not in held]
 
 
 def register_session(
@@ -193,6 +224,8 @@ def deliver(message_id: int) -> str:
     message = claim(message_id)
     if message is None:
         return Message.objects.filter(pk=message_id).values_list("status", flat=True).first() or ""
+    if not _withhold([message]):
+        return message.status
     sender = SENDERS.get(message.channel)
     if sender is None:
         mark_failed(message, f"no sender for channel {message.channel!r}", permanent=True)
@@ -272,11 +305,13 @@ def deliver_batch(channel: str, *, max_messages: int = 5000) -> int:
     tried = 0
     with session() if session is not None else _single(single) as sender:  # type: ignore[arg-type]
         while tried < max_messages:
-            batch = claim_batch(channel, min(BATCH_CLAIM, max_messages - tried))
-            if not batch:
+            claimed = claim_batch(channel, min(BATCH_CLAIM, max_messages - tried))
+            if not claimed:
                 break
-            _send_group(batch, sender)
-            tried += len(batch)
+            tried += len(claimed)
+            batch = _withhold(claimed)
+            if batch:
+                _send_group(batch, sender)
     return tried
 
 
