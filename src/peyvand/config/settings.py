@@ -168,7 +168,12 @@ if REDIS_URL:
             # channels-redis waits on each socket's queue with a 5 s blocking pop, and
             # redis-py 8 gives up reading after 5 s by default: any delay then killed the
             # consumer (WebSocket closed with 1011). Reads may take the pop's 5 s and more.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+            # Each group_send holds a pooled connection, and redis-py refuses one past its
+            # default 100 per process instead of waiting: 100 chat visitors' lines announced
+            # at once on a slow moment did that (1011 again). Redis takes 10,000 clients.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}]
+            },
         }
     }
     CACHES = {

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from peyvand.access.models import Department
 from peyvand.channels.chat import presence, services
@@ -87,9 +88,14 @@ async def test_visitor_line_reaches_agent_and_reply_reaches_visitor(
     assert conversation.channel == "chat" and conversation.department.code == "service"
     assert activity["conversation"] == conversation.pk
 
-    # The same line again (a resend after a dropped socket) is stored once.
+    # The same line again (a resend after a dropped socket) is stored once, and announced
+    # again under the same id (the pages show an id once) in case the first telling died.
     await visitor.send_json_to({"type": "message", "id": "m1", "body": "Hello <b>there</b>"})
-    assert (await visitor.receive_json_from())["id"] == ack["id"]
+    again = await visitor.receive_json_from()
+    assert again["type"] == "ack" and again["id"] == ack["id"]
+    echo = await visitor.receive_json_from()
+    assert echo["type"] == "message" and echo["id"] == ack["id"]
+    assert (await agent.receive_json_from(timeout=5))["message"]["id"] == ack["id"]
     assert await sync_to_async(Message.objects.count)() == 1
 
     await agent.send_json_to({"type": "watch", "conversation": conversation.pk})
@@ -185,6 +191,99 @@ async def test_bad_input_is_answered_and_nothing_stored(widget: ChatWidget) -> N
     assert await sync_to_async(Message.objects.count)() == 0
     assert await sync_to_async(Conversation.objects.count)() == 0
     await visitor.disconnect()
+
+
+def rename_table(old: str, new: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {connection.ops.quote_name(old)} RENAME TO {connection.ops.quote_name(new)}"
+        )
+
+
+@run
+async def test_a_line_the_database_refuses_is_shown_to_nobody_and_stored_when_sent_again(
+    widget: ChatWidget, service1: Any
+) -> None:
+    agent = agent_socket(service1)
+    assert (await agent.connect())[0]
+    visitor = visitor_socket(widget)
+    await visitor.connect()
+    await visitor.receive_json_from()
+    await visitor.send_json_to({"type": "message", "id": "first", "body": "Hello"})
+    assert (await visitor.receive_json_from(timeout=5))["type"] == "ack"
+    assert (await agent.receive_json_from(timeout=5))["message"]["body"] == "Hello"
+
+    # A real failure of the real database: the messages table is not there for a moment.
+    table = Message._meta.db_table
+    await sync_to_async(rename_table)(table, f"{table}_away")
+    try:
+        await visitor.send_json_to({"type": "message", "id": "second", "body": "Still there?"})
+        error = await visitor.receive_json_from(timeout=10)
+    finally:
+        await sync_to_async(rename_table)(f"{table}_away", table)
+    assert error == {
+        "type": "error",
+        "for": "message",
+        "client": "second",
+        "retry": True,
+        "message": "The message was not saved; sending it again…",
+    }
+    assert await agent.receive_nothing(timeout=0.5)
+    assert await visitor.receive_nothing(timeout=0.1)
+
+    # What the widget does on that error: the same line again, with the same id.
+    await visitor.send_json_to({"type": "message", "id": "second", "body": "Still there?"})
+    frames = [await visitor.receive_json_from(timeout=5) for _ in range(2)]
+    assert [f["type"] for f in frames] == ["ack", "message"]
+    assert (await agent.receive_json_from(timeout=5))["message"]["body"] == "Still there?"
+    bodies = await sync_to_async(list)(
+        Message.objects.order_by("pk").values_list("body", flat=True)
+    )
+    assert bodies == ["Hello", "Still there?"]
+    await visitor.disconnect()
+    await agent.disconnect()
+
+
+@run
+async def test_lines_sent_without_waiting_reach_the_agent_in_order_and_each_is_stored(
+    widget: ChatWidget, service1: Any
+) -> None:
+    agent = agent_socket(service1)
+    assert (await agent.connect())[0]
+    visitors = [visitor_socket(widget, visitor=letter * 20) for letter in "abc"]
+    for visitor in visitors:
+        assert (await visitor.connect())[0]
+        await visitor.receive_json_from()
+    # Three conversations, ten lines each, sent as fast as the sockets take them: the lines
+    # are stored side by side, each conversation's one after another.
+    for line in range(10):
+        for number, visitor in enumerate(visitors):
+            await visitor.send_json_to(
+                {"type": "message", "id": f"{number}-{line}", "body": f"line {line} of {number}"}
+            )
+    shown: dict[int, list[dict[str, Any]]] = {}
+    for _ in range(30):
+        activity = await agent.receive_json_from(timeout=10)
+        shown.setdefault(activity["conversation"], []).append(activity["message"])
+    assert await agent.receive_nothing(timeout=0.5)
+
+    assert len(shown) == 3
+    stored = await sync_to_async(list)(Message.objects.order_by("pk"))
+    assert len(stored) == 30
+    by_id = {m.pk: m for m in stored}
+    for conversation_id, messages in shown.items():
+        number = messages[0]["client"].split("-")[0]
+        assert [m["client"] for m in messages] == [f"{number}-{line}" for line in range(10)]
+        # Every line the agent saw is stored as shown, in the order sent.
+        for message in messages:
+            row = by_id[message["id"]]
+            assert (row.conversation_id, row.body) == (conversation_id, message["body"])
+        assert [m.meta["client"] for m in stored if m.conversation_id == conversation_id] == [
+            m["client"] for m in messages
+        ]
+    for visitor in visitors:
+        await visitor.disconnect()
+    await agent.disconnect()
 
 
 @run

@@ -44,15 +44,21 @@ def message_payload(message: Message) -> dict[str, Any]:
     }
 
 
-def broadcast_message(message: Message) -> None:
-    """Tell the conversation's sockets and the inbox about a stored message (after commit)."""
-    payload = message_payload(message)
+async def announce_message(payload: dict[str, Any]) -> None:
+    """Tell the conversation's sockets and the inbox about a stored message."""
     layer = get_channel_layer()
     if layer is None:
         return
-    send = async_to_sync(layer.group_send)
-    send(conversation_group(message.conversation_id), {"type": "chat.message", "message": payload})
-    send(
-        INBOX_GROUP,
-        {"type": "inbox.activity", "conversation": message.conversation_id, "message": payload},
+    conversation_id = payload["conversation"]
+    await layer.group_send(
+        conversation_group(conversation_id), {"type": "chat.message", "message": payload}
     )
+    await layer.group_send(
+        INBOX_GROUP,
+        {"type": "inbox.activity", "conversation": conversation_id, "message": payload},
+    )
+
+
+def broadcast_message(message: Message) -> None:
+    """`announce_message` from synchronous code (a service's on_commit)."""
+    async_to_sync(announce_message)(message_payload(message))

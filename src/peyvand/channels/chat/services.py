@@ -93,11 +93,13 @@ def _clean_text(body: Any) -> str:
     return text
 
 
-def visitor_says(
+def store_visitor_line(
     widget: ChatWidget, visitor_id: str, *, body: Any, client_id: str, page: str = ""
 ) -> tuple[Message, bool]:
     """Store a visitor's line (opening their conversation on the first one); returns
-    (message, created). The same `client_id` again returns the stored message."""
+    (message, created), committed unless the caller holds a transaction. The same
+    `client_id` again returns the stored message. Tells no socket: the chat consumer
+    announces the line itself once this returns, off the database thread."""
     check_visitor_id(visitor_id)
     if not CLIENT_ID.match(client_id or ""):
         raise ValidationError(_("The message has no valid id."))
@@ -111,7 +113,7 @@ def visitor_says(
                 department=widget.department,
                 external_key=external_key(widget, visitor_id),
             )
-        message, created = inbox.receive_message(
+        return inbox.receive_message(
             conversation,
             message_id=f"{external_key(widget, visitor_id)}:{client_id}",
             body=text,
@@ -119,8 +121,19 @@ def visitor_says(
             channel=InteractionChannel.CHAT,
             meta={"client": client_id, "page": page[:500]},
         )
-        if created:
-            transaction.on_commit(lambda: broadcast_message(message))
+
+
+@transaction.atomic
+def visitor_says(
+    widget: ChatWidget, visitor_id: str, *, body: Any, client_id: str, page: str = ""
+) -> tuple[Message, bool]:
+    """`store_visitor_line`, and the agents and the visitor's sockets are told after
+    commit (the offline path and any caller outside the chat consumer)."""
+    message, created = store_visitor_line(
+        widget, visitor_id, body=body, client_id=client_id, page=page
+    )
+    if created:
+        transaction.on_commit(lambda: broadcast_message(message))
     return message, created
 
 

@@ -152,9 +152,6 @@ def receive_message(
     """Store an inbound message; returns (message, created). A message whose `message_id`
     is already stored is not stored again, whichever conversation it was offered to.
     `body_html` must already be sanitised. Reopens a closed or snoozed conversation."""
-    existing = Message.objects.filter(message_id=message_id).first()
-    if existing is not None:
-        return existing, False
     when = occurred_at or timezone.now()
     message = Message(
         conversation=conversation,
@@ -177,7 +174,8 @@ def receive_message(
             message.save()
             _touch(conversation, when, reopen=conversation.status != ConversationStatus.OPEN)
     except IntegrityError:
-        # Two deliveries of the same message raced; the other one stored it.
+        # Stored already (a redelivery, or two deliveries racing): the unique message_id
+        # says so, rather than a query before every insert.
         return Message.objects.get(message_id=message_id), False
     return message, True
 

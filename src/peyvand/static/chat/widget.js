@@ -101,11 +101,21 @@
   function send(frame) {
     if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame)); else queue.push(frame);
   }
+  /* A line is pending until the server acks it, which it does only once the line is
+     stored. After a reconnect, or when the server says storing failed, pending lines go
+     again with the same id (stored once); what was queued meanwhile goes after them. */
+  function resend(id) {
+    if (pending[id] && socket && socket.readyState === 1) socket.send(JSON.stringify(pending[id]));
+  }
   function connect() {
     socket = new WebSocket(wsUrl + "?visitor=" + encodeURIComponent(visitor) + "&lang=" + lang);
     socket.addEventListener("open", function () {
       status.textContent = "";
-      queue.splice(0).forEach(send);
+      var queued = queue.splice(0);
+      Object.keys(pending).forEach(function (id) {
+        if (!queued.some(function (frame) { return frame.id === id; })) resend(id);
+      });
+      queued.forEach(send);
     });
     socket.addEventListener("message", function (event) {
       var data = JSON.parse(event.data);
@@ -119,7 +129,7 @@
       } else if (data.type === "ack") {
         delete pending[data.client];
         var mine = root.querySelector("[data-client='" + data.client + "']");
-        if (mine) mine.setAttribute("data-id", String(data.id));
+        if (mine) { mine.setAttribute("data-id", String(data.id)); mine.classList.remove("pv-failed"); }
         if (identity && !identified) { identified = true; send({type: "identify", token: identity}); }
       } else if (data.type === "typing") {
         status.textContent = t.typing;
@@ -134,6 +144,8 @@
         if (data.client) {
           var failed = root.querySelector("[data-client='" + data.client + "']");
           if (failed) failed.classList.add("pv-failed");
+          if (data.retry) setTimeout(function () { resend(data.client); }, 2000);
+          else delete pending[data.client];
         }
       }
     });
@@ -157,11 +169,11 @@
     var body = input.value.trim();
     if (!body) return;
     var id = randomId(12);
-    pending[id] = body;
+    pending[id] = {type: "message", id: id, body: body, page: location.href};
     log.appendChild(line({direction: "in", body: body, client: id}));
     log.scrollTop = log.scrollHeight;
     input.value = "";
-    send({type: "message", id: id, body: body, page: location.href});
+    send(pending[id]);
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }

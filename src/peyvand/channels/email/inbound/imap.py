@@ -111,6 +111,7 @@ def _sync(mailbox_id: int) -> SyncResult:
                 if u > mailbox.last_uid
             )
             sizes: dict[int, int] = {}
+            done = mailbox.last_uid
             if uids:
                 sizes = {
                     uid: int(data.get(b"RFC822.SIZE", 0))
@@ -118,20 +119,31 @@ def _sync(mailbox_id: int) -> SyncResult:
                 }
             for batch in _batches(uids, sizes):
                 fetched = client.fetch(batch, ["BODY.PEEK[]"])
-                for uid in batch:
-                    raw = fetched.get(uid, {}).get(b"BODY[]")
-                    outcome = ingest_email(
-                        mailbox, raw if raw is not None else b"", uid=uid, uidvalidity=uidvalidity
-                    ).status
-                    if outcome == IMPORTED:
-                        result.imported += 1
-                    elif outcome == DUPLICATE:
-                        result.duplicates += 1
-                    elif outcome == KEPT_RAW:
-                        result.kept_raw += 1
-                    elif outcome == REPORT:
-                        result.reports += 1
-                    Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=uid)
+                try:
+                    for uid in batch:
+                        raw = fetched.get(uid, {}).get(b"BODY[]")
+                        outcome = ingest_email(
+                            mailbox,
+                            raw if raw is not None else b"",
+                            uid=uid,
+                            uidvalidity=uidvalidity,
+                        ).status
+                        if outcome == IMPORTED:
+                            result.imported += 1
+                        elif outcome == DUPLICATE:
+                            result.duplicates += 1
+                        elif outcome == KEPT_RAW:
+                            result.kept_raw += 1
+                        elif outcome == REPORT:
+                            result.reports += 1
+                        done = uid
+                finally:
+                    # Once a batch (and up to a failure), not a commit per message: a UID
+                    # ingested but not yet in last_uid is in MailboxUid, so fetched again
+                    # it is a duplicate, never a second import.
+                    if done > mailbox.last_uid:
+                        mailbox.last_uid = done
+                        Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=done)
     except Exception as exc:  # any server or network failure is shown on the mailbox
         result.error = f"{type(exc).__name__}: {exc}"[:2000]
         logger.warning("mailbox %s: sync failed: %s", mailbox.pk, result.error)

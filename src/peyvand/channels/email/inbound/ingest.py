@@ -233,8 +233,8 @@ def _ingest(
 ) -> IngestResult:
     seen: MailboxUid | None = None
     if uid is not None and uidvalidity is not None:
-        if MailboxUid.objects.filter(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid).exists():
-            return IngestResult(DUPLICATE)
+        # A UID already recorded fails this insert (unique), and ingest_email answers
+        # DUPLICATE: no query asks first.
         seen = MailboxUid.objects.create(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid)
     try:
         parsed = parse_email(raw)
