@@ -35,6 +35,7 @@ from peyvand.sales.choices import OrderStatus
 from peyvand.sales.models import Order
 from peyvand.tracking.bots import device_of, is_bot_agent, too_fast
 from peyvand.tracking.choices import EventType, IdentitySource, MessageEventKind
+from peyvand.tracking.events import message_responded
 from peyvand.tracking.models import (
     Event,
     IdentityLink,
@@ -511,6 +512,10 @@ def record_message_event(
             with transaction.atomic():
                 event.is_first = True
                 event.save()
+            if kind == MessageEventKind.CLICK:
+                message_responded.send(
+                    sender=MessageEvent, kind="click", responses=[(message.pk, event.at)]
+                )
             return event
         except IntegrityError:
             event.pk, event.is_first = None, False
@@ -615,4 +620,10 @@ def record_conversions(
         for order_id, customer_id, total, currency, ordered_at, message_id, position in rows
     ]
     created = MessageEvent.objects.bulk_create(events, ignore_conflicts=True)
+    if events:
+        message_responded.send(
+            sender=MessageEvent,
+            kind="conversion",
+            responses=[(event.message_id, event.at) for event in events],
+        )
     return len(created)

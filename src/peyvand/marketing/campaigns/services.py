@@ -48,6 +48,7 @@ from peyvand.customers.services import set_consent
 from peyvand.marketing.campaigns import allocation, selectors
 from peyvand.marketing.choices import CampaignChannel, CampaignPhase, CampaignStatus, TestMode
 from peyvand.marketing.models import Campaign, CampaignMessage, CampaignVariant, Suppression
+from peyvand.tracking.services import set_campaign_key
 
 # Recipients written per transaction: big enough to amortise the round trips, small enough
 # that a crash loses little work and a pause takes effect soon.
@@ -477,6 +478,8 @@ def _enqueue(
                 row.message = message
                 rows.append(row)
             CampaignMessage.objects.bulk_create(rows)
+            # The engagement reports and the links' utm_campaign group them by campaign.
+            set_campaign_key([m.pk for m in messages], campaign.tracking_key)
             Campaign.objects.filter(pk=campaign.pk).update(
                 queued_count=F("queued_count") + len(rows)
             )
@@ -645,12 +648,21 @@ def record_response(
 ) -> bool:
     """A click or conversion on a campaign message (the first one counts); the tracking of
     links and orders calls this. Returns whether it was new."""
+    return _first_response(CampaignMessage.objects.filter(pk=campaign_message_id), kind, when)
+
+
+def _first_response(rows: Any, kind: str, when: dt.datetime | None) -> bool:
     field = {"click": "clicked_at", "conversion": "converted_at"}[kind]
-    return bool(
-        CampaignMessage.objects.filter(pk=campaign_message_id, **{f"{field}__isnull": True}).update(
-            **{field: when or timezone.now()}
-        )
-    )
+    return bool(rows.filter(**{f"{field}__isnull": True}).update(**{field: when or timezone.now()}))
+
+
+def on_message_responded(
+    sender: Any, *, kind: str, responses: list[tuple[int, dt.datetime]], **kwargs: Any
+) -> None:
+    """Tracking saw a click on, or an order after, an outbound message: if a campaign sent
+    it, its variant is credited (what the A/B winner and the bandit learn from)."""
+    for message_id, when in responses:
+        _first_response(CampaignMessage.objects.filter(message_id=message_id), kind, when)
 
 
 # --- preview and test send -------------------------------------------------------------

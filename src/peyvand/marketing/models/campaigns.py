@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.core.models import TimeStampedModel
@@ -115,6 +116,12 @@ class Campaign(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tracking_key(self) -> str:
+        """How tracking and attribution name the campaign (its links' utm_campaign): the
+        id keeps it unique and stable through renames, the slug makes it readable."""
+        return f"{self.pk}-{slugify(self.name, allow_unicode=True)}"[:100]
 
 
 class CampaignVariant(TimeStampedModel):
