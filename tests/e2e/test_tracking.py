@@ -127,6 +127,7 @@ def test_a_tracked_link_lands_on_the_site_identified(
             conversation=conversation,
             channel="email",
             direction="outbound",
+            purpose="marketing",
             status="sent",
             subject="Tea week",
             body=f"See {live_server.url}/tracking/sites/{site.pk}/test-page/?from=mail",
