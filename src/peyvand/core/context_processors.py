@@ -31,6 +31,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_suppress": can(user, "suppression", "view"),
         "can_loyalty": can(user, "loyalty", "view"),
         "can_campaign": can(user, "campaign", "view"),
+        "can_attribute": can(user, "attribution", "view"),
         "can_publish_updates": can(user, "product", "change"),
         # Screen pops need a telephony system posting to our webhook; without one the page
         # opens no voice socket.
