@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -49,3 +50,15 @@ class ServiceError(Exception):
 
 class Conflict(ServiceError):
     status = 409
+
+
+def add_form_errors(form: Any, exc: ValidationError | ServiceError) -> None:
+    """Show what a service refused on the form that asked for it: each message on its field
+    when the form has one, otherwise at the top of the form."""
+    if isinstance(exc, ServiceError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

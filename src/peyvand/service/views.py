@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from peyvand.access.scopes import can
 from peyvand.channels.downloads import attachment_response
+from peyvand.core.problems import add_form_errors
 from peyvand.service.access import get_article_for, require_kb
 from peyvand.service.forms import ArticleForm, CategoryForm, SearchForm
 from peyvand.service.kb import selectors, services
@@ -24,11 +25,6 @@ from peyvand.service.models import Article
 from peyvand.service.models.kb import OBJECT_TYPE
 
 PAGE_SIZE = 25
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -132,7 +128,7 @@ def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             else:
                 saved = services.save_article(article, actor=user, **form.values())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("service:kb_detail", pk=saved.pk)

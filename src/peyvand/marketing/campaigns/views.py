@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from peyvand.core.charts import Series, bar_chart
+from peyvand.core.problems import add_form_errors
 from peyvand.core.templatetags.peyvand import digits
 from peyvand.customers.models import Customer
 from peyvand.marketing.access import get_campaign_for, require_campaigns
@@ -23,14 +24,6 @@ from peyvand.marketing.campaigns.forms import CampaignForm, PreviewForm, TestSen
 from peyvand.marketing.models import Campaign, CampaignVariant
 
 PAGE_SIZE = 25
-
-
-def _errors_to_form(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _count(value: Any) -> str:
@@ -52,7 +45,7 @@ def _campaign_form(request: HttpRequest, campaign: Campaign | None) -> HttpRespo
         try:
             saved = services.save_campaign(campaign, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Campaign saved."))
             return redirect("marketing:campaign_detail", saved.pk)
@@ -158,7 +151,7 @@ def variant_form(request: HttpRequest, pk: int, variant_id: int | None = None) -
         try:
             services.save_variant(campaign, variant, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Variant saved."))
             return redirect("marketing:campaign_detail", campaign.pk)

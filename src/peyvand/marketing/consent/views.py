@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from peyvand.core.problems import add_form_errors
 from peyvand.customers.choices import Channel
 from peyvand.marketing.choices import SuppressionReason
 from peyvand.marketing.consent import selectors, services
@@ -26,13 +27,6 @@ from peyvand.portal.signin import RateLimited
 from peyvand.portal.views.signin import wait_message
 
 PAGE_SIZE = 50
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    for name, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else []:
-        form.add_error(name if name in form.fields else None, errors)
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
 
 
 @require_http_methods(["GET", "POST"])
@@ -48,7 +42,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 client=request.META.get("REMOTE_ADDR", ""),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_form_errors(form, exc)
         except RateLimited as exc:
             form.add_error(None, wait_message(exc.wait))
             status = 429
@@ -137,7 +131,7 @@ def suppression_add(request: HttpRequest) -> HttpResponse:
         try:
             row, created = services.add_suppression(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             if created:
                 messages.success(
@@ -174,7 +168,7 @@ def suppression_import(request: HttpRequest) -> HttpResponse:
                 import_form.cleaned_data["file"].read(), actor=request.user
             )
         except ValidationError as exc:
-            _form_errors(import_form, exc)
+            add_form_errors(import_form, exc)
         else:
             if not result.errors:
                 messages.success(

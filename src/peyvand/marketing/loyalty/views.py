@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from peyvand.access.scopes import can
 from peyvand.core.charts import Series, bar_chart
-from peyvand.core.problems import ServiceError
+from peyvand.core.problems import ServiceError, add_form_errors
 from peyvand.core.templatetags.peyvand import digits
 from peyvand.customers.access import get_customer_for
 from peyvand.customers.models import Customer
@@ -41,16 +41,6 @@ SETTINGS: dict[str, type[LoyaltyTier | LoyaltyRule | LoyaltyReward]] = {
     "rule": LoyaltyRule,
     "reward": LoyaltyReward,
 }
-
-
-def _apply_errors(form: BaseForm, exc: ValidationError | ServiceError) -> None:
-    if isinstance(exc, ServiceError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _points_text(value: Any) -> str:
@@ -106,7 +96,7 @@ def programme_save(request: HttpRequest) -> HttpResponse:
         try:
             services.save_programme(programme, actor=request.user, **form.cleaned_data)
         except (ValidationError, ServiceError) as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Loyalty programme saved."))
             return redirect("marketing:loyalty")
@@ -122,7 +112,7 @@ def _add_setting(request: HttpRequest, form: Form, name: str, save: Any) -> Http
         try:
             save(programme, actor=request.user, **form.cleaned_data)
         except (ValidationError, ServiceError) as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("marketing:loyalty")
@@ -213,7 +203,7 @@ def customer_adjust(request: HttpRequest, customer_id: int) -> HttpResponse:
                 actor=request.user,
             )
         except ServiceError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             return _customer_card(request, customer)
     return _customer_card(request, customer, status=400, adjust_form=form)
@@ -237,7 +227,7 @@ def customer_redeem(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer, form.cleaned_data["reward"].pk, actor=request.user, order=order
             )
         except ServiceError as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             return _customer_card(request, customer)
     return _customer_card(request, customer, status=400, redeem_form=form)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from djmoney.money import Money
 
 from peyvand.access.scopes import can, get_for
-from peyvand.core.problems import ServiceError
+from peyvand.core.problems import ServiceError, add_form_errors
 from peyvand.customers.access import get_customer_for
 from peyvand.service.choices import SERVICE_ORDER_FLOW, ServiceOrderStatus
 from peyvand.service.models import ServiceOrder
@@ -74,17 +74,6 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     return _list(request, mine=True)
 
 
-def _apply_errors(form: Form, exc: ValidationError | ServiceError) -> None:
-    if isinstance(exc, ServiceError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -107,7 +96,7 @@ def order_new(request: HttpRequest, customer_id: int) -> HttpResponse:
                 actor=request.user, customer=customer, ticket=ticket, **form.cleaned_data
             )
         except (ValidationError, ServiceError) as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Service order created."))
             return redirect("service:order_detail", pk=order.pk)
@@ -194,7 +183,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             _run(action, order, form, request)
         except (ValidationError, ServiceError) as exc:
-            _apply_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("service:order_detail", pk=order.pk)

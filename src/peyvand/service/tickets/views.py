@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from peyvand.access.scopes import can
 from peyvand.channels.inbox.choices import MessageStatus
 from peyvand.core.pagination import CappedPaginator
+from peyvand.core.problems import add_form_errors
 from peyvand.customers.access import get_customer_for
 from peyvand.service.access import get_ticket_for, require_tickets
 from peyvand.service.choices import TicketStatus
@@ -128,14 +129,6 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, get_ticket_for(request.user, pk))
 
 
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 @require_POST
 def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
@@ -150,7 +143,7 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 status=form.cleaned_data["status"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             if message.status == MessageStatus.SUPPRESSED:
                 messages.warning(
@@ -173,7 +166,7 @@ def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.add_internal_note(ticket, actor=request.user, body=form.cleaned_data["body"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Note added."))
             return redirect("service:ticket_detail", pk=ticket.pk)
@@ -212,7 +205,7 @@ def ticket_change(request: HttpRequest, pk: int) -> HttpResponse:
                 queue=form.cleaned_data["queue"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             if ticket.sla_policy_id != before:
                 messages.success(
@@ -266,7 +259,7 @@ def macro_list(request: HttpRequest) -> HttpResponse:
         try:
             macros.save_macro(Macro(), actor=request.user, **form.values())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Macro saved."))
             return redirect("service:macro_list")
@@ -299,7 +292,7 @@ def macro_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             macros.save_macro(macro, actor=request.user, **form.values())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("Macro saved."))
             return redirect("service:macro_list")
@@ -336,7 +329,7 @@ def ticket_merge(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 target = services.merge_tickets(ticket, into=into, actor=request.user)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_form_errors(form, exc)
             else:
                 messages.success(request, _("Ticket merged."))
                 return redirect("service:ticket_detail", pk=target.pk)
@@ -357,7 +350,7 @@ def ticket_split(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, _("A new ticket was opened from the message."))
             return redirect("service:ticket_detail", pk=child.pk)
