@@ -117,15 +117,20 @@ def save_campaign(campaign: Campaign | None, *, actor: Any, **data: Any) -> Camp
             errors["quiet_end"] = [_("Quiet hours must not start and end at the same time.")]
         if campaign.cap_messages is not None and campaign.cap_days < 1:
             errors["cap_days"] = [_("The cap needs a period of at least one day.")]
-        try:
-            campaign.full_clean(exclude=["segment", "identity", "winner", "conversation"])
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors.setdefault(field, []).extend(messages)
-        if errors:
-            raise ValidationError(errors)
+        _clean_or_raise(campaign, errors, exclude=["segment", "identity", "winner", "conversation"])
         campaign.save()
     return campaign
+
+
+def _clean_or_raise(obj: Any, errors: dict[str, list[str]], **options: Any) -> None:
+    """The model's own validation added to the rule errors already found; all or nothing."""
+    try:
+        obj.full_clean(**options)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -156,13 +161,7 @@ def save_variant(
             .exists()
         ):
             errors["name"] = [_("Another variant of this campaign has this name.")]
-        try:
-            variant.full_clean(exclude=["campaign"], validate_constraints=False)
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors.setdefault(field, []).extend(messages)
-        if errors:
-            raise ValidationError(errors)
+        _clean_or_raise(variant, errors, exclude=["campaign"], validate_constraints=False)
         variant.save()
     return variant
 
